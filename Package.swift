@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One-way dependencies, left to right:
+// CPhiKernels ─▶ PhiKernels ─▶ PhiTensor ─▶ PhiWeights ─▶ PhiNN ─▶ PhiModels ─▶ PhiGeneration ─▶ PhiKit ─▶ phi4
+// PhiTokenizer (Foundation only) ─────────────────────────────────────────────┘
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "PhiKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "PhiKit", targets: ["PhiKit"]),
+        .executable(name: "phi4", targets: ["phi4"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "CPhiKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        .target(name: "PhiKernels", dependencies: ["CPhiKernels"], swiftSettings: optimized),
+        .target(name: "PhiTensor", dependencies: ["PhiKernels"], swiftSettings: optimized),
+        .target(name: "PhiWeights", dependencies: ["PhiTensor"], swiftSettings: optimized),
+        .target(name: "PhiTokenizer", swiftSettings: optimized),
+        .target(name: "PhiNN", dependencies: ["PhiKernels", "PhiTensor", "PhiWeights"], swiftSettings: optimized),
+        .target(name: "PhiModels", dependencies: ["PhiNN", "PhiWeights"], swiftSettings: optimized),
+        .target(name: "PhiGeneration", dependencies: ["PhiModels", "PhiTokenizer"], swiftSettings: optimized),
+        .target(name: "PhiKit", dependencies: ["PhiGeneration"], swiftSettings: optimized),
+        .executableTarget(name: "phi4", dependencies: [
+            "PhiKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimized),
+        .testTarget(name: "PhiKernelsTests", dependencies: ["PhiKernels"]),
+        .testTarget(name: "PhiWeightsTests", dependencies: ["PhiWeights"]),
+        .testTarget(name: "PhiTokenizerTests", dependencies: ["PhiTokenizer"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PhiModelsTests", dependencies: ["PhiModels", "PhiWeights"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PhiGenerationTests", dependencies: ["PhiKit"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,58 @@
+// Low-level CPU kernels with per-ISA paths chosen at run time. Every fast path has a scalar twin
+// (`*_ref`) that is the spec; tests compare them on ragged shapes.
+#ifndef CPHIKERNELS_H
+#define CPHIKERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    PHI_WTYPE_F32 = 0,
+    PHI_WTYPE_BF16 = 1,
+    PHI_WTYPE_F16 = 2,
+};
+
+enum {
+    PHI_CPU_AVX2 = 1 << 0,
+    PHI_CPU_AVX512 = 1 << 1,      // F, BW, VL, DQ
+    PHI_CPU_AVX512_BF16 = 1 << 2,
+    PHI_CPU_AVX512_VNNI = 1 << 3,
+    PHI_CPU_NEON = 1 << 4,
+};
+
+/// Feature bits of this CPU (PHI_CPU_*), detected once.
+int phi_cpu_features(void);
+/// Restricts the paths the dispatchers may use (a mask of PHI_CPU_*); for tests and benchmarks.
+void phi_set_cpu_mask(int mask);
+
+/// y[t*ldy + n] = sum_k x[t*ldx + k] * W[n*K + k] for t < T, n0 <= n < n1.
+/// W is [N, K] row-major in `wtype`. x and y are f32. Alignment is not required.
+void phi_gemm(const float *x, int64_t ldx, int64_t T, int64_t K, const void *W, int wtype,
+              float *y, int64_t ldy, int64_t n0, int64_t n1);
+void phi_gemm_ref(const float *x, int64_t ldx, int64_t T, int64_t K, const void *W, int wtype,
+                  float *y, int64_t ldy, int64_t n0, int64_t n1);
+
+/// Causal attention for query heads [h0, h1).
+/// q: [T, nHeads*headDim] (row stride ldq); out: [T, nHeads*headDim] (row stride ldo).
+/// Caches are [nKV][capacity][headDim]; they already hold positions 0 ..< past+T.
+/// Query t sits at position past+t and sees keys max(0, past+t-window+1) ... past+t (window <= 0: no window).
+/// Query head h uses KV head h / (nHeads/nKV).
+/// `scratch` holds at least past+T floats.
+void phi_attention(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t headDim,
+                   const float *kcache, const float *vcache, int64_t capacity, int64_t nKV, int64_t past,
+                   int64_t window, float scale, float *out, int64_t ldo, int64_t h0, int64_t h1, float *scratch);
+void phi_attention_ref(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t headDim,
+                       const float *kcache, const float *vcache, int64_t capacity, int64_t nKV, int64_t past,
+                       int64_t window, float scale, float *out, int64_t ldo, int64_t h0, int64_t h1, float *scratch);
+
+/// Dot product and y += a*x, f32, dispatched.
+float phi_dot_f32(const float *a, const float *b, int64_t n);
+void phi_axpy_f32(float a, const float *x, float *y, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

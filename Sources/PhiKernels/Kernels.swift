@@ -1,0 +1,93 @@
+import CPhiKernels
+import Foundation
+
+/// Storage type of a dense weight matrix, as the C kernels know it.
+public enum WeightType: Int32, Sendable {
+    case f32 = 0
+    case bf16 = 1
+    case f16 = 2
+}
+
+/// Math on raw f32 buffers. The heavy loops are in CPhiKernels; these wrappers add threading.
+public enum Kernels {
+    /// y[t, n] = Σ_k x[t, k] · W[n, k]   (x: [T, K] with row stride ldx, W: [N, K], y: [T, N] with row stride ldy)
+    public static func matmul(
+        x: UnsafePointer<Float>, ldx: Int, rows T: Int, k K: Int,
+        weight: UnsafeRawPointer, type: WeightType, n N: Int,
+        y: UnsafeMutablePointer<Float>, ldy: Int, parallel: Parallel
+    ) {
+        let xp = UnsafeRawPointer(x), yp = UnsafeMutableRawPointer(y)
+        parallel.forRanges(N, granularity: 16) { n0, n1 in
+            phi_gemm(xp.assumingMemoryBound(to: Float.self), Int64(ldx), Int64(T), Int64(K), weight, type.rawValue,
+                     yp.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(n0), Int64(n1))
+        }
+    }
+
+    /// RMSNorm over rows of length n: y = x / sqrt(mean(x²) + eps) · w.
+    public static func rmsNorm(
+        x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+        rows: Int, n: Int, eps: Float
+    ) {
+        for r in 0..<rows {
+            let xr = x + r * n, yr = y + r * n
+            var ss: Float = 0
+            for i in 0..<n { ss += xr[i] * xr[i] }
+            let inv = 1 / (ss / Float(n) + eps).squareRoot()
+            for i in 0..<n { yr[i] = (xr[i] * inv) * weight[i] }
+        }
+    }
+
+    /// out[t, i] = silu(gu[t, i]) · gu[t, half + i] for the fused gate_up layout [gate | up].
+    public static func siluGateUp(gu: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, rows: Int, half: Int) {
+        for t in 0..<rows {
+            let g = gu + t * 2 * half, o = out + t * half
+            for i in 0..<half {
+                let z = g[i]
+                o[i] = (z / (1 + Foundation.exp(-z))) * g[half + i]
+            }
+        }
+    }
+
+    /// Rotates the first `rotaryDim` dims of every head (rotate_half / NeoX convention):
+    /// x[j] ← x[j]·cos[j] − x[j+h]·sin[j],  x[j+h] ← x[j+h]·cos[j+h] + x[j]·sin[j+h], h = rotaryDim/2.
+    /// cos/sin: [T, rotaryDim]; x: [T, heads·headDim] with row stride ld.
+    public static func applyRotary(
+        x: UnsafeMutablePointer<Float>, ld: Int, rows T: Int, heads: Int, headDim: Int, rotaryDim: Int,
+        cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
+    ) {
+        let h = rotaryDim / 2
+        for t in 0..<T {
+            let c = cos + t * rotaryDim, s = sin + t * rotaryDim
+            for head in 0..<heads {
+                let v = x + t * ld + head * headDim
+                for j in 0..<h {
+                    let a = v[j], b = v[j + h]
+                    v[j] = a * c[j] - b * s[j]
+                    v[j + h] = b * c[j + h] + a * s[j + h]
+                }
+            }
+        }
+    }
+
+    /// Causal attention for all query heads; caches are [nKV][capacity][headDim] and hold past+T positions.
+    public static func attention(
+        q: UnsafePointer<Float>, ldq: Int, rows T: Int, heads: Int, headDim: Int,
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity: Int, kvHeads: Int, past: Int,
+        window: Int = 0, scale: Float, out: UnsafeMutablePointer<Float>, ldo: Int, parallel: Parallel
+    ) {
+        let qp = UnsafeRawPointer(q), op = UnsafeMutableRawPointer(out)
+        let kp = UnsafeRawPointer(keys), vp = UnsafeRawPointer(values)
+        parallel.forRanges(heads) { h0, h1 in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: past + T)
+            defer { scratch.deallocate() }
+            phi_attention(qp.assumingMemoryBound(to: Float.self), Int64(ldq), Int64(T), Int64(heads), Int64(headDim),
+                          kp.assumingMemoryBound(to: Float.self), vp.assumingMemoryBound(to: Float.self),
+                          Int64(capacity), Int64(kvHeads), Int64(past), Int64(window), scale,
+                          op.assumingMemoryBound(to: Float.self), Int64(ldo), Int64(h0), Int64(h1), scratch)
+        }
+    }
+
+    /// Restricts the instruction-set paths (a mask of CPU feature bits); -1 restores detection.
+    public static func setCPUMask(_ mask: Int32) { phi_set_cpu_mask(mask) }
+    public static var cpuFeatures: Int32 { phi_cpu_features() }
+}

@@ -1,0 +1,88 @@
+// Everything that differs between Linux and macOS lives in this file.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+public enum Platform {
+    /// Number of CPU cores available to this process.
+    public static var coreCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Resident set size of this process in bytes (best effort; 0 when unknown).
+    public static func residentBytes() -> Int {
+        #if os(Linux)
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let parts = text.split(separator: " ")
+        guard parts.count > 1, let pages = Int(parts[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+        #else
+        var info = mach_task_basic_info()
+        var count = mach_msg_type_number_t(MemoryLayout<mach_task_basic_info>.size / MemoryLayout<natural_t>.size)
+        let kr = withUnsafeMutablePointer(to: &info) {
+            $0.withMemoryRebound(to: integer_t.self, capacity: Int(count)) {
+                task_info(mach_task_self_, task_flavor_t(MACH_TASK_BASIC_INFO), $0, &count)
+            }
+        }
+        return kr == KERN_SUCCESS ? Int(info.resident_size) : 0
+        #endif
+    }
+
+    /// Peak resident set size of this process in bytes (best effort).
+    public static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Int(usage.ru_maxrss)
+        #endif
+    }
+}
+
+public enum MappedFileError: Error, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case cannotMap(path: String, reason: String)
+    public var description: String {
+        switch self {
+        case .cannotOpen(let p, let r): return "cannot open \(p): \(r)"
+        case .cannotMap(let p, let r): return "cannot memory-map \(p): \(r)"
+        }
+    }
+}
+
+/// A read-only memory mapping of a whole file. Pages are loaded lazily by the OS and shared
+/// with the page cache, so a mapped model costs no second copy of its weights.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let byteCount: Int
+    public let base: UnsafeRawPointer?
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw MappedFileError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw MappedFileError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw MappedFileError.cannotOpen(path: path, reason: "not a regular file") }
+        let size = Int(st.st_size)
+        byteCount = size
+        if size == 0 { base = nil; return }
+        let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let p, p != MAP_FAILED else { throw MappedFileError.cannotMap(path: path, reason: String(cString: strerror(errno))) }
+        base = UnsafeRawPointer(p)
+    }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), byteCount) }
+    }
+
+    /// Bytes [offset, offset+count) as a buffer; the caller has validated the range.
+    public func bytes(offset: Int, count: Int) -> UnsafeRawBufferPointer {
+        guard let base, count > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: base + offset, count: count)
+    }
+}

@@ -1,0 +1,30 @@
+/// Errors raised while reading a model's configuration or binding its weights.
+public enum ModelError: Error, CustomStringConvertible {
+    case missingFile(String)
+    case malformedConfig(file: String, reason: String)
+    case unsupportedArchitecture(String)
+    case unsupported(String)
+    case missingWeight(String)
+    case unexpectedWeights([String])
+    case wrongShape(name: String, expected: [Int], actual: [Int])
+    case tokenOutOfRange(id: Int, vocabularySize: Int)
+    case contextOverflow(requested: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let f): return "missing file: \(f)"
+        case .malformedConfig(let f, let r): return "\(f): \(r)"
+        case .unsupportedArchitecture(let a):
+            return "unsupported architecture '\(a)' (PhiKit runs model_type phi3: Phi-4-mini, Phi-3, Phi-3.5-mini)"
+        case .unsupported(let r): return r
+        case .missingWeight(let n): return "the checkpoint has no tensor '\(n)'"
+        case .unexpectedWeights(let names):
+            let shown = names.prefix(5).joined(separator: ", ")
+            return "the checkpoint has \(names.count) tensor(s) the model does not use: \(shown)\(names.count > 5 ? ", …" : "")"
+        case .wrongShape(let n, let e, let a): return "tensor '\(n)' has shape \(a) but the model expects \(e)"
+        case .tokenOutOfRange(let id, let v): return "token id \(id) is outside the vocabulary (size \(v))"
+        case .contextOverflow(let r, let l):
+            return "the sequence needs \(r) positions but the model's context limit is \(l) tokens"
+        }
+    }
+}

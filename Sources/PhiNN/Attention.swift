@@ -1,0 +1,59 @@
+import PhiKernels
+
+/// Grouped-query self-attention with rotary embeddings on the first `rotary.rotaryDim` dims of each head.
+/// The projections are either Phi-3's fused qkv_proj ([q | k | v] rows) or separate q/k/v matrices.
+public struct Attention: @unchecked Sendable {
+    public enum Projection: @unchecked Sendable {
+        case fused(Linear)
+        case separate(q: Linear, k: Linear, v: Linear)
+    }
+
+    public let projection: Projection
+    public let output: Linear
+    public let heads: Int
+    public let kvHeads: Int
+    public let headDim: Int
+    public let slidingWindow: Int
+    public var qkvWidth: Int { (heads + 2 * kvHeads) * headDim }
+
+    public init(projection: Projection, output: Linear, heads: Int, kvHeads: Int, headDim: Int, slidingWindow: Int = 0) {
+        self.projection = projection
+        self.output = output
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        self.slidingWindow = slidingWindow
+    }
+
+    /// h: [T, hidden] normalized input → out: [T, hidden]. Keys/values of these T positions are appended to
+    /// `cache` layer `layer` (the caller commits the positions after all layers ran).
+    /// `qkv` scratch holds T·qkvWidth floats, `attn` scratch T·heads·headDim.
+    public func callAsFunction(
+        _ h: UnsafePointer<Float>, rows T: Int, layer: Int, cache: KVCache,
+        cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, rotaryDim: Int,
+        qkv: UnsafeMutablePointer<Float>, attn: UnsafeMutablePointer<Float>,
+        into out: UnsafeMutablePointer<Float>, parallel: Parallel
+    ) {
+        let width = qkvWidth
+        let qOff = 0, kOff = heads * headDim, vOff = (heads + kvHeads) * headDim
+        switch projection {
+        case .fused(let w):
+            w(h, rows: T, into: qkv, ldy: width, parallel: parallel)
+        case .separate(let q, let k, let v):
+            q(h, rows: T, into: qkv + qOff, ldy: width, parallel: parallel)
+            k(h, rows: T, into: qkv + kOff, ldy: width, parallel: parallel)
+            v(h, rows: T, into: qkv + vOff, ldy: width, parallel: parallel)
+        }
+        Kernels.applyRotary(x: qkv + qOff, ld: width, rows: T, heads: heads, headDim: headDim,
+                            rotaryDim: rotaryDim, cos: cos, sin: sin)
+        Kernels.applyRotary(x: qkv + kOff, ld: width, rows: T, heads: kvHeads, headDim: headDim,
+                            rotaryDim: rotaryDim, cos: cos, sin: sin)
+        let past = cache.count
+        cache.store(layer: layer, k: qkv + kOff, ldk: width, v: qkv + vOff, ldv: width, rows: T)
+        Kernels.attention(q: qkv + qOff, ldq: width, rows: T, heads: heads, headDim: headDim,
+                          keys: cache.keys(layer: layer), values: cache.values(layer: layer),
+                          capacity: cache.capacity, kvHeads: kvHeads, past: past, window: slidingWindow,
+                          scale: 1 / Float(headDim).squareRoot(), out: attn, ldo: heads * headDim, parallel: parallel)
+        output(attn, rows: T, into: out, parallel: parallel)
+    }
+}

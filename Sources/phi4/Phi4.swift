@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import PhiKit
+
+@main
+struct Phi4: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "phi4",
+        abstract: "Run Microsoft Phi-4 models on the CPU.",
+        discussion: """
+        MODEL is a Hugging Face model folder (config.json, *.safetensors, tokenizer.json).
+        Examples:
+          phi4 run --model ~/models/Phi-4-mini-instruct "Explain LongRoPE in two sentences."
+          phi4 chat --model ~/models/Phi-4-mini-instruct
+        """,
+        subcommands: [Run.self, Chat.self, Logits.self, Tokenize.self])
+}
+
+/// Options every model command shares.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Model folder (Hugging Face layout).")
+    var model: String
+
+    @Option(name: [.customShort("t"), .long], help: "Threads to use (default: all cores).")
+    var threads: Int?
+
+    func load() throws -> LoadedModel {
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        return try ModelLoader.load(path: model, threads: threads)
+    }
+}
+
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Most tokens to generate.")
+    var maxTokens: Int = 512
+    @Option(help: "Sampling temperature; 0 is greedy.")
+    var temperature: Float = 0
+    @Option(help: "Keep only the K most likely tokens (0: off).")
+    var topK: Int = 0
+    @Option(help: "Nucleus sampling: keep the smallest set with this much probability (1: off).")
+    var topP: Float = 1
+    @Option(help: "Drop tokens less likely than this fraction of the top token (0: off).")
+    var minP: Float = 0
+    @Option(help: "Repetition penalty (1: off).")
+    var repeatPenalty: Float = 1
+    @Option(help: "Presence penalty, -2…2.")
+    var presencePenalty: Float = 0
+    @Option(help: "Frequency penalty, -2…2.")
+    var frequencyPenalty: Float = 0
+    @Option(help: "Random seed; the same seed gives the same output.")
+    var seed: UInt64?
+    @Option(name: .customLong("stop"), help: "Stop before this text (repeatable).")
+    var stop: [String] = []
+
+    func options(logprobs: Bool = false) throws -> GenerationOptions {
+        guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be ≥ 0") }
+        let s = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
+                                   repetitionPenalty: repeatPenalty, presencePenalty: presencePenalty,
+                                   frequencyPenalty: frequencyPenalty, seed: seed)
+        do { try s.validate() } catch { throw ValidationError("\(error)") }
+        return GenerationOptions(maxTokens: maxTokens, sampling: s, stop: stop, logprobs: logprobs)
+    }
+}
+
+/// Writes to stdout without buffering delays (streamed tokens must appear as they come).
+enum Console {
+    static func write(_ s: String) {
+        FileHandle.standardOutput.write(Data(s.utf8))
+    }
+    static func error(_ s: String) {
+        FileHandle.standardError.write(Data((s + "\n").utf8))
+    }
+}
+
+/// Turns any library error into ArgumentParser's clean "Error: …" output and exit code 1.
+func runCLI<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as ValidationError { throw e } catch let e as ExitCode { throw e } catch {
+        Console.error("error: \(error)")
+        throw ExitCode.failure
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import PhiKit
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate a reply to one prompt, streamed as it is produced.")
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
+
+    @Flag(help: "Send PROMPT as written (special-token text included) instead of as one user turn.")
+    var raw = false
+    @Option(help: "System message (chat format only).")
+    var system: String?
+    @Flag(help: "Print one JSON object with token ids, text and speeds instead of streaming text.")
+    var json = false
+    @Flag(help: "Include the log-probability of each generated token in the JSON output.")
+    var logprobs = false
+
+    @Argument(help: "The prompt.")
+    var prompt: String
+
+    func run() throws {
+        try runCLI {
+            let options = try sampling.options(logprobs: logprobs)
+            let loaded = try model.load()
+            let ids = loaded.promptTokens(prompt, raw: raw, system: system)
+            let generator = loaded.makeGenerator()
+            let result = try generator.generate(prompt: ids, options: options) { tok in
+                if !json { Console.write(tok.text) }
+                return true
+            }
+            if json {
+                var obj: [String: Any] = [
+                    "prompt_tokens": result.promptTokens,
+                    "generated_tokens": result.generatedTokens,
+                    "text": result.text,
+                    "finish_reason": result.finishReason.rawValue,
+                    "prefill_tokens_per_second": result.prefillTokensPerSecond,
+                    "decode_tokens_per_second": result.decodeTokensPerSecond,
+                ]
+                if let lp = result.logprobs { obj["logprobs"] = lp }
+                let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
+                Console.write(String(decoding: data, as: UTF8.self) + "\n")
+            } else {
+                Console.write("\n")
+                Console.error(String(format: "prompt: %d tokens, %.2f tokens/s | generated: %d tokens, %.2f tokens/s",
+                                     result.promptTokens.count, result.prefillTokensPerSecond,
+                                     result.generatedTokens.count, result.decodeTokensPerSecond))
+            }
+        }
+    }
+}
