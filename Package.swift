@@ -34,6 +34,7 @@ let package = Package(
         .testTarget(name: "PhiTokenizerTests", dependencies: ["PhiTokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PhiModelsTests", dependencies: ["PhiModels", "PhiWeights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PhiGenerationTests", dependencies: ["PhiKit"]),
+        .testTarget(name: "Phi4CLITests", dependencies: ["phi4", "PhiWeights"]),
     ],
     swiftLanguageModes: [.v5]
 )

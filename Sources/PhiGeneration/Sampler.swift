@@ -94,7 +94,8 @@ public struct Sampler: Sendable {
         return cand[cand.count - 1].id
     }
 
-    func applyPenalties(_ logits: inout [Float], context: [Int], generated: [Int]) {
+    /// The penalty step of the chain: repetition (prompt + output), presence and frequency (output).
+    public func applyPenalties(_ logits: inout [Float], context: [Int], generated: [Int]) {
         let p = parameters
         if p.repetitionPenalty != 1 {
             for id in Set(context) where id >= 0 && id < logits.count {

@@ -17,6 +17,20 @@ public enum Kernels {
         y: UnsafeMutablePointer<Float>, ldy: Int, parallel: Parallel
     ) {
         let xp = UnsafeRawPointer(x), yp = UnsafeMutableRawPointer(y)
+        if type == .bf16 {
+            // bf16 weights: round the activations to bf16 once and use bf16 dot products (the reference
+            // runs bf16 checkpoints with bf16 activations too).
+            let ldxb = (K + 31) / 32 * 32
+            let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: T * ldxb)
+            defer { xb.deallocate() }
+            phi_pack_bf16(x, Int64(ldx), Int64(T), Int64(K), xb, Int64(ldxb))
+            let xbp = UnsafeRawPointer(xb), wp = weight.assumingMemoryBound(to: UInt16.self)
+            parallel.forRanges(N, granularity: 48) { n0, n1 in // 48: whole 6-row tiles per thread
+                phi_gemm_bf16(xbp.assumingMemoryBound(to: UInt16.self), Int64(ldxb), Int64(T), Int64(K), wp,
+                              yp.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(n0), Int64(n1))
+            }
+            return
+        }
         parallel.forRanges(N, granularity: 16) { n0, n1 in
             phi_gemm(xp.assumingMemoryBound(to: Float.self), Int64(ldx), Int64(T), Int64(K), weight, type.rawValue,
                      yp.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(n0), Int64(n1))

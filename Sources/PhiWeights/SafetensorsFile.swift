@@ -12,6 +12,10 @@ import PhiTensor
 /// after it). Kernels reading `Tensor.data` must therefore tolerate unaligned element loads
 /// (x86-64 and arm64 do in hardware; use `loadUnaligned` or memcpy in Swift/C), or check
 /// `isAligned(_:)` and copy when it is false.
+///
+/// The file must not be truncated or rewritten in place while it is open: pages of a shrunken
+/// mapping fault on access. (`SafetensorsWriter` writes to a temporary file and renames it,
+/// which leaves existing mappings intact.)
 public final class SafetensorsFile: @unchecked Sendable {
     /// Headers larger than this are rejected (the reference implementation's limit).
     public static let maxHeaderBytes = SafetensorsHeader.maxHeaderBytes
@@ -96,7 +100,8 @@ public final class SafetensorsFile: @unchecked Sendable {
     public func mappingContains(_ pointer: UnsafeRawPointer, count: Int = 0) -> Bool {
         guard let base = mapping.base else { return false }
         let start = UInt(bitPattern: base), p = UInt(bitPattern: pointer)
-        return p >= start && p + UInt(max(count, 0)) <= start + UInt(mapping.byteCount)
+        let end = start + UInt(mapping.byteCount)
+        return p >= start && p <= end && UInt(max(count, 0)) <= end - p
     }
 
     private func pointer(to e: SafetensorsEntry) throws(WeightsError) -> UnsafeRawPointer {

@@ -31,7 +31,8 @@ struct SafetensorsHeader {
             throw invalid("header length \(n) runs past the end of the file (\(fileSize - 8) bytes follow the length field)")
         }
         let headerBytes = UnsafeRawBufferPointer(rebasing: file[8..<(8 + n)])
-        guard n > 0, headerBytes[0] == UInt8(ascii: "{") else {
+        guard n > 0 else { throw invalid("header is empty (length 0)") }
+        guard headerBytes[0] == UInt8(ascii: "{") else {
             throw invalid("header does not start with '{'")
         }
         if let bad = StrictJSON.firstInvalidUTF8Offset(headerBytes) {

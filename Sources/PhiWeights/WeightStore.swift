@@ -26,9 +26,15 @@ public final class WeightStore: @unchecked Sendable {
 
     /// Opens a model directory: the shards named by model.safetensors.index.json if present,
     /// else model.safetensors, else every *.safetensors file in the directory (sorted by name).
+    /// A path to a single .safetensors file is accepted too.
     public convenience init(directory: URL) throws(WeightsError) {
         let dir = directory.standardizedFileURL
         let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: dir.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            try self.init(files: [dir])
+            return
+        }
         let indexURL = dir.appendingPathComponent(Self.indexFileName)
         if fm.fileExists(atPath: indexURL.path) {
             let index = try WeightIndex(url: indexURL)

@@ -13,7 +13,7 @@ struct Phi4: ParsableCommand {
           phi4 run --model ~/models/Phi-4-mini-instruct "Explain LongRoPE in two sentences."
           phi4 chat --model ~/models/Phi-4-mini-instruct
         """,
-        subcommands: [Run.self, Chat.self, Logits.self, Tokenize.self])
+        subcommands: [Run.self, Chat.self, Logits.self, Tokenize.self, Bench.self])
 }
 
 /// Options every model command shares.

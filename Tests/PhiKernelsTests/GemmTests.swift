@@ -48,6 +48,38 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    func testBF16DotProductsMatchReference() {
+        var rng = LCG(s: 11)
+        for (T, K, N) in [(1, 1, 1), (1, 33, 5), (3, 31, 7), (4, 64, 4), (5, 100, 13), (70, 48, 21), (9, 3072 / 16, 9)] {
+            let w = makeWeights(.bf16, n: N, k: K, rng: &rng)
+            let x = (0..<(T * K)).map { _ in rng.next() }
+            let ldxb = (K + 31) / 32 * 32
+            var xb = [UInt16](repeating: 0xFFFF, count: T * ldxb)
+            phi_pack_bf16(x, Int64(K), Int64(T), Int64(K), &xb, Int64(ldxb))
+            for t in 0..<T {
+                for k in 0..<ldxb {
+                    let expected: UInt16 = k < K ? UInt16(truncatingIfNeeded: (x[t * K + k].bitPattern &+ 0x7FFF &+ ((x[t * K + k].bitPattern >> 16) & 1)) >> 16) : 0
+                    XCTAssertEqual(xb[t * ldxb + k], expected)
+                }
+            }
+            var fast = [Float](repeating: .nan, count: T * N), ref = fast
+            w.withUnsafeBytes { wb in
+                let wp = wb.bindMemory(to: UInt16.self).baseAddress
+                phi_gemm_bf16(xb, Int64(ldxb), Int64(T), Int64(K), wp, &fast, Int64(N), 0, Int64(N))
+                phi_gemm_bf16_ref(xb, Int64(ldxb), Int64(T), Int64(K), wp, &ref, Int64(N), 0, Int64(N))
+            }
+            for i in fast.indices {
+                XCTAssertEqual(fast[i], ref[i], accuracy: 1e-4 * Float(K).squareRoot() + 1e-5, "T=\(T) K=\(K) N=\(N)")
+            }
+            // And the bf16-activation product stays close to the f32-activation one.
+            var exact = [Float](repeating: 0, count: T * N)
+            w.withUnsafeBytes { wb in
+                phi_gemm_ref(x, Int64(K), Int64(T), Int64(K), wb.baseAddress, WeightType.bf16.rawValue, &exact, Int64(N), 0, Int64(N))
+            }
+            for i in fast.indices { XCTAssertEqual(fast[i], exact[i], accuracy: 0.01 * Float(K).squareRoot()) }
+        }
+    }
+
     func testThreadedMatmulEqualsSingleThread() {
         var rng = LCG(s: 7)
         let T = 6, K = 77, N = 53

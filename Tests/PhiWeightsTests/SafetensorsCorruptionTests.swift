@@ -27,6 +27,10 @@ final class SafetensorsCorruptionTests: TempDirTestCase {
         assertInvalid(try writeRaw(header: "{}", headerLength: .max, name: "max.safetensors"), "exceeds the limit")
     }
 
+    func testEmptyHeader() throws {
+        assertInvalid(try writeRaw(header: "", data: eight, name: "nohdr.safetensors"), "header is empty")
+    }
+
     func testNonUTF8Header() throws {
         var bytes = Array(header(entry("a")).utf8)
         bytes[2] = 0xFF // inside the key "a"

@@ -51,6 +51,12 @@ final class WeightStoreTests: TempDirTestCase {
         XCTAssertEqual(store.unusedNames(), [])
     }
 
+    func testPathToASingleFile() throws {
+        let url = try writeModel(["x": .f32(shape: [1], values: [7])], name: "only.safetensors")
+        let store = try WeightStore(directory: url)
+        XCTAssertEqual(try store.tensor("x").toFloatArray(), [7])
+    }
+
     func testFallbackToAllSafetensorsSorted() throws {
         try writeModel(["b": .f32(shape: [1], values: [2])], name: "part-b.safetensors")
         try writeModel(["a": .f32(shape: [1], values: [1])], name: "part-a.safetensors")
@@ -88,7 +94,12 @@ final class WeightStoreTests: TempDirTestCase {
         try writeIndex(["a": "model-00001-of-00002.safetensors", "b": "model-00001-of-00002.safetensors",
                         "c": "model-00001-of-00002.safetensors"])
         assertWeightsError([WeightStore.indexFileName, "tensor 'c' in shard 'model-00001-of-00002.safetensors'",
-                            "does not contain it", "it is in 'model-00002-of-00002.safetensors'"]) {
+                            "does not contain it"]) {
+            _ = try WeightStore(directory: dir)
+        }
+        try writeIndex(["a": "model-00002-of-00002.safetensors", "b": "model-00001-of-00002.safetensors",
+                        "c": "model-00002-of-00002.safetensors"])
+        assertWeightsError(["tensor 'a' in shard 'model-00002-of-00002.safetensors'", "it is in 'model-00001-of-00002.safetensors'"]) {
             _ = try WeightStore(directory: dir)
         }
         try writeIndex(["a": "model-00001-of-00002.safetensors", "b": "model-00001-of-00002.safetensors",

@@ -386,9 +386,11 @@ def dump_json(path, obj):
 
 
 def dump_jsonl(path, rows):
+    # ASCII escapes: Foundation's JSONSerialization on Linux drops a raw U+FEFF at the start of a string or after an
+    # escape sequence, and the corpus has many of them.
     with open(path, "w", encoding="utf-8") as f:
         for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+            f.write(json.dumps(row, ensure_ascii=True, separators=(",", ":")) + "\n")
 
 
 def without_added_tokens(tok_json: dict) -> Tokenizer:

@@ -35,6 +35,16 @@ void phi_gemm(const float *x, int64_t ldx, int64_t T, int64_t K, const void *W, 
 void phi_gemm_ref(const float *x, int64_t ldx, int64_t T, int64_t K, const void *W, int wtype,
                   float *y, int64_t ldy, int64_t n0, int64_t n1);
 
+/// bf16 weights × activations rounded to bf16 (as the reference does when it runs in bf16), f32 sums.
+/// `phi_pack_bf16` rounds x [T, K] (row stride ldx) to bf16 rows of `ldxb` >= K elements, zero-padded;
+/// ldxb must be a multiple of 32. `phi_gemm_bf16` then computes y = xb · Wᵀ for n0 <= n < n1 using
+/// AVX512-BF16 dot products where the CPU has them, else the scalar reference `phi_gemm_bf16_ref`.
+void phi_pack_bf16(const float *x, int64_t ldx, int64_t T, int64_t K, uint16_t *xb, int64_t ldxb);
+void phi_gemm_bf16(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const uint16_t *W,
+                   float *y, int64_t ldy, int64_t n0, int64_t n1);
+void phi_gemm_bf16_ref(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const uint16_t *W,
+                       float *y, int64_t ldy, int64_t n0, int64_t n1);
+
 /// Causal attention for query heads [h0, h1).
 /// q: [T, nHeads*headDim] (row stride ldq); out: [T, nHeads*headDim] (row stride ldo).
 /// Caches are [nKV][capacity][headDim]; they already hold positions 0 ..< past+T.

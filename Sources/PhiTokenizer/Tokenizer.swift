@@ -1,0 +1,205 @@
+import Foundation
+
+/// A byte-level BPE tokenizer interpreted from an HF tokenizer.json (or a GGUF vocabulary), matching HF
+/// `tokenizers` ids exactly.
+///
+/// Safety rule: `encode` never turns text into added/control tokens unless the caller passes `parseSpecial: true`
+/// (which reproduces HF's added-token matching, including `lstrip`/`rstrip` whitespace absorption).
+/// Immutable after init; `encode`/`decode` may be called from any thread.
+public final class Tokenizer: @unchecked Sendable {
+    let bpe: BPEModel
+    public let preTokenizer: PreTokenizer
+    /// Added tokens, in id order.
+    public let addedTokens: [AddedToken]
+    private let addedByContent: [String: AddedToken]
+    private let addedMatcher: AddedTokenMatcher
+    /// Decoded bytes of every id: `decodeBytes[decodeOffsets[id] ..< decodeOffsets[id + 1]]`.
+    private let decodeOffsets: [Int]
+    private let decodeBytes: [UInt8]
+    private let hasString: [Bool]
+    private let specialFlags: [Bool]
+    public let vocabularySize: Int
+    public let bosTokenID: Int?
+    public let eosTokenID: Int?
+    /// The tokenizer_config `chat_template` (Jinja source), kept as data.
+    public let chatTemplate: String?
+
+    /// Ids must be below this (tables are dense in the id); larger ids in a file are rejected, not allocated.
+    public static let maxVocabularySize = 1 << 24
+
+    private let scratchLock = NSLock()
+    private var spareScratch: EncodeScratch?
+
+    /// Loads `tokenizer.json` and, when present, `tokenizer_config.json` and `chat_template.jinja` from `directory`.
+    public convenience init(directory: URL) throws {
+        let jsonURL = directory.appendingPathComponent("tokenizer.json")
+        guard let json = try? Data(contentsOf: jsonURL) else { throw TokenizerError.fileNotFound(path: jsonURL.path) }
+        let configURL = directory.appendingPathComponent("tokenizer_config.json")
+        let config = FileManager.default.fileExists(atPath: configURL.path) ? try? Data(contentsOf: configURL) : nil
+        if FileManager.default.fileExists(atPath: configURL.path) && config == nil {
+            throw TokenizerError.fileNotFound(path: configURL.path)
+        }
+        var components = try TokenizerJSONLoader.load(tokenizerJSON: json, configJSON: config,
+                                                      file: jsonURL.path, configFile: configURL.path)
+        if components.chatTemplate == nil,
+           let data = try? Data(contentsOf: directory.appendingPathComponent("chat_template.jinja")) {
+            components.chatTemplate = String(decoding: data, as: UTF8.self)
+        }
+        try self.init(components: components)
+    }
+
+    /// Builds from the contents of tokenizer.json and (optionally) tokenizer_config.json.
+    public convenience init(tokenizerJSON: Data, tokenizerConfigJSON: Data?) throws {
+        try self.init(components: try TokenizerJSONLoader.load(tokenizerJSON: tokenizerJSON, configJSON: tokenizerConfigJSON))
+    }
+
+    init(components c: TokenizerComponents) throws {
+        bpe = try BPEModel(vocab: c.vocab, merges: c.merges, ignoreMerges: c.ignoreMerges, unkToken: c.unkToken,
+                           fuseUnk: c.fuseUnk, file: c.file)
+        preTokenizer = c.preTokenizer
+        var byID: [Int: AddedToken] = [:]
+        for t in c.addedTokens { byID[t.id] = t }
+        addedTokens = byID.values.sorted { $0.id < $1.id }
+        var byContent: [String: AddedToken] = [:]
+        for t in addedTokens where byContent[t.content] == nil { byContent[t.content] = t }
+        addedByContent = byContent
+        addedMatcher = AddedTokenMatcher(addedTokens)
+
+        var maxID = -1
+        for (_, id) in c.vocab { maxID = max(maxID, id) }
+        for t in addedTokens { maxID = max(maxID, t.id) }
+        guard maxID < Self.maxVocabularySize else {
+            throw TokenizerError.invalidField(file: c.file, field: "model.vocab / added_tokens",
+                                              detail: "id \(maxID) exceeds the supported maximum \(Self.maxVocabularySize - 1)")
+        }
+        vocabularySize = maxID + 1
+        var strings = [String?](repeating: nil, count: vocabularySize)
+        for (token, id) in c.vocab { strings[id] = token }
+        for t in addedTokens { strings[t.id] = t.content }
+        let specialContents = Set(addedTokens.filter(\.special).map(\.content))
+        var offsets = [Int](repeating: 0, count: vocabularySize + 1)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(vocabularySize * 8)
+        var flags = [Bool](repeating: false, count: vocabularySize)
+        for id in 0..<vocabularySize {
+            if let s = strings[id] {
+                bytes.append(contentsOf: ByteLevel.decodedBytes(of: s))
+                flags[id] = specialContents.contains(s)
+            }
+            offsets[id + 1] = bytes.count
+        }
+        decodeOffsets = offsets
+        decodeBytes = bytes
+        hasString = strings.map { $0 != nil }
+        specialFlags = flags
+        chatTemplate = c.chatTemplate
+        _ = UnicodeTable.shared  // built once per process (~30 ms); here rather than in the first encode
+        let model = bpe
+        bosTokenID = c.bosToken.flatMap { byContent[$0]?.id ?? model.tokenID($0) }
+        eosTokenID = c.eosToken.flatMap { byContent[$0]?.id ?? model.tokenID($0) }
+    }
+
+    // MARK: - Encoding
+
+    /// Token ids of `text`. With `parseSpecial: false` (the default) added-token text such as `<|end|>` is encoded
+    /// as ordinary text; with `true`, added tokens are matched in the raw text first, exactly as HF does.
+    public func encode(_ text: String, parseSpecial: Bool = false) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(text.utf8.count / 3 + 4)
+        let scratch = takeScratch()
+        defer { returnScratch(scratch) }
+        var text = text
+        text.withUTF8 { buf in
+            guard let p = buf.baseAddress, buf.count > 0 else { return }
+            if parseSpecial && !addedMatcher.isEmpty {
+                for segment in addedMatcher.segments(p, buf.count) {
+                    switch segment {
+                    case .token(let id): out.append(id)
+                    case .text(let a, let b): encodeText(p + a, b - a, into: &out, scratch: scratch)
+                    }
+                }
+            } else {
+                encodeText(p, buf.count, into: &out, scratch: scratch)
+            }
+        }
+        return out
+    }
+
+    @inline(__always)
+    private func encodeText(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [Int], scratch: EncodeScratch) {
+        let bpe = self.bpe
+        preTokenizer.forEachPiece(p, n) { q, m in
+            bpe.encode(q, m, into: &out, scratch: scratch)
+        }
+    }
+
+    private func takeScratch() -> EncodeScratch {
+        scratchLock.lock()
+        let s = spareScratch
+        spareScratch = nil
+        scratchLock.unlock()
+        return s ?? EncodeScratch()
+    }
+
+    private func returnScratch(_ s: EncodeScratch) {
+        scratchLock.lock()
+        spareScratch = s
+        scratchLock.unlock()
+    }
+
+    // MARK: - Decoding
+
+    /// Text of `ids`: token bytes concatenated, invalid UTF-8 replaced by U+FFFD. Ids without a string (unused
+    /// rows, out of range) contribute nothing; `skipSpecial` drops added tokens flagged `special`.
+    public func decode(_ ids: [Int], skipSpecial: Bool = false) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(ids.count * 4)
+        for id in ids { appendBytes(of: id, skipSpecial: skipSpecial, to: &bytes) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the decoded bytes of one id (nothing for unknown ids or skipped special tokens).
+    @inline(__always)
+    func appendBytes(of id: Int, skipSpecial: Bool, to bytes: inout [UInt8]) {
+        guard id >= 0 && id < vocabularySize else { return }
+        if skipSpecial && specialFlags[id] { return }
+        let a = decodeOffsets[id], b = decodeOffsets[id + 1]
+        if a < b { bytes.append(contentsOf: decodeBytes[a..<b]) }
+    }
+
+    /// The raw bytes of a token (empty if the id has no string).
+    public func tokenBytes(_ id: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendBytes(of: id, skipSpecial: false, to: &bytes)
+        return bytes
+    }
+
+    /// Added-token content, or the token's decoded bytes as text (lossy); nil for ids without a string.
+    public func tokenString(_ id: Int) -> String? {
+        guard id >= 0 && id < vocabularySize && hasString[id] else { return nil }
+        if let t = addedToken(id: id) { return t.content }
+        return String(decoding: tokenBytes(id), as: UTF8.self)
+    }
+
+    /// Id of the added token with this exact content.
+    public func specialTokenID(_ content: String) -> Int? { addedByContent[content]?.id }
+
+    /// The added token with this content, with its flags.
+    public func addedToken(_ content: String) -> AddedToken? { addedByContent[content] }
+
+    private func addedToken(id: Int) -> AddedToken? {
+        var lo = 0, hi = addedTokens.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if addedTokens[mid].id < id { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < addedTokens.count && addedTokens[lo].id == id ? addedTokens[lo] : nil
+    }
+
+    /// True for ids whose token is an added token flagged `special` (what `skipSpecial` removes).
+    public func isSpecial(_ id: Int) -> Bool { id >= 0 && id < vocabularySize && specialFlags[id] }
+
+    public func makeStreamingDecoder(skipSpecial: Bool = false) -> StreamingDecoder {
+        StreamingDecoder(tokenizer: self, skipSpecial: skipSpecial)
+    }
+}

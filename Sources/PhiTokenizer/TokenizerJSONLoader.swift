@@ -1,0 +1,288 @@
+import Foundation
+
+/// Everything a `Tokenizer` is built from, whatever the source (tokenizer.json or a GGUF vocabulary).
+struct TokenizerComponents {
+    var vocab: [(String, Int)]
+    var merges: [BPEMerge]
+    var ignoreMerges: Bool
+    var unkToken: String?
+    var fuseUnk: Bool
+    var preTokenizer: PreTokenizer
+    var addedTokens: [AddedToken]
+    var bosToken: String?
+    var eosToken: String?
+    var chatTemplate: String?
+    var file: String
+}
+
+/// Interprets an HF tokenizer.json (+ tokenizer_config.json) as data. Unsupported component types throw
+/// `TokenizerError.unsupportedComponent` naming the field and type, rather than encoding differently from HF.
+enum TokenizerJSONLoader {
+    static func load(tokenizerJSON: Data, configJSON: Data?, file: String = "tokenizer.json",
+                     configFile: String = "tokenizer_config.json") throws -> TokenizerComponents {
+        let top = try object(tokenizerJSON, file: file)
+        guard let model = top["model"] as? [String: Any] else {
+            throw top["model"] == nil ? TokenizerError.missingField(file: file, field: "model")
+                : TokenizerError.invalidField(file: file, field: "model", detail: "expected an object")
+        }
+        let type = (model["type"] as? String) ?? (model["merges"] != nil ? "BPE" : "(none)")
+        guard type == "BPE" else { throw TokenizerError.unsupportedComponent(file: file, field: "model", type: type) }
+        if let dropout = model["dropout"], !(dropout is NSNull), (dropout as? Double ?? 1) != 0 {
+            throw TokenizerError.invalidField(file: file, field: "model.dropout", detail: "BPE dropout is not supported")
+        }
+        for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
+            if let v = model[key], !(v is NSNull), (v as? String ?? "x") != "" {
+                throw TokenizerError.invalidField(file: file, field: "model.\(key)", detail: "not supported (byte-level BPE only)")
+            }
+        }
+        if try bool(model, "byte_fallback", file: file, prefix: "model.") == true {
+            throw TokenizerError.invalidField(file: file, field: "model.byte_fallback", detail: "not supported (byte-level BPE only)")
+        }
+        var vocab: [(String, Int)] = []
+        if let big = model["vocab"] as? JSONMembers {
+            vocab.reserveCapacity(big.members.count)
+            for (token, value) in big.members {
+                guard let id = integer(value) else {
+                    throw TokenizerError.invalidField(file: file, field: "model.vocab", detail: "id of '\(token)' is not an integer")
+                }
+                vocab.append((token, id))
+            }
+        } else if let small = model["vocab"] as? [String: Any] {
+            for (token, value) in small {
+                guard let id = integer(value) else {
+                    throw TokenizerError.invalidField(file: file, field: "model.vocab", detail: "id of '\(token)' is not an integer")
+                }
+                vocab.append((token, id))
+            }
+        } else {
+            throw model["vocab"] == nil ? TokenizerError.missingField(file: file, field: "model.vocab")
+                : TokenizerError.invalidField(file: file, field: "model.vocab", detail: "expected an object")
+        }
+        let merges = try parseMerges(model["merges"], file: file)
+        let unk = model["unk_token"] as? String
+
+        if let normalizer = top["normalizer"], !(normalizer is NSNull) {
+            let n = normalizer as? [String: Any]
+            let t = n?["type"] as? String ?? "(unknown)"
+            let emptySequence = t == "Sequence" && ((n?["normalizers"] as? [Any])?.isEmpty ?? false)
+            if !emptySequence { throw TokenizerError.unsupportedComponent(file: file, field: "normalizer", type: t) }
+        }
+        var steps: [PreTokenizer.Step] = []
+        guard let pre = top["pre_tokenizer"], !(pre is NSNull) else {
+            throw TokenizerError.unsupportedComponent(file: file, field: "pre_tokenizer", type: "null (ByteLevel required)")
+        }
+        try parsePreTokenizer(pre, into: &steps, file: file, field: "pre_tokenizer")
+        guard steps.contains(where: { if case .byteLevel = $0 { return true } else { return false } }) else {
+            throw TokenizerError.unsupportedComponent(file: file, field: "pre_tokenizer", type: "without ByteLevel")
+        }
+        try checkDecoder(top["decoder"], file: file, field: "decoder")
+        try checkPostProcessor(top["post_processor"], file: file, field: "post_processor")
+
+        var added: [AddedToken] = []
+        if let list = top["added_tokens"], !(list is NSNull) {
+            guard let array = list as? [Any] else {
+                throw TokenizerError.invalidField(file: file, field: "added_tokens", detail: "expected an array")
+            }
+            for (i, entry) in array.enumerated() {
+                added.append(try addedToken(entry, id: nil, file: file, field: "added_tokens[\(i)]"))
+            }
+        }
+        var components = TokenizerComponents(
+            vocab: vocab, merges: merges, ignoreMerges: try bool(model, "ignore_merges", file: file, prefix: "model.") ?? false,
+            unkToken: unk, fuseUnk: try bool(model, "fuse_unk", file: file, prefix: "model.") ?? false,
+            preTokenizer: PreTokenizer(steps: steps), addedTokens: added, bosToken: nil, eosToken: nil,
+            chatTemplate: nil, file: file)
+        if let configJSON {
+            try applyConfig(configJSON, to: &components, file: configFile)
+        }
+        return components
+    }
+
+    // MARK: - tokenizer_config.json
+
+    static func applyConfig(_ data: Data, to c: inout TokenizerComponents, file: String) throws {
+        let config = try object(data, file: file)
+        if let decoder = config["added_tokens_decoder"], !(decoder is NSNull) {
+            var map: [String: Any] = [:]
+            if let d = decoder as? [String: Any] {
+                map = d
+            } else if let big = decoder as? JSONMembers {
+                map = Dictionary(big.members, uniquingKeysWith: { _, last in last })
+            } else {
+                throw TokenizerError.invalidField(file: file, field: "added_tokens_decoder", detail: "expected an object")
+            }
+            let known = Set(c.addedTokens.map(\.id))
+            for key in map.keys.sorted(by: { (Int($0) ?? 0) < (Int($1) ?? 0) }) {
+                guard let id = Int(key), id >= 0 else {
+                    throw TokenizerError.invalidField(file: file, field: "added_tokens_decoder", detail: "key '\(key)' is not an id")
+                }
+                if known.contains(id) { continue }  // tokenizer.json is authoritative for ids it lists
+                c.addedTokens.append(try addedToken(map[key] as Any, id: id, file: file, field: "added_tokens_decoder.\(key)"))
+            }
+        }
+        c.bosToken = try tokenContent(config["bos_token"], file: file, field: "bos_token")
+        c.eosToken = try tokenContent(config["eos_token"], file: file, field: "eos_token")
+        if let template = config["chat_template"], !(template is NSNull) {
+            if let s = template as? String {
+                c.chatTemplate = s
+            } else if let list = template as? [[String: Any]] {
+                let named = list.first { ($0["name"] as? String) == "default" } ?? list.first
+                c.chatTemplate = named?["template"] as? String
+            } else {
+                throw TokenizerError.invalidField(file: file, field: "chat_template", detail: "expected a string or a list")
+            }
+        }
+    }
+
+    private static func tokenContent(_ value: Any?, file: String, field: String) throws -> String? {
+        guard let value, !(value is NSNull) else { return nil }
+        if let s = value as? String { return s }
+        if let d = value as? [String: Any], let s = d["content"] as? String { return s }
+        throw TokenizerError.invalidField(file: file, field: field, detail: "expected a string or {\"content\": ...}")
+    }
+
+    // MARK: - components
+
+    private static func parseMerges(_ value: Any?, file: String) throws -> [BPEMerge] {
+        guard let value, !(value is NSNull) else { return [] }
+        guard let list = value as? [Any] else {
+            throw TokenizerError.invalidField(file: file, field: "model.merges", detail: "expected an array")
+        }
+        var merges: [BPEMerge] = []
+        merges.reserveCapacity(list.count)
+        for (i, entry) in list.enumerated() {
+            if let s = entry as? String {
+                var spaces = 0
+                for b in s.utf8 where b == 0x20 { spaces += 1 }
+                guard spaces == 1 else {
+                    throw TokenizerError.invalidField(file: file, field: "model.merges[\(i)]", detail: "'\(s)' is not \"a b\"")
+                }
+                merges.append(.joined(s))
+            } else if let pair = entry as? [Any], pair.count == 2, let a = pair[0] as? String, let b = pair[1] as? String {
+                merges.append(.pair(a, b))
+            } else {
+                throw TokenizerError.invalidField(file: file, field: "model.merges[\(i)]", detail: "expected \"a b\" or [a, b]")
+            }
+        }
+        return merges
+    }
+
+    private static func parsePreTokenizer(_ value: Any, into steps: inout [PreTokenizer.Step], file: String,
+                                          field: String) throws {
+        guard let d = value as? [String: Any], let type = d["type"] as? String else {
+            throw TokenizerError.invalidField(file: file, field: field, detail: "expected an object with a 'type'")
+        }
+        switch type {
+        case "Sequence":
+            guard let list = d["pretokenizers"] as? [Any] else {
+                throw TokenizerError.missingField(file: file, field: "\(field).pretokenizers")
+            }
+            for (i, item) in list.enumerated() {
+                try parsePreTokenizer(item, into: &steps, file: file, field: "\(field).pretokenizers[\(i)]")
+            }
+        case "ByteLevel":
+            steps.append(.byteLevel(addPrefixSpace: try bool(d, "add_prefix_space", file: file, prefix: field + ".") ?? true,
+                                    useRegex: try bool(d, "use_regex", file: file, prefix: field + ".") ?? true))
+        case "Digits":
+            let individual = try bool(d, "individual_digits", file: file, prefix: field + ".") ?? false
+            steps.append(.split(.numeric, individual ? .isolated : .contiguous, invert: false))
+        case "Split":
+            let matcher: PreTokenizer.Matcher
+            if let p = d["pattern"] as? [String: Any], let regex = p["Regex"] as? String {
+                matcher = try PreTokenizer.Matcher.forPattern(regex)
+            } else if let p = d["pattern"] as? [String: Any], let literal = p["String"] as? String {
+                matcher = .literal(Array(literal.utf8))
+            } else {
+                throw TokenizerError.invalidField(file: file, field: "\(field).pattern", detail: "expected {\"Regex\": ...} or {\"String\": ...}")
+            }
+            let name = d["behavior"] as? String ?? "(missing)"
+            guard let behavior = PreTokenizer.Behavior(rawValue: name) else {
+                throw TokenizerError.unsupportedComponent(file: file, field: "\(field).behavior", type: name)
+            }
+            steps.append(.split(matcher, behavior, invert: try bool(d, "invert", file: file, prefix: field + ".") ?? false))
+        default:
+            throw TokenizerError.unsupportedComponent(file: file, field: field, type: type)
+        }
+    }
+
+    private static func checkDecoder(_ value: Any?, file: String, field: String) throws {
+        guard let value, !(value is NSNull) else {
+            throw TokenizerError.unsupportedComponent(file: file, field: field, type: "null (ByteLevel required)")
+        }
+        guard let d = value as? [String: Any], let type = d["type"] as? String else {
+            throw TokenizerError.invalidField(file: file, field: field, detail: "expected an object with a 'type'")
+        }
+        switch type {
+        case "ByteLevel": return
+        case "Sequence":
+            let list = d["decoders"] as? [Any] ?? []
+            guard !list.isEmpty else { throw TokenizerError.unsupportedComponent(file: file, field: field, type: "empty Sequence") }
+            for (i, item) in list.enumerated() { try checkDecoder(item, file: file, field: "\(field).decoders[\(i)]") }
+        default:
+            throw TokenizerError.unsupportedComponent(file: file, field: field, type: type)
+        }
+    }
+
+    /// Post-processors only add BOS/EOS-like tokens when asked; `encode` never does, so known types are accepted.
+    private static func checkPostProcessor(_ value: Any?, file: String, field: String) throws {
+        guard let value, !(value is NSNull) else { return }
+        guard let d = value as? [String: Any], let type = d["type"] as? String else {
+            throw TokenizerError.invalidField(file: file, field: field, detail: "expected an object with a 'type'")
+        }
+        switch type {
+        case "ByteLevel", "TemplateProcessing", "RobertaProcessing", "BertProcessing": return
+        case "Sequence":
+            for (i, item) in (d["processors"] as? [Any] ?? []).enumerated() {
+                try checkPostProcessor(item, file: file, field: "\(field).processors[\(i)]")
+            }
+        default:
+            throw TokenizerError.unsupportedComponent(file: file, field: field, type: type)
+        }
+    }
+
+    private static func addedToken(_ value: Any, id: Int?, file: String, field: String) throws -> AddedToken {
+        guard let d = value as? [String: Any] else {
+            throw TokenizerError.invalidField(file: file, field: field, detail: "expected an object")
+        }
+        guard let content = d["content"] as? String else { throw TokenizerError.missingField(file: file, field: "\(field).content") }
+        guard let tokenID = id ?? d["id"].flatMap(integer), tokenID >= 0, tokenID < Int(Int32.max) else {
+            throw TokenizerError.invalidField(file: file, field: "\(field).id", detail: "missing or not a valid id")
+        }
+        let special = try bool(d, "special", file: file, prefix: field + ".") ?? false
+        return AddedToken(id: tokenID, content: content, special: special,
+                          lstrip: try bool(d, "lstrip", file: file, prefix: field + ".") ?? false,
+                          rstrip: try bool(d, "rstrip", file: file, prefix: field + ".") ?? false,
+                          singleWord: try bool(d, "single_word", file: file, prefix: field + ".") ?? false,
+                          normalized: try bool(d, "normalized", file: file, prefix: field + ".") ?? !special)
+    }
+
+    // MARK: - JSON helpers
+
+    static func object(_ data: Data, file: String) throws -> [String: Any] {
+        let parsed: Any
+        do {
+            parsed = try JSONReader.parse(data)
+        } catch {
+            throw TokenizerError.invalidJSON(file: file, detail: "\(error)")
+        }
+        guard let object = parsed as? [String: Any] else {
+            throw TokenizerError.invalidJSON(file: file, detail: "top level is not an object")
+        }
+        return object
+    }
+
+    private static func integer(_ value: Any) -> Int? {
+        if value is Bool { return nil }
+        if let i = value as? Int { return i }
+        if let d = value as? Double, d == d.rounded(), abs(d) < 1e15 { return Int(d) }
+        return nil
+    }
+
+    private static func bool(_ d: [String: Any], _ key: String, file: String, prefix: String) throws -> Bool? {
+        guard let v = d[key], !(v is NSNull) else { return nil }
+        guard let b = v as? Bool else {
+            throw TokenizerError.invalidField(file: file, field: prefix + key, detail: "expected true or false")
+        }
+        return b
+    }
+}

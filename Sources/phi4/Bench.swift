@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import PhiKit
+
+/// Like llama-bench: prompt processing and generation timed separately, tokenization and sampling excluded.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure prompt processing and generation speed (tokens per second).")
+
+    @Option(name: .long, help: "Model folder.")
+    var model: String
+    @Option(name: .customShort("p"), help: "Prompt tokens (0 skips the prompt test).")
+    var promptTokens: Int = 512
+    @Option(name: .customShort("n"), help: "Generated tokens (0 skips the generation test).")
+    var genTokens: Int = 128
+    @Option(name: .customShort("t"), help: "Threads.")
+    var threads: Int = Platform.coreCount
+    @Option(name: .customShort("r"), help: "Repetitions; the median and spread are reported.")
+    var repetitions: Int = 3
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        guard promptTokens >= 0, genTokens >= 0, threads >= 1, repetitions >= 1 else {
+            throw ValidationError("-p and -n must be ≥ 0, -t and -r ≥ 1")
+        }
+    }
+
+    func run() throws {
+        try runCLI {
+            let loadStart = DispatchTime.now().uptimeNanoseconds
+            let loaded = try ModelLoader.load(path: model, threads: threads)
+            let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
+            let m = loaded.model
+            var rng = SeededRandom(seed: 1234)
+            let vocab = min(m.vocabularySize, loaded.tokenizer.vocabularySize)
+            func randomTokens(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % UInt64(max(vocab, 1))) } }
+            var results: [[String: Any]] = []
+            if promptTokens > 0 {
+                let ids = randomTokens(promptTokens)
+                let rates = try measure {
+                    let cache = m.makeCache(maxLength: ids.count)
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    _ = try m.forward(ids, cache: cache, logits: .last)
+                    return Double(ids.count) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
+                results.append(row("pp\(promptTokens)", rates))
+            }
+            if genTokens > 0 {
+                let rates = try measure {
+                    let cache = m.makeCache(maxLength: genTokens + 1)
+                    var id = randomTokens(1)[0]
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    for _ in 0..<genTokens {
+                        let logits = try m.forward([id], cache: cache, logits: .last)
+                        id = Sampler.argmax(logits)
+                    }
+                    return Double(genTokens) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
+                results.append(row("tg\(genTokens)", rates))
+            }
+            if json {
+                let obj: [String: Any] = ["model": model, "threads": threads, "load_seconds": loadSeconds,
+                                          "peak_resident_bytes": Platform.peakResidentBytes(), "results": results]
+                let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
+                Console.write(String(decoding: data, as: UTF8.self) + "\n")
+            } else {
+                Console.write("model: \(model)  threads: \(threads)  load: \(String(format: "%.2f", loadSeconds)) s\n")
+                for r in results {
+                    Console.write(String(format: "%-8@ %10.2f ± %.2f tokens/s\n", (r["test"] as? String ?? "") as NSString,
+                                         r["tokens_per_second"] as? Double ?? 0, r["stddev"] as? Double ?? 0))
+                }
+            }
+        }
+    }
+
+    private func measure(_ body: () throws -> Double) throws -> [Double] {
+        try (0..<repetitions).map { _ in try body() }
+    }
+
+    private func row(_ test: String, _ rates: [Double]) -> [String: Any] {
+        let sorted = rates.sorted()
+        let median = sorted[sorted.count / 2]
+        let mean = rates.reduce(0, +) / Double(rates.count)
+        let sd = (rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, rates.count - 1))).squareRoot()
+        return ["test": test, "tokens_per_second": median, "stddev": sd, "min": sorted.first ?? 0, "max": sorted.last ?? 0,
+                "samples": rates]
+    }
+}
