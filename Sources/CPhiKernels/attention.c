@@ -1,29 +1,8 @@
-// Causal attention over a KV cache, one query row at a time: memory stays linear in context length.
+// Causal attention over a KV cache. Keys are stored transposed ([kvHeads][headDim][capacity]) so a
+// block of queries scores 16 keys per vector op with no horizontal sums; values are [kvHeads][capacity][headDim].
+// Memory stays linear in the context length: one row of scores per query in flight.
 #include "CPhiKernels.h"
 #include <math.h>
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
-
-AVX512 static float dot_avx512(const float *a, const float *b, int64_t n) {
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 m = (n - i >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc);
-    }
-    return _mm512_reduce_add_ps(acc);
-}
-
-AVX512 static void axpy_avx512(float a, const float *x, float *y, int64_t n) {
-    __m512 av = _mm512_set1_ps(a);
-    for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 m = (n - i >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        __m512 yv = _mm512_maskz_loadu_ps(m, y + i);
-        _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(av, _mm512_maskz_loadu_ps(m, x + i), yv));
-    }
-}
-#endif
 
 static float dot_ref(const float *a, const float *b, int64_t n) {
     float acc = 0.0f;
@@ -35,68 +14,167 @@ static void axpy_ref(float a, const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-float phi_dot_f32(const float *a, const float *b, int64_t n) {
-#if defined(__x86_64__)
-    if (phi_cpu_features() & PHI_CPU_AVX512) return dot_avx512(a, b, n);
-#endif
-    return dot_ref(a, b, n);
-}
-
-void phi_axpy_f32(float a, const float *x, float *y, int64_t n) {
-#if defined(__x86_64__)
-    if (phi_cpu_features() & PHI_CPU_AVX512) {
-        axpy_avx512(a, x, y, n);
-        return;
-    }
-#endif
-    axpy_ref(a, x, y, n);
-}
-
-typedef float (*dot_fn)(const float *, const float *, int64_t);
-typedef void (*axpy_fn)(float, const float *, float *, int64_t);
-
-static void attention_impl(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t headDim,
-                           const float *kcache, const float *vcache, int64_t capacity, int64_t nKV,
-                           int64_t past, int64_t window, float scale, float *out, int64_t ldo, int64_t h0, int64_t h1,
-                           float *scores, dot_fn dot, axpy_fn axpy) {
-    int64_t group = nHeads / nKV;
-    for (int64_t h = h0; h < h1; h++) {
-        const float *K = kcache + (h / group) * capacity * headDim;
-        const float *V = vcache + (h / group) * capacity * headDim;
-        for (int64_t t = 0; t < T; t++) {
-            const float *qv = q + t * ldq + h * headDim;
-            int64_t n = past + t + 1;
-            int64_t j0 = (window > 0 && n > window) ? n - window : 0;
-            float mx = -INFINITY;
-            for (int64_t j = j0; j < n; j++) {
-                float s = dot(qv, K + j * headDim, headDim) * scale;
-                scores[j] = s;
-                if (s > mx) mx = s;
-            }
-            float sum = 0.0f;
-            for (int64_t j = j0; j < n; j++) {
-                float e = expf(scores[j] - mx);
-                scores[j] = e;
-                sum += e;
-            }
-            float inv = 1.0f / sum;
-            float *o = out + t * ldo + h * headDim;
-            for (int64_t d = 0; d < headDim; d++) o[d] = 0.0f;
-            for (int64_t j = j0; j < n; j++) axpy(scores[j] * inv, V + j * headDim, o, headDim);
-        }
-    }
+static inline int64_t first_key(int64_t pos, int64_t window) {
+    return (window > 0 && pos + 1 > window) ? pos + 1 - window : 0;
 }
 
 void phi_attention_ref(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t headDim,
                        const float *kcache, const float *vcache, int64_t capacity, int64_t nKV, int64_t past,
-                       int64_t window, float scale, float *out, int64_t ldo, int64_t h0, int64_t h1, float *scratch) {
-    attention_impl(q, ldq, T, nHeads, headDim, kcache, vcache, capacity, nKV, past, window, scale, out, ldo, h0, h1,
-                   scratch, dot_ref, axpy_ref);
+                       int64_t window, float scale, float *out, int64_t ldo, int64_t h0, int64_t h1, float *scores) {
+    int64_t group = nHeads / nKV;
+    for (int64_t h = h0; h < h1; h++) {
+        const float *Kt = kcache + (h / group) * headDim * capacity;
+        const float *V = vcache + (h / group) * capacity * headDim;
+        for (int64_t t = 0; t < T; t++) {
+            const float *qv = q + t * ldq + h * headDim;
+            int64_t pos = past + t, j0 = first_key(pos, window);
+            float mx = -INFINITY;
+            for (int64_t j = j0; j <= pos; j++) {
+                float s = 0.0f;
+                for (int64_t d = 0; d < headDim; d++) s += qv[d] * Kt[d * capacity + j];
+                s *= scale;
+                scores[j] = s;
+                if (s > mx) mx = s;
+            }
+            float sum = 0.0f;
+            for (int64_t j = j0; j <= pos; j++) {
+                scores[j] = expf(scores[j] - mx);
+                sum += scores[j];
+            }
+            float *o = out + t * ldo + h * headDim;
+            for (int64_t d = 0; d < headDim; d++) o[d] = 0.0f;
+            for (int64_t j = j0; j <= pos; j++) axpy_ref(scores[j] / sum, V + j * headDim, o, headDim);
+        }
+    }
 }
+
+float phi_dot_f32(const float *a, const float *b, int64_t n) { return dot_ref(a, b, n); }
+void phi_axpy_f32(float a, const float *x, float *y, int64_t n) { axpy_ref(a, x, y, n); }
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+
+AVX512 static inline __m512 exp512(__m512 x) {
+    const __m512 hi = _mm512_set1_ps(88.3762626647949f), lo = _mm512_set1_ps(-103.972084045410f);
+    x = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500E-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+#define QB 4 /* queries per tile */
+
+// Scores of QB query rows against keys [j0, j1) into s[r][j] (row stride lds), times scale.
+AVX512 static void scores_tile(const float *const *qr, int nq, int64_t D, const float *Kt, int64_t cap,
+                               int64_t j0, int64_t j1, float scale, float *s, int64_t lds) {
+    for (int64_t j = j0; j < j1; j += 16) {
+        __mmask16 m = (j1 - j >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (j1 - j)) - 1);
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int64_t d = 0; d < D; d++) {
+            __m512 k = _mm512_maskz_loadu_ps(m, Kt + d * cap + j);
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(qr[0][d]), k, a0);
+            if (nq > 1) a1 = _mm512_fmadd_ps(_mm512_set1_ps(qr[1][d]), k, a1);
+            if (nq > 2) a2 = _mm512_fmadd_ps(_mm512_set1_ps(qr[2][d]), k, a2);
+            if (nq > 3) a3 = _mm512_fmadd_ps(_mm512_set1_ps(qr[3][d]), k, a3);
+        }
+        __m512 sc = _mm512_set1_ps(scale);
+        _mm512_mask_storeu_ps(s + j, m, _mm512_mul_ps(a0, sc));
+        if (nq > 1) _mm512_mask_storeu_ps(s + lds + j, m, _mm512_mul_ps(a1, sc));
+        if (nq > 2) _mm512_mask_storeu_ps(s + 2 * lds + j, m, _mm512_mul_ps(a2, sc));
+        if (nq > 3) _mm512_mask_storeu_ps(s + 3 * lds + j, m, _mm512_mul_ps(a3, sc));
+    }
+}
+
+// In place: s[j] ← exp(s[j] − max) over [j0, j1); returns the sum.
+AVX512 static float softmax_row(float *s, int64_t j0, int64_t j1) {
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (int64_t j = j0; j < j1; j += 16) {
+        __mmask16 m = (j1 - j >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (j1 - j)) - 1);
+        mx = _mm512_mask_max_ps(mx, m, mx, _mm512_maskz_loadu_ps(m, s + j));
+    }
+    __m512 mv = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t j = j0; j < j1; j += 16) {
+        __mmask16 m = (j1 - j >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (j1 - j)) - 1);
+        __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + j), mv));
+        e = _mm512_maskz_mov_ps(m, e);
+        _mm512_mask_storeu_ps(s + j, m, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    return _mm512_reduce_add_ps(sum);
+}
+
+AVX512 static void attention_avx512(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t D,
+                                    const float *kcache, const float *vcache, int64_t cap, int64_t nKV,
+                                    int64_t past, int64_t window, float scale, float *out, int64_t ldo,
+                                    int64_t h0, int64_t h1, float *scratch) {
+    int64_t group = nHeads / nKV;
+    int64_t lds = past + T;
+    for (int64_t h = h0; h < h1; h++) {
+        const float *Kt = kcache + (h / group) * D * cap;
+        const float *V = vcache + (h / group) * cap * D;
+        for (int64_t t0 = 0; t0 < T; t0 += QB) {
+            int nq = (int)(T - t0 < QB ? T - t0 : QB);
+            const float *qr[QB];
+            int64_t lo[QB], hi[QB];
+            for (int r = 0; r < QB; r++) {
+                int rr = r < nq ? r : nq - 1;
+                qr[r] = q + (t0 + rr) * ldq + h * D;
+                lo[r] = first_key(past + t0 + rr, window);
+                hi[r] = past + t0 + rr + 1;
+            }
+            // Scores over the union of the rows' key ranges; each row then uses only its own range.
+            scores_tile(qr, nq, D, Kt, cap, lo[0], hi[nq - 1], scale, scratch, lds);
+            float inv[QB];
+            for (int r = 0; r < nq; r++) inv[r] = 1.0f / softmax_row(scratch + r * lds, lo[r], hi[r]);
+            for (int r = 0; r < nq; r++) {
+                float *o = out + (t0 + r) * ldo + h * D;
+                float *s = scratch + r * lds;
+                for (int64_t d0 = 0; d0 < D; d0 += 64) {
+                    __mmask16 m[4];
+                    __m512 acc[4];
+                    for (int v = 0; v < 4; v++) {
+                        int64_t left = D - d0 - 16 * v;
+                        m[v] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+                        acc[v] = _mm512_setzero_ps();
+                    }
+                    for (int64_t j = lo[r]; j < hi[r]; j++) {
+                        __m512 p = _mm512_set1_ps(s[j]);
+                        const float *vr = V + j * D + d0;
+                        for (int v = 0; v < 4; v++)
+                            acc[v] = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(m[v], vr + 16 * v), acc[v]);
+                    }
+                    __m512 iv = _mm512_set1_ps(inv[r]);
+                    for (int v = 0; v < 4; v++) _mm512_mask_storeu_ps(o + d0 + 16 * v, m[v], _mm512_mul_ps(acc[v], iv));
+                }
+            }
+        }
+    }
+}
+#endif
+
+int64_t phi_attention_scratch_count(int64_t T, int64_t past) { return 4 * (past + T); }
 
 void phi_attention(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t headDim,
                    const float *kcache, const float *vcache, int64_t capacity, int64_t nKV, int64_t past,
                    int64_t window, float scale, float *out, int64_t ldo, int64_t h0, int64_t h1, float *scratch) {
-    attention_impl(q, ldq, T, nHeads, headDim, kcache, vcache, capacity, nKV, past, window, scale, out, ldo, h0, h1,
-                   scratch, phi_dot_f32, phi_axpy_f32);
+#if defined(__x86_64__)
+    if (phi_cpu_features() & PHI_CPU_AVX512) {
+        attention_avx512(q, ldq, T, nHeads, headDim, kcache, vcache, capacity, nKV, past, window, scale, out, ldo,
+                         h0, h1, scratch);
+        return;
+    }
+#endif
+    phi_attention_ref(q, ldq, T, nHeads, headDim, kcache, vcache, capacity, nKV, past, window, scale, out, ldo, h0,
+                      h1, scratch);
 }

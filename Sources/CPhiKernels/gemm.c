@@ -72,70 +72,62 @@ AVX512 static inline __m512 w16(const void *W, int wtype, int64_t i, __mmask16 m
     }
 }
 
-// 4 weight rows × 4 tokens: 16 accumulators.
-AVX512 static void k4x4(const float *x, int64_t ldx, int64_t K, const void *W, int wtype, int64_t n,
-                        float *y, int64_t ldy) {
-    __m512 a[4][4];
-    for (int r = 0; r < 4; r++)
-        for (int t = 0; t < 4; t++) a[r][t] = _mm512_setzero_ps();
-    for (int64_t k = 0; k < K; k += 16) {
-        __mmask16 m = (K - k >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (K - k)) - 1);
-        __m512 xv0 = _mm512_maskz_loadu_ps(m, x + k);
-        __m512 xv1 = _mm512_maskz_loadu_ps(m, x + ldx + k);
-        __m512 xv2 = _mm512_maskz_loadu_ps(m, x + 2 * ldx + k);
-        __m512 xv3 = _mm512_maskz_loadu_ps(m, x + 3 * ldx + k);
-        for (int r = 0; r < 4; r++) {
-            __m512 wv = w16(W, wtype, (n + r) * K + k, m);
-            a[r][0] = _mm512_fmadd_ps(wv, xv0, a[r][0]);
-            a[r][1] = _mm512_fmadd_ps(wv, xv1, a[r][1]);
-            a[r][2] = _mm512_fmadd_ps(wv, xv2, a[r][2]);
-            a[r][3] = _mm512_fmadd_ps(wv, xv3, a[r][3]);
+// RN weight rows × RT tokens of accumulators; constant arguments let the compiler keep them in registers.
+AVX512 static inline __attribute__((always_inline)) void ftile(const float *x, int64_t ldx, int64_t K, const void *W,
+                                                            int wtype, int64_t n, float *y, int64_t ldy,
+                                                            const int RN, const int RT) {
+    __m512 a[8][8];
+    for (int r = 0; r < RN; r++)
+        for (int t = 0; t < RT; t++) a[r][t] = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+        __m512 xv[8];
+        for (int t = 0; t < RT; t++) xv[t] = _mm512_loadu_ps(x + t * ldx + k);
+        for (int r = 0; r < RN; r++) {
+            __m512 wv = w16(W, wtype, (n + r) * K + k, (__mmask16)0xFFFF);
+            for (int t = 0; t < RT; t++) a[r][t] = _mm512_fmadd_ps(wv, xv[t], a[r][t]);
         }
     }
-    for (int t = 0; t < 4; t++)
-        for (int r = 0; r < 4; r++) y[t * ldy + n + r] = _mm512_reduce_add_ps(a[r][t]);
+    if (k < K) {
+        __mmask16 m = (__mmask16)((1u << (K - k)) - 1);
+        __m512 xv[8];
+        for (int t = 0; t < RT; t++) xv[t] = _mm512_maskz_loadu_ps(m, x + t * ldx + k);
+        for (int r = 0; r < RN; r++) {
+            __m512 wv = w16(W, wtype, (n + r) * K + k, m);
+            for (int t = 0; t < RT; t++) a[r][t] = _mm512_fmadd_ps(wv, xv[t], a[r][t]);
+        }
+    }
+    for (int t = 0; t < RT; t++)
+        for (int r = 0; r < RN; r++) y[t * ldy + n + r] = _mm512_reduce_add_ps(a[r][t]);
 }
 
-// 4 weight rows × 1 token (the decode path).
-AVX512 static void k4x1(const float *x, int64_t K, const void *W, int wtype, int64_t n, float *y) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-    for (int64_t k = 0; k < K; k += 16) {
-        __mmask16 m = (K - k >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (K - k)) - 1);
-        __m512 xv = _mm512_maskz_loadu_ps(m, x + k);
-        a0 = _mm512_fmadd_ps(w16(W, wtype, n * K + k, m), xv, a0);
-        a1 = _mm512_fmadd_ps(w16(W, wtype, (n + 1) * K + k, m), xv, a1);
-        a2 = _mm512_fmadd_ps(w16(W, wtype, (n + 2) * K + k, m), xv, a2);
-        a3 = _mm512_fmadd_ps(w16(W, wtype, (n + 3) * K + k, m), xv, a3);
-    }
-    y[n] = _mm512_reduce_add_ps(a0);
-    y[n + 1] = _mm512_reduce_add_ps(a1);
-    y[n + 2] = _mm512_reduce_add_ps(a2);
-    y[n + 3] = _mm512_reduce_add_ps(a3);
+#define F_RN 6
+#define F_RT 4
+AVX512 static void fmain(const float *x, int64_t ldx, int64_t K, const void *W, int wtype, int64_t n, float *y, int64_t ldy) {
+    ftile(x, ldx, K, W, wtype, n, y, ldy, F_RN, F_RT);
 }
-
-AVX512 static void k1x1(const float *x, int64_t K, const void *W, int wtype, int64_t n, float *y) {
-    __m512 a = _mm512_setzero_ps();
-    for (int64_t k = 0; k < K; k += 16) {
-        __mmask16 m = (K - k >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (K - k)) - 1);
-        a = _mm512_fmadd_ps(w16(W, wtype, n * K + k, m), _mm512_maskz_loadu_ps(m, x + k), a);
-    }
-    y[n] = _mm512_reduce_add_ps(a);
+AVX512 static void ftail(const float *x, int64_t ldx, int64_t K, const void *W, int wtype, int64_t n, float *y, int64_t ldy) {
+    ftile(x, ldx, K, W, wtype, n, y, ldy, F_RN, 1);
+}
+AVX512 static void frow(const float *x, int64_t ldx, int64_t K, const void *W, int wtype, int64_t n, float *y, int64_t ldy) {
+    ftile(x, ldx, K, W, wtype, n, y, ldy, 1, 1);
 }
 
 AVX512 static void gemm_avx512(const float *x, int64_t ldx, int64_t T, int64_t K, const void *W, int wtype,
                                float *y, int64_t ldy, int64_t n0, int64_t n1) {
-    // Token blocks keep their activations in L2 while every weight row streams past once per block.
-    const int64_t TB = 64;
+    // A block of activations stays in L2 while every weight row streams past it once.
+    int64_t TB = 1572864 / (K * 4);
+    TB = TB < F_RT ? F_RT : TB - TB % F_RT;
     for (int64_t tb = 0; tb < T; tb += TB) {
         int64_t te = tb + TB < T ? tb + TB : T;
         int64_t n = n0;
-        for (; n + 4 <= n1; n += 4) {
+        for (; n + F_RN <= n1; n += F_RN) {
             int64_t t = tb;
-            for (; t + 4 <= te; t += 4) k4x4(x + t * ldx, ldx, K, W, wtype, n, y + t * ldy, ldy);
-            for (; t < te; t++) k4x1(x + t * ldx, K, W, wtype, n, y + t * ldy);
+            for (; t + F_RT <= te; t += F_RT) fmain(x + t * ldx, ldx, K, W, wtype, n, y + t * ldy, ldy);
+            for (; t < te; t++) ftail(x + t * ldx, ldx, K, W, wtype, n, y + t * ldy, ldy);
         }
         for (; n < n1; n++)
-            for (int64_t t = tb; t < te; t++) k1x1(x + t * ldx, K, W, wtype, n, y + t * ldy);
+            for (int64_t t = tb; t < te; t++) frow(x + t * ldx, ldx, K, W, wtype, n, y + t * ldy, ldy);
     }
 }
 #endif

@@ -80,6 +80,9 @@ BF16 static inline __attribute__((always_inline)) void btile(const uint16_t *xb,
         for (int r = 0; r < RN; r++) y[t * ldy + n + r] = _mm512_reduce_add_ps(a[r][t]);
 }
 
+#ifndef PHI_TB_BYTES
+#define PHI_TB_BYTES 1572864
+#endif
 #ifndef PHI_BF16_RN
 #define PHI_BF16_RN 6
 #endif
@@ -118,7 +121,9 @@ BF16 static void b1x1(const uint16_t *xb, int64_t K, const uint16_t *W, int64_t 
 
 BF16 static void gemm_bf16_avx512(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const uint16_t *W,
                                   float *y, int64_t ldy, int64_t n0, int64_t n1) {
-    const int64_t TB = 64;
+    // A block of activations stays in L2 while every weight row streams past it once.
+    int64_t TB = PHI_TB_BYTES / (ldxb * 2);
+    TB = TB < PHI_BF16_RT ? PHI_BF16_RT : TB - TB % PHI_BF16_RT;
     for (int64_t tb = 0; tb < T; tb += TB) {
         int64_t te = tb + TB < T ? tb + TB : T;
         int64_t n = n0;

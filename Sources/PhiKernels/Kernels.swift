@@ -31,7 +31,7 @@ public enum Kernels {
             }
             return
         }
-        parallel.forRanges(N, granularity: 16) { n0, n1 in
+        parallel.forRanges(N, granularity: 48) { n0, n1 in // 48: whole 6-row tiles per thread
             phi_gemm(xp.assumingMemoryBound(to: Float.self), Int64(ldx), Int64(T), Int64(K), weight, type.rawValue,
                      yp.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(n0), Int64(n1))
         }
@@ -40,26 +40,28 @@ public enum Kernels {
     /// RMSNorm over rows of length n: y = x / sqrt(mean(x²) + eps) · w.
     public static func rmsNorm(
         x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-        rows: Int, n: Int, eps: Float
+        rows: Int, n: Int, eps: Float, parallel: Parallel = Parallel(threads: 1)
     ) {
-        for r in 0..<rows {
-            let xr = x + r * n, yr = y + r * n
-            var ss: Float = 0
-            for i in 0..<n { ss += xr[i] * xr[i] }
-            let inv = 1 / (ss / Float(n) + eps).squareRoot()
-            for i in 0..<n { yr[i] = (xr[i] * inv) * weight[i] }
+        let xp = UnsafeRawPointer(x), wp = UnsafeRawPointer(weight), yp = UnsafeMutableRawPointer(y)
+        parallel.forRanges(rows, granularity: max(1, 4096 / max(n, 1))) { r0, r1 in
+            phi_rmsnorm(xp.assumingMemoryBound(to: Float.self) + r0 * n, wp.assumingMemoryBound(to: Float.self),
+                        yp.assumingMemoryBound(to: Float.self) + r0 * n, Int64(r1 - r0), Int64(n), eps)
         }
     }
 
     /// out[t, i] = silu(gu[t, i]) · gu[t, half + i] for the fused gate_up layout [gate | up].
-    public static func siluGateUp(gu: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, rows: Int, half: Int) {
-        for t in 0..<rows {
-            let g = gu + t * 2 * half, o = out + t * half
-            for i in 0..<half {
-                let z = g[i]
-                o[i] = (z / (1 + Foundation.exp(-z))) * g[half + i]
-            }
+    public static func siluGateUp(gu: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, rows: Int, half: Int,
+                                  parallel: Parallel = Parallel(threads: 1)) {
+        let gp = UnsafeRawPointer(gu), op = UnsafeMutableRawPointer(out)
+        parallel.forRanges(rows) { r0, r1 in
+            phi_silu_mul(gp.assumingMemoryBound(to: Float.self) + r0 * 2 * half,
+                         op.assumingMemoryBound(to: Float.self) + r0 * half, Int64(r1 - r0), Int64(half))
         }
+    }
+
+    /// x += a, elementwise.
+    public static func add(_ a: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] += a[i] }
     }
 
     /// Rotates the first `rotaryDim` dims of every head (rotate_half / NeoX convention):
@@ -83,7 +85,8 @@ public enum Kernels {
         }
     }
 
-    /// Causal attention for all query heads; caches are [nKV][capacity][headDim] and hold past+T positions.
+    /// Causal attention for all query heads; keys are cached transposed [nKV][headDim][capacity], values
+    /// [nKV][capacity][headDim], both holding past+T positions.
     public static func attention(
         q: UnsafePointer<Float>, ldq: Int, rows T: Int, heads: Int, headDim: Int,
         keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity: Int, kvHeads: Int, past: Int,
@@ -92,7 +95,7 @@ public enum Kernels {
         let qp = UnsafeRawPointer(q), op = UnsafeMutableRawPointer(out)
         let kp = UnsafeRawPointer(keys), vp = UnsafeRawPointer(values)
         parallel.forRanges(heads) { h0, h1 in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: past + T)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Int(phi_attention_scratch_count(Int64(T), Int64(past))))
             defer { scratch.deallocate() }
             phi_attention(qp.assumingMemoryBound(to: Float.self), Int64(ldq), Int64(T), Int64(heads), Int64(headDim),
                           kp.assumingMemoryBound(to: Float.self), vp.assumingMemoryBound(to: Float.self),

@@ -147,16 +147,17 @@ public final class Phi3Model: LanguageModel, @unchecked Sendable {
         cosT.withUnsafeBufferPointer { cosB in
             sinT.withUnsafeBufferPointer { sinB in
                 guard let cp = cosB.baseAddress, let sp = sinB.baseAddress else { return } // never nil: tables hold ≥ 1 element
+                let prof = Profiler.shared
                 for (l, b) in blocks.enumerated() {
-                    b.inputNorm(x, rows: T, into: h)
+                    prof.measure("norm") { b.inputNorm(x, rows: T, into: h, parallel: parallel) }
                     b.attention(h, rows: T, layer: l, cache: cache, cos: cp, sin: sp, rotaryDim: rotary.rotaryDim,
                                 qkv: qkv, attn: attn, into: h, parallel: parallel)
-                    add(h, into: x, count: T * H)
-                    b.postAttentionNorm(x, rows: T, into: h)
-                    b.gateUp(h, rows: T, into: gu, parallel: parallel)
-                    Kernels.siluGateUp(gu: gu, out: m, rows: T, half: I)
-                    b.down(m, rows: T, into: h, parallel: parallel)
-                    add(h, into: x, count: T * H)
+                    Kernels.add(h, into: x, count: T * H)
+                    prof.measure("norm") { b.postAttentionNorm(x, rows: T, into: h, parallel: parallel) }
+                    prof.measure("gate_up") { b.gateUp(h, rows: T, into: gu, parallel: parallel) }
+                    prof.measure("silu") { Kernels.siluGateUp(gu: gu, out: m, rows: T, half: I, parallel: parallel) }
+                    prof.measure("down") { b.down(m, rows: T, into: h, parallel: parallel) }
+                    Kernels.add(h, into: x, count: T * H)
                     tap?("layer", l, UnsafeBufferPointer(start: x, count: T * H), T, H)
                 }
             }
@@ -168,12 +169,8 @@ public final class Phi3Model: LanguageModel, @unchecked Sendable {
         var logits = [Float](repeating: 0, count: rows.count * c.vocabSize)
         logits.withUnsafeMutableBufferPointer { buf in
             guard let p = buf.baseAddress else { return }
-            lmHead(h, rows: rows.count, into: p, parallel: parallel)
+            Profiler.shared.measure("lm_head") { lmHead(h, rows: rows.count, into: p, parallel: parallel) }
         }
         return logits
-    }
-
-    @inline(__always) private func add(_ a: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { x[i] += a[i] }
     }
 }

@@ -36,24 +36,31 @@ public struct Attention: @unchecked Sendable {
     ) {
         let width = qkvWidth
         let qOff = 0, kOff = heads * headDim, vOff = (heads + kvHeads) * headDim
-        switch projection {
-        case .fused(let w):
-            w(h, rows: T, into: qkv, ldy: width, parallel: parallel)
-        case .separate(let q, let k, let v):
-            q(h, rows: T, into: qkv + qOff, ldy: width, parallel: parallel)
-            k(h, rows: T, into: qkv + kOff, ldy: width, parallel: parallel)
-            v(h, rows: T, into: qkv + vOff, ldy: width, parallel: parallel)
+        let prof = Profiler.shared
+        prof.measure("qkv") {
+            switch projection {
+            case .fused(let w):
+                w(h, rows: T, into: qkv, ldy: width, parallel: parallel)
+            case .separate(let q, let k, let v):
+                q(h, rows: T, into: qkv + qOff, ldy: width, parallel: parallel)
+                k(h, rows: T, into: qkv + kOff, ldy: width, parallel: parallel)
+                v(h, rows: T, into: qkv + vOff, ldy: width, parallel: parallel)
+            }
         }
-        Kernels.applyRotary(x: qkv + qOff, ld: width, rows: T, heads: heads, headDim: headDim,
-                            rotaryDim: rotaryDim, cos: cos, sin: sin)
-        Kernels.applyRotary(x: qkv + kOff, ld: width, rows: T, heads: kvHeads, headDim: headDim,
-                            rotaryDim: rotaryDim, cos: cos, sin: sin)
+        prof.measure("rope+cache") {
+            Kernels.applyRotary(x: qkv + qOff, ld: width, rows: T, heads: heads, headDim: headDim,
+                                rotaryDim: rotaryDim, cos: cos, sin: sin)
+            Kernels.applyRotary(x: qkv + kOff, ld: width, rows: T, heads: kvHeads, headDim: headDim,
+                                rotaryDim: rotaryDim, cos: cos, sin: sin)
+            cache.store(layer: layer, k: qkv + kOff, ldk: width, v: qkv + vOff, ldv: width, rows: T)
+        }
         let past = cache.count
-        cache.store(layer: layer, k: qkv + kOff, ldk: width, v: qkv + vOff, ldv: width, rows: T)
-        Kernels.attention(q: qkv + qOff, ldq: width, rows: T, heads: heads, headDim: headDim,
-                          keys: cache.keys(layer: layer), values: cache.values(layer: layer),
-                          capacity: cache.capacity, kvHeads: kvHeads, past: past, window: slidingWindow,
-                          scale: 1 / Float(headDim).squareRoot(), out: attn, ldo: heads * headDim, parallel: parallel)
-        output(attn, rows: T, into: out, parallel: parallel)
+        prof.measure("attention") {
+            Kernels.attention(q: qkv + qOff, ldq: width, rows: T, heads: heads, headDim: headDim,
+                              keys: cache.keys(layer: layer), values: cache.values(layer: layer),
+                              capacity: cache.capacity, kvHeads: kvHeads, past: past, window: slidingWindow,
+                              scale: 1 / Float(headDim).squareRoot(), out: attn, ldo: heads * headDim, parallel: parallel)
+        }
+        prof.measure("o_proj") { output(attn, rows: T, into: out, parallel: parallel) }
     }
 }

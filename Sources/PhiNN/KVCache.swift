@@ -1,5 +1,6 @@
-/// Keys and values of every layer for one sequence, stored [kvHeads][capacity][headDim] per layer so
-/// attention reads each head's history contiguously. Capacity grows by doubling up to `maxLength`.
+/// Keys and values of every layer for one sequence. Keys are stored transposed, [kvHeads][headDim][capacity],
+/// so attention scores 16 positions per vector op; values are [kvHeads][capacity][headDim]. Capacity grows by
+/// doubling up to `maxLength`.
 public final class KVCache: @unchecked Sendable {
     public let layers: Int
     public let kvHeads: Int
@@ -51,16 +52,17 @@ public final class KVCache: @unchecked Sendable {
         while newCap < needed { newCap *= 2 }
         newCap = min(max(newCap, needed), max(maxLength, needed))
         for l in 0..<layers {
-            keys[l] = regrow(keys[l], newCap)
-            values[l] = regrow(values[l], newCap)
+            keys[l] = regrow(keys[l], rows: kvHeads * headDim, rowLength: 1, newCap)
+            values[l] = regrow(values[l], rows: kvHeads, rowLength: headDim, newCap)
         }
         capacity = newCap
     }
 
-    private func regrow(_ old: UnsafeMutablePointer<Float>, _ newCap: Int) -> UnsafeMutablePointer<Float> {
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: kvHeads * newCap * headDim)
-        for h in 0..<kvHeads {
-            (p + h * newCap * headDim).update(from: old + h * capacity * headDim, count: count * headDim)
+    /// Copies `rows` slabs of `capacity × rowLength` floats into slabs of `newCap × rowLength`.
+    private func regrow(_ old: UnsafeMutablePointer<Float>, rows: Int, rowLength: Int, _ newCap: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: rows * newCap * rowLength)
+        for r in 0..<rows {
+            (p + r * newCap * rowLength).update(from: old + r * capacity * rowLength, count: count * rowLength)
         }
         old.deallocate()
         return p
@@ -69,10 +71,11 @@ public final class KVCache: @unchecked Sendable {
     /// Stores keys/values for positions count ..< count+T of layer l from rows laid out [T, kvHeads·headDim].
     public func store(layer l: Int, k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int, rows T: Int) {
         for h in 0..<kvHeads {
-            let kd = keys[l] + (h * capacity + count) * headDim
+            let kt = keys[l] + h * headDim * capacity + count   // [headDim][capacity]
             let vd = values[l] + (h * capacity + count) * headDim
             for t in 0..<T {
-                (kd + t * headDim).update(from: k + t * ldk + h * headDim, count: headDim)
+                let src = k + t * ldk + h * headDim
+                for d in 0..<headDim { kt[d * capacity + t] = src[d] }
                 (vd + t * headDim).update(from: v + t * ldv + h * headDim, count: headDim)
             }
         }

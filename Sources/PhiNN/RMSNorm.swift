@@ -12,7 +12,8 @@ public struct RMSNorm: @unchecked Sendable {
         self.eps = eps
     }
 
-    public func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        Kernels.rmsNorm(x: x, weight: weight.pointer, y: y, rows: rows, n: weight.count, eps: eps)
+    public func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
+                               parallel: Parallel = Parallel(threads: 1)) {
+        Kernels.rmsNorm(x: x, weight: weight.pointer, y: y, rows: rows, n: weight.count, eps: eps, parallel: parallel)
     }
 }

@@ -45,6 +45,8 @@ struct Bench: ParsableCommand {
                     return Double(ids.count) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 }
                 results.append(row("pp\(promptTokens)", rates))
+                if Profiler.shared.enabled { Console.error("prompt processing, all repetitions:\n" + Profiler.shared.report()) }
+                Profiler.shared.reset()
             }
             if genTokens > 0 {
                 let rates = try measure {
@@ -58,6 +60,7 @@ struct Bench: ParsableCommand {
                     return Double(genTokens) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 }
                 results.append(row("tg\(genTokens)", rates))
+                if Profiler.shared.enabled { Console.error("generation, all repetitions:\n" + Profiler.shared.report()) }
             }
             if json {
                 let obj: [String: Any] = ["model": model, "threads": threads, "load_seconds": loadSeconds,

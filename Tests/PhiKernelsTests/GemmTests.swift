@@ -106,23 +106,28 @@ final class GemmTests: XCTestCase {
 
     func testAttentionMatchesReference() {
         var rng = LCG(s: 3)
-        let heads = 6, kv = 2, D = 20, past = 5, T = 7, cap = 16
+        for (heads, kv, D, past, T, cap) in [(6, 2, 20, 5, 7, 16), (3, 1, 128, 37, 9, 64), (2, 2, 16, 0, 1, 4), (4, 2, 8, 30, 2, 40)] {
+            checkAttention(heads: heads, kv: kv, D: D, past: past, T: T, cap: cap, rng: &rng)
+        }
+    }
+
+    func checkAttention(heads: Int, kv: Int, D: Int, past: Int, T: Int, cap: Int, rng: inout LCG) {
         let q = (0..<(T * heads * D)).map { _ in rng.next() }
         let k = (0..<(kv * cap * D)).map { _ in rng.next() }
         let v = (0..<(kv * cap * D)).map { _ in rng.next() }
         for window in [0, 4] {
             var fast = [Float](repeating: 0, count: T * heads * D), ref = fast
-            var scratch = [Float](repeating: 0, count: past + T)
+            var scratch = [Float](repeating: 0, count: Int(phi_attention_scratch_count(Int64(T), Int64(past))))
             phi_attention(q, Int64(heads * D), Int64(T), Int64(heads), Int64(D), k, v, Int64(cap), Int64(kv), Int64(past), Int64(window), 0.3, &fast, Int64(heads * D), 0, Int64(heads), &scratch)
             phi_attention_ref(q, Int64(heads * D), Int64(T), Int64(heads), Int64(D), k, v, Int64(cap), Int64(kv), Int64(past), Int64(window), 0.3, &ref, Int64(heads * D), 0, Int64(heads), &scratch)
             for i in fast.indices { XCTAssertEqual(fast[i], ref[i], accuracy: 1e-5) }
-            // Check one query against a direct softmax: head 4 (kv head 1), query t=2 at position 7.
-            let h = 4, t = 2, pos = past + t
+            // Check one query against a direct softmax: the last head, the last query.
+            let h = heads - 1, t = T - 1, pos = past + t, g = h / (heads / kv)
             let j0 = window > 0 ? max(0, pos - window + 1) : 0
             var scores: [Double] = []
             for j in j0...pos {
                 var s = 0.0
-                for d in 0..<D { s += Double(q[t * heads * D + h * D + d]) * Double(k[(1 * cap + j) * D + d]) }
+                for d in 0..<D { s += Double(q[t * heads * D + h * D + d]) * Double(k[(g * D + d) * cap + j]) }
                 scores.append(s * 0.3)
             }
             let mx = scores.max()!
@@ -130,7 +135,7 @@ final class GemmTests: XCTestCase {
             let z = e.reduce(0, +)
             for d in 0..<D {
                 var o = 0.0
-                for (i, j) in (j0...pos).enumerated() { o += e[i] / z * Double(v[(1 * cap + j) * D + d]) }
+                for (i, j) in (j0...pos).enumerated() { o += e[i] / z * Double(v[(g * cap + j) * D + d]) }
                 XCTAssertEqual(Double(fast[t * heads * D + h * D + d]), o, accuracy: 1e-5)
             }
         }

@@ -47,16 +47,26 @@ void phi_gemm_bf16_ref(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, c
 
 /// Causal attention for query heads [h0, h1).
 /// q: [T, nHeads*headDim] (row stride ldq); out: [T, nHeads*headDim] (row stride ldo).
-/// Caches are [nKV][capacity][headDim]; they already hold positions 0 ..< past+T.
+/// Keys are stored transposed, [nKV][headDim][capacity]; values [nKV][capacity][headDim]; both already hold
+/// positions 0 ..< past+T.
 /// Query t sits at position past+t and sees keys max(0, past+t-window+1) ... past+t (window <= 0: no window).
 /// Query head h uses KV head h / (nHeads/nKV).
-/// `scratch` holds at least past+T floats.
+/// `scratch` holds at least phi_attention_scratch_count(T, past) floats.
 void phi_attention(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t headDim,
                    const float *kcache, const float *vcache, int64_t capacity, int64_t nKV, int64_t past,
                    int64_t window, float scale, float *out, int64_t ldo, int64_t h0, int64_t h1, float *scratch);
 void phi_attention_ref(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t headDim,
                        const float *kcache, const float *vcache, int64_t capacity, int64_t nKV, int64_t past,
                        int64_t window, float scale, float *out, int64_t ldo, int64_t h0, int64_t h1, float *scratch);
+
+/// out[t, i] = silu(gu[t, i]) · gu[t, half + i] (fused gate_up layout [gate | up]).
+void phi_silu_mul(const float *gu, float *out, int64_t rows, int64_t half);
+void phi_silu_mul_ref(const float *gu, float *out, int64_t rows, int64_t half);
+/// y = x / sqrt(mean(x²) + eps) · w per row of length n.
+void phi_rmsnorm(const float *x, const float *w, float *y, int64_t rows, int64_t n, float eps);
+void phi_rmsnorm_ref(const float *x, const float *w, float *y, int64_t rows, int64_t n, float eps);
+
+int64_t phi_attention_scratch_count(int64_t T, int64_t past);
 
 /// Dot product and y += a*x, f32, dispatched.
 float phi_dot_f32(const float *a, const float *b, int64_t n);

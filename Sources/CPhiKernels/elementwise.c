@@ -1,0 +1,101 @@
+// Row-wise activations: SiLU-gated products and RMSNorm.
+#include "CPhiKernels.h"
+#include <math.h>
+
+void phi_silu_mul_ref(const float *gu, float *out, int64_t rows, int64_t half) {
+    for (int64_t t = 0; t < rows; t++) {
+        const float *g = gu + t * 2 * half;
+        float *o = out + t * half;
+        for (int64_t i = 0; i < half; i++) o[i] = (g[i] / (1.0f + expf(-g[i]))) * g[half + i];
+    }
+}
+
+void phi_rmsnorm_ref(const float *x, const float *w, float *y, int64_t rows, int64_t n, float eps) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        float ss = 0.0f;
+        for (int64_t i = 0; i < n; i++) ss += xr[i] * xr[i];
+        float inv = 1.0f / sqrtf(ss / (float)n + eps);
+        for (int64_t i = 0; i < n; i++) yr[i] = (xr[i] * inv) * w[i];
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+
+// exp(x) for x in float range: 2^n · e^r with |r| ≤ ln2/2, degree-6 polynomial (≤ 2 ulp), like Cephes expf.
+AVX512 static inline __m512 exp512(__m512 x) {
+    const __m512 hi = _mm512_set1_ps(88.3762626647949f), lo = _mm512_set1_ps(-103.972084045410f);
+    x = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500E-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
+    __m512 r2 = _mm512_mul_ps(r, r);
+    p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n); // p · 2^n, handles underflow to 0
+}
+
+AVX512 static void silu_mul_avx512(const float *gu, float *out, int64_t rows, int64_t half) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (int64_t t = 0; t < rows; t++) {
+        const float *g = gu + t * 2 * half;
+        float *o = out + t * half;
+        for (int64_t i = 0; i < half; i += 16) {
+            __mmask16 m = (half - i >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (half - i)) - 1);
+            __m512 z = _mm512_maskz_loadu_ps(m, g + i);
+            __m512 u = _mm512_maskz_loadu_ps(m, g + half + i);
+            __m512 s = _mm512_div_ps(z, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), z))));
+            _mm512_mask_storeu_ps(o + i, m, _mm512_mul_ps(s, u));
+        }
+    }
+}
+
+AVX512 static void rmsnorm_avx512(const float *x, const float *w, float *y, int64_t rows, int64_t n, float eps) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        __m512 acc = _mm512_setzero_ps();
+        for (int64_t i = 0; i < n; i += 16) {
+            __mmask16 m = (n - i >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+            __m512 v = _mm512_maskz_loadu_ps(m, xr + i);
+            acc = _mm512_fmadd_ps(v, v, acc);
+        }
+        float inv = 1.0f / sqrtf(_mm512_reduce_add_ps(acc) / (float)n + eps);
+        __m512 iv = _mm512_set1_ps(inv);
+        for (int64_t i = 0; i < n; i += 16) {
+            __mmask16 m = (n - i >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+            __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, xr + i), iv);
+            _mm512_mask_storeu_ps(yr + i, m, _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, w + i)));
+        }
+    }
+}
+#endif
+
+void phi_silu_mul(const float *gu, float *out, int64_t rows, int64_t half) {
+#if defined(__x86_64__)
+    if (phi_cpu_features() & PHI_CPU_AVX512) {
+        silu_mul_avx512(gu, out, rows, half);
+        return;
+    }
+#endif
+    phi_silu_mul_ref(gu, out, rows, half);
+}
+
+void phi_rmsnorm(const float *x, const float *w, float *y, int64_t rows, int64_t n, float eps) {
+#if defined(__x86_64__)
+    if (phi_cpu_features() & PHI_CPU_AVX512) {
+        rmsnorm_avx512(x, w, y, rows, n, eps);
+        return;
+    }
+#endif
+    phi_rmsnorm_ref(x, w, y, rows, n, eps);
+}
