@@ -19,12 +19,12 @@ let package = Package(
     targets: [
         .target(name: "CPhiKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         .target(name: "PhiKernels", dependencies: ["CPhiKernels"], swiftSettings: optimized),
-        .target(name: "PhiTensor", dependencies: ["PhiKernels"], swiftSettings: optimized),
-        .target(name: "PhiWeights", dependencies: ["PhiTensor"], swiftSettings: optimized),
+        .target(name: "PhiTensor", dependencies: ["PhiKernels", "CPhiKernels"], swiftSettings: optimized),
+        .target(name: "PhiWeights", dependencies: ["PhiTensor", "PhiKernels", "CPhiKernels"], swiftSettings: optimized),
         .target(name: "PhiTokenizer", swiftSettings: optimized),
         .target(name: "PhiNN", dependencies: ["PhiKernels", "PhiTensor", "PhiWeights"], swiftSettings: optimized),
         .target(name: "PhiModels", dependencies: ["PhiNN", "PhiWeights"], swiftSettings: optimized),
-        .target(name: "PhiGeneration", dependencies: ["PhiModels", "PhiTokenizer"], swiftSettings: optimized),
+        .target(name: "PhiGeneration", dependencies: ["PhiModels", "PhiTokenizer", "PhiWeights"], swiftSettings: optimized),
         .target(name: "PhiKit", dependencies: ["PhiGeneration"], swiftSettings: optimized),
         .executableTarget(name: "phi4", dependencies: [
             "PhiKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -64,22 +64,31 @@ public enum Kernels {
         for i in 0..<count { x[i] += a[i] }
     }
 
-    /// Rotates the first `rotaryDim` dims of every head (rotate_half / NeoX convention):
-    /// x[j] ← x[j]·cos[j] − x[j+h]·sin[j],  x[j+h] ← x[j+h]·cos[j+h] + x[j]·sin[j+h], h = rotaryDim/2.
-    /// cos/sin: [T, rotaryDim]; x: [T, heads·headDim] with row stride ld.
+    /// Rotates the first `rotaryDim` dims of every head. cos/sin: [T, rotaryDim] with frequency j at
+    /// entries j and j + rotaryDim/2. x: [T, heads·headDim] with row stride ld.
+    /// - rotate_half (transformers): x[j] ← x[j]·cos[j] − x[j+h]·sin[j],  x[j+h] ← x[j+h]·cos[j+h] + x[j]·sin[j+h].
+    /// - interleaved (GGML "normal"): the pair (x[2j], x[2j+1]) rotates by frequency j.
     public static func applyRotary(
         x: UnsafeMutablePointer<Float>, ld: Int, rows T: Int, heads: Int, headDim: Int, rotaryDim: Int,
-        cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
+        interleaved: Bool = false, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
     ) {
         let h = rotaryDim / 2
         for t in 0..<T {
             let c = cos + t * rotaryDim, s = sin + t * rotaryDim
             for head in 0..<heads {
                 let v = x + t * ld + head * headDim
-                for j in 0..<h {
-                    let a = v[j], b = v[j + h]
-                    v[j] = a * c[j] - b * s[j]
-                    v[j + h] = b * c[j + h] + a * s[j + h]
+                if interleaved {
+                    for j in 0..<h {
+                        let a = v[2 * j], b = v[2 * j + 1]
+                        v[2 * j] = a * c[j] - b * s[j]
+                        v[2 * j + 1] = b * c[j] + a * s[j]
+                    }
+                } else {
+                    for j in 0..<h {
+                        let a = v[j], b = v[j + h]
+                        v[j] = a * c[j] - b * s[j]
+                        v[j + h] = b * c[j + h] + a * s[j + h]
+                    }
                 }
             }
         }

@@ -29,6 +29,24 @@ public enum Platform {
         #endif
     }
 
+    /// Resident memory split into anonymous (heap: caches, scratch) and file-backed (memory-mapped weights,
+    /// shared with the page cache) bytes. Linux only; (0, 0) elsewhere.
+    public static func residentBreakdown() -> (anonymous: Int, file: Int) {
+        #if os(Linux)
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+        var anon = 0, file = 0
+        for line in text.split(separator: "\n") {
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard parts.count >= 2, let kb = Int(parts[1]) else { continue }
+            if parts[0] == "RssAnon:" { anon = kb * 1024 }
+            if parts[0] == "RssFile:" { file = kb * 1024 }
+        }
+        return (anon, file)
+        #else
+        return (0, 0)
+        #endif
+    }
+
     /// Peak resident set size of this process in bytes (best effort).
     public static func peakResidentBytes() -> Int {
         var usage = rusage()

@@ -4,3 +4,5 @@
 @_exported import PhiTokenizer
 @_exported import PhiKernels
 @_exported import PhiWeights
+@_exported import PhiNN
+@_exported import PhiTensor

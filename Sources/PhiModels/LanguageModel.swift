@@ -1,17 +1,6 @@
 import PhiKernels
 import PhiNN
 
-/// Which logits a forward pass returns.
-public enum LogitsRequest: Sendable {
-    case none
-    case last
-    case all
-}
-
-/// Called at block boundaries with a layer's activations [rows, cols] so a mismatch can be bisected
-/// against the reference layer by layer. Names: "embeddings", "layer" (output of block `layer`), "final_norm".
-public typealias ActivationTap = (_ name: String, _ layer: Int, _ values: UnsafeBufferPointer<Float>, _ rows: Int, _ cols: Int) -> Void
-
 /// A causal language model: immutable weights, per-sequence state in a KVCache passed in.
 public protocol LanguageModel: AnyObject, Sendable {
     var vocabularySize: Int { get }
@@ -28,5 +17,21 @@ public protocol LanguageModel: AnyObject, Sendable {
 extension LanguageModel {
     public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest = .last) throws -> [Float] {
         try forward(tokens, cache: cache, logits: logits, tap: nil)
+    }
+}
+
+/// A model defined by binding weights into the shared `TransformerDecoder`.
+public protocol DecoderLanguageModel: LanguageModel {
+    var decoder: TransformerDecoder { get }
+}
+
+extension DecoderLanguageModel {
+    public var vocabularySize: Int { decoder.vocabularySize }
+    public var contextLength: Int { decoder.contextLength }
+    public var hiddenSize: Int { decoder.hiddenSize }
+    public var parallel: Parallel { decoder.parallel }
+    public func makeCache(maxLength: Int?) -> KVCache { decoder.makeCache(maxLength: maxLength) }
+    public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?) throws -> [Float] {
+        try decoder.forward(tokens, cache: cache, logits: logits, tap: tap)
     }
 }

@@ -7,8 +7,6 @@ public enum ModelError: Error, CustomStringConvertible {
     case missingWeight(String)
     case unexpectedWeights([String])
     case wrongShape(name: String, expected: [Int], actual: [Int])
-    case tokenOutOfRange(id: Int, vocabularySize: Int)
-    case contextOverflow(requested: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -22,9 +20,6 @@ public enum ModelError: Error, CustomStringConvertible {
             let shown = names.prefix(5).joined(separator: ", ")
             return "the checkpoint has \(names.count) tensor(s) the model does not use: \(shown)\(names.count > 5 ? ", …" : "")"
         case .wrongShape(let n, let e, let a): return "tensor '\(n)' has shape \(a) but the model expects \(e)"
-        case .tokenOutOfRange(let id, let v): return "token id \(id) is outside the vocabulary (size \(v))"
-        case .contextOverflow(let r, let l):
-            return "the sequence needs \(r) positions but the model's context limit is \(l) tokens"
         }
     }
 }

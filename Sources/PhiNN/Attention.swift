@@ -30,7 +30,7 @@ public struct Attention: @unchecked Sendable {
     /// `qkv` scratch holds T·qkvWidth floats, `attn` scratch T·heads·headDim.
     public func callAsFunction(
         _ h: UnsafePointer<Float>, rows T: Int, layer: Int, cache: KVCache,
-        cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, rotaryDim: Int,
+        cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, rotary: RotaryEmbedding,
         qkv: UnsafeMutablePointer<Float>, attn: UnsafeMutablePointer<Float>,
         into out: UnsafeMutablePointer<Float>, parallel: Parallel
     ) {
@@ -49,9 +49,9 @@ public struct Attention: @unchecked Sendable {
         }
         prof.measure("rope+cache") {
             Kernels.applyRotary(x: qkv + qOff, ld: width, rows: T, heads: heads, headDim: headDim,
-                                rotaryDim: rotaryDim, cos: cos, sin: sin)
+                                rotaryDim: rotary.rotaryDim, interleaved: rotary.interleaved, cos: cos, sin: sin)
             Kernels.applyRotary(x: qkv + kOff, ld: width, rows: T, heads: kvHeads, headDim: headDim,
-                                rotaryDim: rotaryDim, cos: cos, sin: sin)
+                                rotaryDim: rotary.rotaryDim, interleaved: rotary.interleaved, cos: cos, sin: sin)
             cache.store(layer: layer, k: qkv + kOff, ldk: width, v: qkv + vOff, ldv: width, rows: T)
         }
         let past = cache.count

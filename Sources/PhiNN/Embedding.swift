@@ -15,7 +15,7 @@ public struct Embedding: @unchecked Sendable {
 
     /// Writes the embeddings of `ids` (each already checked to be < count) into out: [ids.count, dim].
     public func lookup(_ ids: [Int], into out: UnsafeMutablePointer<Float>) {
-        let rowBytes = dim * table.dtype.byteSize
+        let rowBytes = table.rowBytes
         for (r, id) in ids.enumerated() {
             Convert.toF32(dtype: table.dtype, src: table.data + id * rowBytes, dst: out + r * dim, count: dim)
         }

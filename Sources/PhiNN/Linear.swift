@@ -29,6 +29,8 @@ public struct Linear: @unchecked Sendable {
         case .f32: type = .f32
         case .bf16: type = .bf16
         case .f16: type = .f16
+        case .q8_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K:
+            throw NNError.unsupportedWeight(name: name, reason: "quantized type \(weight.dtype.rawValue) is not wired yet")
         }
     }
 

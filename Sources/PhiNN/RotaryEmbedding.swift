@@ -15,13 +15,17 @@ public struct RotaryEmbedding: Sendable {
 
     public let kind: Kind
     public let rotaryDim: Int
+    /// Pairs (2i, 2i+1) rotate together (GGML's "normal" mode, used by llama.cpp's Llama files, whose
+    /// converter permutes q/k rows) instead of (i, i + d/2) (rotate_half, transformers and Phi-3).
+    public let interleaved: Bool
     public let attentionFactor: Float
     let invFreqShort: [Float]
     let invFreqLong: [Float]
 
-    public init(kind: Kind, rotaryDim: Int, theta: Double, attentionFactor: Float) {
+    public init(kind: Kind, rotaryDim: Int, theta: Double, attentionFactor: Float, interleaved: Bool = false) {
         self.kind = kind
         self.rotaryDim = rotaryDim
+        self.interleaved = interleaved
         self.attentionFactor = attentionFactor
         let half = rotaryDim / 2
         // Mirrors torch: (arange(0, d, 2).float() / d) in f32, θ ** that in f32, then 1 / (ext · base).

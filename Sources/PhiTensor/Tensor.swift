@@ -1,16 +1,69 @@
 import PhiKernels
 
 /// Element types of stored weights. Activations are always f32.
+/// Quantized types store blocks of `blockElements` values in `blockBytes` bytes, laid out as GGML does;
+/// raw values are the GGML/safetensors names.
 public enum DType: String, Sendable, CaseIterable {
     case f32 = "F32"
     case f16 = "F16"
     case bf16 = "BF16"
+    case q8_0 = "Q8_0"
+    case q4_0 = "Q4_0"
+    case q4_1 = "Q4_1"
+    case q4_K = "Q4_K"
+    case q5_K = "Q5_K"
+    case q6_K = "Q6_K"
 
-    public var byteSize: Int {
+    /// Values per block (1 for plain floats).
+    public var blockElements: Int {
+        switch self {
+        case .f32, .f16, .bf16: return 1
+        case .q8_0, .q4_0, .q4_1: return 32
+        case .q4_K, .q5_K, .q6_K: return 256
+        }
+    }
+
+    /// Bytes per block.
+    public var blockBytes: Int {
         switch self {
         case .f32: return 4
         case .f16, .bf16: return 2
+        case .q8_0: return 34   // f16 scale + 32 × i8
+        case .q4_0: return 18   // f16 scale + 32 × 4-bit
+        case .q4_1: return 20   // f16 scale, f16 min + 32 × 4-bit
+        case .q4_K: return 144  // f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, 128 bytes of 4-bit
+        case .q5_K: return 176  // as q4_K + 32 bytes of high bits
+        case .q6_K: return 210  // 128 low 4-bit, 64 high 2-bit, 16 i8 scales, f16 d
         }
+    }
+
+    public var isQuantized: Bool { blockElements > 1 }
+
+    /// GGML's type id (ggml_type), as stored in GGUF tensor infos.
+    public var ggmlType: Int {
+        switch self {
+        case .f32: return 0
+        case .f16: return 1
+        case .q4_0: return 2
+        case .q4_1: return 3
+        case .q8_0: return 8
+        case .q4_K: return 12
+        case .q5_K: return 13
+        case .q6_K: return 14
+        case .bf16: return 30
+        }
+    }
+
+    public init?(ggmlType: Int) {
+        guard let t = DType.allCases.first(where: { $0.ggmlType == ggmlType }) else { return nil }
+        self = t
+    }
+
+    /// Bytes that `count` values occupy, or nil when `count` is not a whole number of blocks or overflows.
+    public func byteCount(elements count: Int) -> Int? {
+        guard count >= 0, count % blockElements == 0 else { return nil }
+        let (b, o) = (count / blockElements).multipliedReportingOverflow(by: blockBytes)
+        return o ? nil : b
     }
 }
 
@@ -30,7 +83,10 @@ public struct Tensor: @unchecked Sendable {
     }
 
     public var elementCount: Int { shape.reduce(1, *) }
-    public var byteCount: Int { elementCount * dtype.byteSize }
+    /// Bytes of data (the shape was validated against the stored size when the tensor was made).
+    public var byteCount: Int { dtype.byteCount(elements: elementCount) ?? 0 }
+    /// Bytes of one row (the last dimension).
+    public var rowBytes: Int { dtype.byteCount(elements: shape.last ?? 1) ?? 0 }
 
     /// Copies the elements into a new f32 array (converting from f16/bf16).
     public func toFloatArray() -> [Float] {
@@ -87,8 +143,11 @@ public enum Convert {
         return UInt16(truncatingIfNeeded: (bits &+ rounding) >> 16)
     }
 
+    /// Converts `count` values (a whole number of blocks for quantized types) to f32.
     public static func toF32(dtype: DType, src: UnsafeRawPointer, dst: UnsafeMutablePointer<Float>, count: Int) {
         switch dtype {
+        case .q8_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K:
+            Dequantize.toF32(dtype: dtype, src: src, dst: dst, count: count)
         case .f32:
             dst.update(from: src.assumingMemoryBound(to: Float.self), count: count)
         case .bf16:
@@ -98,5 +157,20 @@ public enum Convert {
             let s = src.assumingMemoryBound(to: UInt16.self)
             for i in 0..<count { dst[i] = f16ToF32(s[i]) }
         }
+    }
+}
+
+/// A heap buffer of raw bytes that owns tensor data made at load time (e.g. quantized weights).
+public final class ByteBuffer: @unchecked Sendable {
+    public let pointer: UnsafeMutableRawPointer
+    public let count: Int
+    public init(count: Int, alignment: Int = 64) {
+        self.count = count
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: alignment)
+    }
+    deinit { pointer.deallocate() }
+
+    public func tensor(dtype: DType, shape: [Int]) -> Tensor {
+        Tensor(dtype: dtype, shape: shape, data: UnsafeRawPointer(pointer), owner: self)
     }
 }

@@ -13,7 +13,11 @@ public struct SafetensorsEntry: Sendable, Equatable {
     public var byteCount: Int { end - begin }
 
     /// The dtype PhiKit computes with, or nil for a recognised but unsupported one.
-    public var supportedDType: DType? { DType(rawValue: dtype) }
+    /// The dtype as PhiKit computes with it; safetensors files only ever carry the plain float types.
+    public var supportedDType: DType? {
+        guard let t = DType(rawValue: dtype), !t.isQuantized else { return nil }
+        return t
+    }
 }
 
 /// The dtypes the safetensors format defines, with their sizes in bits.

@@ -7,7 +7,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure prompt processing and generation speed (tokens per second).")
 
-    @Option(name: .long, help: "Model folder.")
+    @Option(name: .long, help: "Model folder or .gguf file.")
     var model: String
     @Option(name: .customShort("p"), help: "Prompt tokens (0 skips the prompt test).")
     var promptTokens: Int = 512
@@ -17,6 +17,8 @@ struct Bench: ParsableCommand {
     var threads: Int = Platform.coreCount
     @Option(name: .customShort("r"), help: "Repetitions; the median and spread are reported.")
     var repetitions: Int = 3
+    @Option(help: "Quantize the weights at load time: q4 (q4_0), q4_k, q6_k or q8 (q8_0).")
+    var quantize: String?
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -29,13 +31,17 @@ struct Bench: ParsableCommand {
     func run() throws {
         try runCLI {
             let loadStart = DispatchTime.now().uptimeNanoseconds
-            let loaded = try ModelLoader.load(path: model, threads: threads)
+            guard let q = LoadQuantization(name: quantize ?? "none") else { throw ValidationError("unknown --quantize \(quantize ?? "")") }
+            let loaded = try ModelLoader.load(path: model, threads: threads, quantize: q)
             let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
             let m = loaded.model
             var rng = SeededRandom(seed: 1234)
             let vocab = min(m.vocabularySize, loaded.tokenizer.vocabularySize)
             func randomTokens(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % UInt64(max(vocab, 1))) } }
             var results: [[String: Any]] = []
+            // Warm-up (untimed, as llama-bench does): one short pass pages in every weight.
+            _ = try m.forward(randomTokens(4), cache: m.makeCache(maxLength: 4), logits: .last)
+            Profiler.shared.reset()
             if promptTokens > 0 {
                 let ids = randomTokens(promptTokens)
                 let rates = try measure {
@@ -63,12 +69,17 @@ struct Bench: ParsableCommand {
                 if Profiler.shared.enabled { Console.error("generation, all repetitions:\n" + Profiler.shared.report()) }
             }
             if json {
+                let mem = Platform.residentBreakdown()
                 let obj: [String: Any] = ["model": model, "threads": threads, "load_seconds": loadSeconds,
-                                          "peak_resident_bytes": Platform.peakResidentBytes(), "results": results]
+                                          "peak_resident_bytes": Platform.peakResidentBytes(),
+                                          "resident_anonymous_bytes": mem.anonymous, "resident_file_bytes": mem.file,
+                                          "results": results]
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
                 Console.write(String(decoding: data, as: UTF8.self) + "\n")
             } else {
-                Console.write("model: \(model)  threads: \(threads)  load: \(String(format: "%.2f", loadSeconds)) s\n")
+                let mem = Platform.residentBreakdown()
+                Console.write("model: \(model)  threads: \(threads)  load: \(String(format: "%.2f", loadSeconds)) s  "
+                              + "resident: \(mem.anonymous >> 20) MiB heap + \(mem.file >> 20) MiB mapped weights\n")
                 for r in results {
                     Console.write(String(format: "%-8@ %10.2f ± %.2f tokens/s\n", (r["test"] as? String ?? "") as NSString,
                                          r["tokens_per_second"] as? Double ?? 0, r["stddev"] as? Double ?? 0))
@@ -83,7 +94,8 @@ struct Bench: ParsableCommand {
 
     private func row(_ test: String, _ rates: [Double]) -> [String: Any] {
         let sorted = rates.sorted()
-        let median = sorted[sorted.count / 2]
+        let mid = sorted.count / 2
+        let median = sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
         let mean = rates.reduce(0, +) / Double(rates.count)
         let sd = (rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, rates.count - 1))).squareRoot()
         return ["test": test, "tokens_per_second": median, "stddev": sd, "min": sorted.first ?? 0, "max": sorted.last ?? 0,

@@ -8,25 +8,34 @@ struct Phi4: ParsableCommand {
         commandName: "phi4",
         abstract: "Run Microsoft Phi-4 models on the CPU.",
         discussion: """
-        MODEL is a Hugging Face model folder (config.json, *.safetensors, tokenizer.json).
+        MODEL is a Hugging Face model folder (config.json, *.safetensors, tokenizer.json), a hub id
+        (owner/name), or a llama.cpp .gguf file.
         Examples:
           phi4 run --model ~/models/Phi-4-mini-instruct "Explain LongRoPE in two sentences."
           phi4 chat --model ~/models/Phi-4-mini-instruct
         """,
-        subcommands: [Run.self, Chat.self, Logits.self, Tokenize.self, Bench.self])
+        subcommands: [Run.self, Chat.self, Logits.self, Tokenize.self, Bench.self, Quantize.self])
 }
 
 /// Options every model command shares.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model folder (Hugging Face layout).")
+    @Option(name: .long, help: "Model folder (Hugging Face layout), or a hub id such as microsoft/Phi-4-mini-instruct (downloaded once into the Hugging Face cache).")
     var model: String
 
     @Option(name: [.customShort("t"), .long], help: "Threads to use (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Quantize the weights at load time: q4 (q4_0), q4_k, q6_k or q8 (q8_0).")
+    var quantize: String?
+
     func load() throws -> LoadedModel {
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
-        return try ModelLoader.load(path: model, threads: threads)
+        var q = LoadQuantization.none
+        if let name = quantize {
+            guard let parsed = LoadQuantization(name: name) else { throw ValidationError("unknown --quantize \(name)") }
+            q = parsed
+        }
+        return try ModelLoader.load(path: model, threads: threads, quantize: q, downloadProgress: Console.downloadProgress)
     }
 }
 
@@ -67,6 +76,20 @@ enum Console {
     static func write(_ s: String) {
         FileHandle.standardOutput.write(Data(s.utf8))
     }
+    /// A progress line on stderr, rewritten in place, for hub downloads.
+    @Sendable static func downloadProgress(_ file: String, _ done: Int64, _ total: Int64?) {
+        let mb = Double(done) / 1_048_576
+        let line: String
+        if let total, total > 0 {
+            line = String(format: "\rdownloading %@: %.1f / %.1f MiB (%.0f%%)", file, mb, Double(total) / 1_048_576,
+                          100 * Double(done) / Double(total))
+        } else {
+            line = String(format: "\rdownloading %@: %.1f MiB", file, mb)
+        }
+        FileHandle.standardError.write(Data(line.utf8))
+        if let total, done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
     static func error(_ s: String) {
         FileHandle.standardError.write(Data((s + "\n").utf8))
     }

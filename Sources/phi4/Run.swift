@@ -13,6 +13,8 @@ struct Run: ParsableCommand {
     var raw = false
     @Option(help: "System message (chat format only).")
     var system: String?
+    @Option(help: "JSON file with a list of tool (function) definitions, placed in the system turn.")
+    var tools: String?
     @Flag(help: "Print one JSON object with token ids, text and speeds instead of streaming text.")
     var json = false
     @Flag(help: "Include the log-probability of each generated token in the JSON output.")
@@ -21,11 +23,22 @@ struct Run: ParsableCommand {
     @Argument(help: "The prompt.")
     var prompt: String
 
+    /// The tool list exactly as written (the template pastes the string as-is, key order included);
+    /// it must parse as a JSON list.
+    static func readTools(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+        guard let list = try? JSONSerialization.jsonObject(with: data), list is [Any] else {
+            throw CLIError("\(path): expected a JSON list of tool definitions")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     func run() throws {
         try runCLI {
             let options = try sampling.options(logprobs: logprobs)
             let loaded = try model.load()
-            let ids = loaded.promptTokens(prompt, raw: raw, system: system)
+            let toolText = try tools.map(Run.readTools)
+            let ids = loaded.promptTokens(prompt, raw: raw, system: system, tools: toolText)
             let generator = loaded.makeGenerator()
             let result = try generator.generate(prompt: ids, options: options) { tok in
                 if !json { Console.write(tok.text) }

@@ -58,6 +58,26 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(Array(prompt.suffix(2)), [special["<|end|>"]!, special["<|assistant|>"]!])
     }
 
+    func testToolsGoInTheSystemTurn() throws {
+        let special = try XCTUnwrap(try reference()["special_ids"] as? [String: Int])
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tools-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try #"[{"name": "w"}]"#
+            .write(to: file, atomically: true, encoding: .utf8)
+        let r = try phi4(["run", "--model", tiny, "--json", "--max-tokens", "1", "--tools", file.path, "Paris?"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let ids = try XCTUnwrap(obj["prompt_tokens"] as? [Int])
+        XCTAssertEqual(ids.first, special["<|system|>"])
+        let open = try XCTUnwrap(ids.firstIndex(of: special["<|tool|>"]!))
+        let close = try XCTUnwrap(ids.firstIndex(of: special["<|/tool|>"]!))
+        XCTAssertLessThan(open, close)
+        XCTAssertLessThan(close, try XCTUnwrap(ids.firstIndex(of: special["<|user|>"]!)))
+
+        try "not json".write(to: file, atomically: true, encoding: .utf8)
+        try assertCleanFailure(["run", "--model", tiny, "--tools", file.path, "hi"], mentions: "JSON list")
+    }
+
     func testRawPromptIsSentAsWritten() throws {
         let ref = try reference()
         let short = try XCTUnwrap((ref["cases"] as? [String: Any])?["short"] as? [String: Any])

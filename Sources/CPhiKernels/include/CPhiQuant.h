@@ -1,0 +1,95 @@
+// Quantized block formats (bit-exact GGML layouts) and their products with f32/quantized activations.
+// Type ids are GGML's (ggml_type): F32 0, F16 1, Q4_0 2, Q4_1 3, Q8_0 8, Q4_K 12, Q5_K 13, Q6_K 14, Q8_K 15, BF16 30.
+// Every fast path (AVX-512 VNNI/BF16, AVX2, NEON) has a scalar `_ref` twin that is the spec.
+#ifndef CPHIQUANT_H
+#define CPHIQUANT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    PHI_GGML_F32 = 0,
+    PHI_GGML_F16 = 1,
+    PHI_GGML_Q4_0 = 2,
+    PHI_GGML_Q4_1 = 3,
+    PHI_GGML_Q8_0 = 8,
+    PHI_GGML_Q8_1 = 9,   // only as the name of Q4_1's activation format (no block functions)
+    PHI_GGML_Q4_K = 12,
+    PHI_GGML_Q5_K = 13,
+    PHI_GGML_Q6_K = 14,
+    PHI_GGML_Q8_K = 15,
+    PHI_GGML_BF16 = 30,
+};
+
+/// Values per block and bytes per block of a type (0 for unsupported types).
+int64_t phi_quant_block_elements(int type);
+int64_t phi_quant_block_bytes(int type);
+
+/// dst[0..n) = dequantized src; n is a multiple of the type's block size. Works for every type above.
+void phi_dequantize_ref(int type, const void *src, float *dst, int64_t n);
+
+/// src[0..n) f32 → blocks of `type` (the GGML reference quantizers: Q8_0, Q4_0, Q4_1, Q8_K; and Q4_K,
+/// Q5_K, Q6_K without importance matrix). Returns 0 on success, -1 for an unsupported type or bad n.
+int phi_quantize_ref(int type, const float *src, void *dst, int64_t n);
+
+/// f16 <-> f32 (round to nearest even; the conversions the quantizers use).
+float phi_f16_to_f32(uint16_t h);
+uint16_t phi_f32_to_f16(float f);
+
+// ----------------------------------------------------------------------------------------------------------------
+// Products y = x · Wᵀ with W in Q4_0, Q4_1, Q8_0, Q4_K, Q5_K or Q6_K and x quantized to 8 bits.
+//
+// Activations are quantized exactly as GGML quantizes its vec_dot_type (same d and qs values), but stored in
+// PhiKit's own planar row layout so the kernels can broadcast 4 activations at a time and find per-block sums:
+//   Q4_0, Q8_0 → Q8_0 values:  int8 qs[K] | f32 d[K/32] (the f16 scale, widened) | int32 bias[K/32]
+//                              bias = -8·Σqs (Q4_0) or -128·Σqs (Q8_0): the offset of the unsigned weight codes
+//   Q4_1       → Q8_1 values:  int8 qs[K] | f32 d[K/32] | f32 s[K/32], s = d·Σqs (not rounded to f16)
+//   Q4_K, Q5_K → Q8_K values:  int8 qs[K] | f32 d[K/256] | int16 sum32[K/32] (sums of 32 qs, = bsums pairs)
+//   Q6_K       → Q8_K values:  int8 qs[K] | f32 d[K/256] | int32 bias[K/16] = -32·bsums
+// Rows are zero-padded to phi_quant_activation_row_bytes (a multiple of 64). Functions returning int give 0 on
+// success and -1 for an unsupported type or a K that is not a positive multiple of the weight's block size
+// (nothing is read or written then).
+
+/// The GGML vec_dot_type whose values the activations carry: Q8_0 (8) for Q4_0/Q8_0, Q8_1 (9) for Q4_1,
+/// Q8_K (15) for the K-quants; -1 for other types.
+int phi_quant_activation_type(int wtype);
+/// 0 if `wtype` has a product kernel and K is a positive multiple of its block size, else -1.
+int phi_quant_check(int wtype, int64_t K);
+/// Bytes of one activation row of K values (0 when phi_quant_check fails).
+int64_t phi_quant_activation_row_bytes(int wtype, int64_t K);
+/// Quantizes T rows of f32 activations x (row stride ldx floats) into xq (row stride ldxq >= row bytes).
+int phi_quantize_activations(int wtype, const float *x, int64_t ldx, int64_t T, int64_t K, void *xq, int64_t ldxq);
+/// The values one activation row stands for (qs·d), for tests.
+int phi_dequantize_activations(int wtype, const void *xq, int64_t K, float *dst);
+
+/// y[t*ldy + n] = Σ_k x[t,k]·W[n,k] for t < T, n0 <= n < n1. W: GGML rows of K values (K/block·blockBytes
+/// bytes each). No globals: callers split [n0, n1) across threads. Dispatch: AVX-512 VNNI → AVX2 → `_ref`.
+/// Fast paths equal `_ref` up to f32 summation order (block sums are exact integers in both).
+int phi_gemm_q(int wtype, const void *xq, int64_t ldxq, int64_t T, int64_t K, const void *W, float *y, int64_t ldy,
+               int64_t n0, int64_t n1);
+int phi_gemm_q_ref(int wtype, const void *xq, int64_t ldxq, int64_t T, int64_t K, const void *W, float *y,
+                   int64_t ldy, int64_t n0, int64_t n1);
+
+// Repacked weights: panels of 16 rows whose blocks are interleaved so one 64-byte vector holds 4 consecutive
+// codes of each of the 16 rows (and the scales of the 16 rows sit together). The fast kernels read this layout
+// directly; phi_gemm_q repacks panels on the fly. Same size as GGML's except Q4_K/Q5_K (+4 bytes per 256
+// values: scales and mins unpacked to bytes). Rows are padded to a multiple of 16 with zero rows.
+
+/// Bytes of the repacked form of N rows of K values (0 when phi_quant_check fails or N < 0).
+int64_t phi_quant_repacked_bytes(int wtype, int64_t N, int64_t K);
+/// Writes the panels holding rows [n0, n1) of W (GGML layout, N rows) into dst (the whole repacked buffer);
+/// n0 must be a multiple of 16 and n1 a multiple of 16 or N, so threads can repack disjoint panels.
+int phi_quant_repack(int wtype, const void *W, int64_t N, int64_t K, void *dst, int64_t n0, int64_t n1);
+/// Row n of a repacked buffer back in GGML layout (for tests and the scalar fallback).
+int phi_quant_unpack_row(int wtype, const void *Wr, int64_t K, int64_t n, void *dst);
+/// phi_gemm_q on repacked weights (Wr holds at least the panels covering [n0, n1)).
+int phi_gemm_q_repacked(int wtype, const void *xq, int64_t ldxq, int64_t T, int64_t K, const void *Wr, float *y,
+                        int64_t ldy, int64_t n0, int64_t n1);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

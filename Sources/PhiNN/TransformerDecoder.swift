@@ -1,0 +1,186 @@
+import PhiKernels
+
+/// Which logits a forward pass returns.
+public enum LogitsRequest: Sendable {
+    case none
+    case last
+    case all
+}
+
+/// Called at block boundaries with a layer's activations [rows, cols] so a mismatch can be bisected
+/// against the reference layer by layer. Names: "embeddings", "layer" (output of block `layer`), "final_norm".
+public typealias ActivationTap = (_ name: String, _ layer: Int, _ values: UnsafeBufferPointer<Float>, _ rows: Int, _ cols: Int) -> Void
+
+/// The feed-forward of a block: SiLU(gate) ⊙ up, then down. Phi-3 stores gate and up fused ([gate | up]).
+public enum FeedForward: @unchecked Sendable {
+    case fused(gateUp: Linear, down: Linear)
+    case separate(gate: Linear, up: Linear, down: Linear)
+
+    public var intermediateSize: Int {
+        switch self {
+        case .fused(_, let d), .separate(_, _, let d): return d.inFeatures
+        }
+    }
+}
+
+/// One pre-norm decoder block.
+public struct DecoderBlock: @unchecked Sendable {
+    public let inputNorm: RMSNorm
+    public let attention: Attention
+    public let postAttentionNorm: RMSNorm
+    public let feedForward: FeedForward
+
+    public init(inputNorm: RMSNorm, attention: Attention, postAttentionNorm: RMSNorm, feedForward: FeedForward) {
+        self.inputNorm = inputNorm
+        self.attention = attention
+        self.postAttentionNorm = postAttentionNorm
+        self.feedForward = feedForward
+    }
+}
+
+public enum DecoderError: Error, CustomStringConvertible {
+    case tokenOutOfRange(id: Int, vocabularySize: Int)
+    case contextOverflow(requested: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .tokenOutOfRange(let id, let v): return "token id \(id) is outside the vocabulary (size \(v))"
+        case .contextOverflow(let r, let l):
+            return "the sequence needs \(r) positions but the model's context limit is \(l) tokens"
+        }
+    }
+}
+
+/// The decoder-only transformer forward pass shared by the Phi-3 and Llama definitions:
+/// embeddings → blocks (RMSNorm, GQA attention with rotary, residual, RMSNorm, SiLU MLP, residual) →
+/// final norm → output head. Weights are immutable; per-sequence state lives in the KVCache.
+public final class TransformerDecoder: @unchecked Sendable {
+    public let embedding: Embedding
+    public let blocks: [DecoderBlock]
+    public let finalNorm: RMSNorm
+    public let lmHead: Linear
+    public let rotary: RotaryEmbedding
+    public let contextLength: Int
+    public let parallel: Parallel
+    /// Longest chunk of a prompt processed in one batched pass; bounds scratch memory at long context.
+    public var prefillChunk = 512
+
+    public var vocabularySize: Int { lmHead.outFeatures }
+    public var hiddenSize: Int { embedding.dim }
+
+    public init(embedding: Embedding, blocks: [DecoderBlock], finalNorm: RMSNorm, lmHead: Linear,
+                rotary: RotaryEmbedding, contextLength: Int, parallel: Parallel) {
+        self.embedding = embedding
+        self.blocks = blocks
+        self.finalNorm = finalNorm
+        self.lmHead = lmHead
+        self.rotary = rotary
+        self.contextLength = contextLength
+        self.parallel = parallel
+    }
+
+    public func makeCache(maxLength: Int? = nil) -> KVCache {
+        let a = blocks.first?.attention
+        return KVCache(layers: blocks.count, kvHeads: a?.kvHeads ?? 1, headDim: a?.headDim ?? 1,
+                       maxLength: min(maxLength ?? contextLength, contextLength))
+    }
+
+    public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?) throws -> [Float] {
+        let vocab = embedding.count
+        for id in tokens where id < 0 || id >= vocab {
+            throw DecoderError.tokenOutOfRange(id: id, vocabularySize: vocab)
+        }
+        let total = cache.count + tokens.count
+        guard total <= min(contextLength, cache.maxLength) else {
+            throw DecoderError.contextOverflow(requested: total, limit: min(contextLength, cache.maxLength))
+        }
+        guard !tokens.isEmpty else { return [] }
+        // LongRoPE: the factors depend on the whole sequence length. When this step crosses the original
+        // context, keys cached with the short factors are stale: recompute the whole sequence with the long
+        // ones (transformers drops its cache at this point too), so every step equals a cache-free pass.
+        // (A cache truncated back below the boundary is rebuilt with the short factors the same way.)
+        var input = tokens
+        let long = rotary.usesLongFactors(lastPosition: total - 1)
+        if cache.count > 0 && cache.longFactors != long {
+            input = cache.tokens + tokens
+            cache.reset()
+        }
+        cache.reserve(cache.count + input.count)
+        let firstWanted = input.count - tokens.count
+        var out: [Float] = []
+        var start = 0
+        while start < input.count {
+            let end = min(input.count, start + prefillChunk)
+            var want: Range<Int>? = nil
+            switch logits {
+            case .none: want = nil
+            case .last: want = end == input.count ? (end - start - 1)..<(end - start) : nil
+            case .all:
+                let lo = max(firstWanted, start)
+                want = lo < end ? (lo - start)..<(end - start) : nil
+            }
+            out += runChunk(Array(input[start..<end]), cache: cache, long: long, logitRows: want, tap: tap)
+            start = end
+        }
+        return out
+    }
+
+    /// One batched pass over `ids` (positions cache.count ..< cache.count+T); commits them to the cache.
+    private func runChunk(_ ids: [Int], cache: KVCache, long: Bool, logitRows: Range<Int>?, tap: ActivationTap?) -> [Float] {
+        let T = ids.count, H = hiddenSize
+        let I = blocks.map { $0.feedForward.intermediateSize }.max() ?? 0
+        let qkvWidth = blocks.map { $0.attention.qkvWidth }.max() ?? 0
+        let attnWidth = blocks.map { $0.attention.heads * $0.attention.headDim }.max() ?? 0
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: T * H)          // [T, H] residual stream
+        let h = UnsafeMutablePointer<Float>.allocate(capacity: T * H)          // [T, H] normed / block outputs
+        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: T * qkvWidth) // [T, (nH+2nKV)·D]
+        let attn = UnsafeMutablePointer<Float>.allocate(capacity: T * max(attnWidth, H))
+        let gu = UnsafeMutablePointer<Float>.allocate(capacity: T * 2 * I)     // [T, 2I] = [gate | up]
+        let m = UnsafeMutablePointer<Float>.allocate(capacity: T * I)          // [T, I]
+        defer { [x, h, qkv, attn, gu, m].forEach { $0.deallocate() } }
+
+        embedding.lookup(ids, into: x)
+        tap?("embeddings", -1, UnsafeBufferPointer(start: x, count: T * H), T, H)
+        let (cosT, sinT) = rotary.tables(start: cache.count, count: T, long: long)
+        let prof = Profiler.shared
+        cosT.withUnsafeBufferPointer { cosB in
+            sinT.withUnsafeBufferPointer { sinB in
+                guard let cp = cosB.baseAddress, let sp = sinB.baseAddress else { return } // never nil: tables hold ≥ 1 element
+                for (l, b) in blocks.enumerated() {
+                    prof.measure("norm") { b.inputNorm(x, rows: T, into: h, parallel: parallel) }
+                    b.attention(h, rows: T, layer: l, cache: cache, cos: cp, sin: sp, rotary: rotary,
+                                qkv: qkv, attn: attn, into: h, parallel: parallel)
+                    Kernels.add(h, into: x, count: T * H)
+                    prof.measure("norm") { b.postAttentionNorm(x, rows: T, into: h, parallel: parallel) }
+                    let inter = b.feedForward.intermediateSize
+                    let down: Linear
+                    switch b.feedForward {
+                    case .fused(let gateUp, let d):
+                        prof.measure("gate_up") { gateUp(h, rows: T, into: gu, parallel: parallel) }
+                        down = d
+                    case .separate(let gate, let up, let d):
+                        prof.measure("gate_up") {
+                            gate(h, rows: T, into: gu, ldy: 2 * inter, parallel: parallel)
+                            up(h, rows: T, into: gu + inter, ldy: 2 * inter, parallel: parallel)
+                        }
+                        down = d
+                    }
+                    prof.measure("silu") { Kernels.siluGateUp(gu: gu, out: m, rows: T, half: inter, parallel: parallel) }
+                    prof.measure("down") { down(m, rows: T, into: h, parallel: parallel) }
+                    Kernels.add(h, into: x, count: T * H)
+                    tap?("layer", l, UnsafeBufferPointer(start: x, count: T * H), T, H)
+                }
+            }
+        }
+        cache.commit(tokens: ids, longFactors: long)
+        guard let rows = logitRows, !rows.isEmpty else { return [] }
+        finalNorm(x + rows.lowerBound * H, rows: rows.count, into: h)
+        tap?("final_norm", -1, UnsafeBufferPointer(start: h, count: rows.count * H), rows.count, H)
+        var logits = [Float](repeating: 0, count: rows.count * vocabularySize)
+        logits.withUnsafeMutableBufferPointer { buf in
+            guard let p = buf.baseAddress else { return }
+            prof.measure("lm_head") { lmHead(h, rows: rows.count, into: p, parallel: parallel) }
+        }
+        return logits
+    }
+}

@@ -1,0 +1,66 @@
+import CPhiKernels
+import Foundation
+import PhiKernels
+import PhiTensor
+
+public enum QuantizeError: Error, CustomStringConvertible {
+    case unsupported(name: String, reason: String)
+    public var description: String {
+        switch self {
+        case .unsupported(let n, let r): return "cannot quantize '\(n)': \(r)"
+        }
+    }
+}
+
+/// Quantizes weight matrices row by row with the GGML reference quantizers (no importance matrix).
+/// Scheme: every linear layer to `type`; the output head (`lm_head.weight`, tied or not) to Q6_K when
+/// `type` is a 4-bit type (as llama-quantize does), else to `type`; norms and embeddings stay as stored.
+public struct WeightQuantizer: Sendable {
+    public let type: DType
+    /// File name of the quantized weights `phi4 quantize` writes into a model folder.
+    public static let folderFileName = "model.phikit.gguf"
+
+    public init(type: DType) { self.type = type }
+
+    public func targetType(for name: String) -> DType {
+        if name == "lm_head.weight", type == .q4_0 || type == .q4_1 || type == .q4_K || type == .q5_K { return .q6_K }
+        return type
+    }
+
+    /// The `WeightTransform` for model loading: returns an owned quantized copy of a 2-D weight.
+    public func transform(_ name: String, _ tensor: Tensor) throws -> Tensor {
+        let target = targetType(for: name)
+        guard !tensor.dtype.isQuantized else { return tensor }   // already quantized: keep as is
+        guard tensor.shape.count == 2 else { throw QuantizeError.unsupported(name: name, reason: "not a matrix") }
+        let rows = tensor.shape[0], cols = tensor.shape[1]
+        guard cols % target.blockElements == 0 else {
+            // Row length not a multiple of the block: keep this one unquantized rather than fail.
+            return tensor
+        }
+        guard let rowBytes = target.byteCount(elements: cols),
+              case let (total, false) = rowBytes.multipliedReportingOverflow(by: rows) else {
+            throw QuantizeError.unsupported(name: name, reason: "size overflow")
+        }
+        let out = ByteBuffer(count: total)
+        let srcRowBytes = tensor.rowBytes
+        let src = tensor.data, dst = out.pointer
+        let failed = ManagedFlag()
+        Parallel().forRanges(rows, granularity: 16) { r0, r1 in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+            defer { scratch.deallocate() }
+            for r in r0..<r1 {
+                Convert.toF32(dtype: tensor.dtype, src: src + r * srcRowBytes, dst: scratch, count: cols)
+                if phi_quantize_ref(Int32(target.ggmlType), scratch, dst + r * rowBytes, Int64(cols)) != 0 { failed.set() }
+            }
+        }
+        if failed.isSet { throw QuantizeError.unsupported(name: name, reason: "the \(target.rawValue) quantizer rejected it") }
+        return out.tensor(dtype: target, shape: tensor.shape)
+    }
+}
+
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
