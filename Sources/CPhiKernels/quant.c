@@ -603,12 +603,26 @@ static void quantize_activation_row(int wtype, const float *x, int64_t K, uint8_
     }
 }
 
+#if defined(__x86_64__)
+void phi_quantize_activation_row_avx512(int wtype, const float *x, int64_t K, uint8_t *row);
+#endif
+
 int phi_quantize_activations(int wtype, const float *x, int64_t ldx, int64_t T, int64_t K, void *xq, int64_t ldxq) {
     int64_t rb = phi_quant_activation_row_bytes(wtype, K);
     if (rb == 0 || T < 0 || ldx < K || ldxq < rb) return -1;
+#if defined(__x86_64__)
+    const int simd = (phi_cpu_features() & PHI_CPU_AVX512) != 0;
+#else
+    const int simd = 0;
+#endif
     for (int64_t t = 0; t < T; t++) {
         uint8_t *row = (uint8_t *)xq + t * ldxq;
-        quantize_activation_row(wtype, x + t * ldx, K, row);
+#if defined(__x86_64__)
+        if (simd) phi_quantize_activation_row_avx512(wtype, x + t * ldx, K, row);
+        else
+#endif
+            quantize_activation_row(wtype, x + t * ldx, K, row);
+        (void)simd;
         int64_t used = phi_quant_activation_row_bytes(wtype, K);
         int64_t raw = K + 4 * (K / phi_quant_block_elements(wtype)) + aux_bytes(wtype, K);
         memset(row + raw, 0, (size_t)(used - raw));

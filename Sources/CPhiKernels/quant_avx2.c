@@ -146,7 +146,7 @@ V256 static AI void tile_q45k(const uint8_t *pn, int64_t K, const uint8_t *xq, i
 V256 static AI void tile_q6k(const uint8_t *pn, int64_t K, const uint8_t *xq, int64_t ldxq, float *y, int64_t ldy,
                              __m256i m, int hf, const int RT) {
     const int64_t nb = K / 256;
-    const __m256i c0f = _mm256_set1_epi8(0x0F), c30 = _mm256_set1_epi8(0x30);
+    const __m256i c3f = _mm256_set1_epi8(0x3F), c03 = _mm256_set1_epi8(3), c0f = _mm256_set1_epi8(0x0F);
     PROLOGUE(nb)
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *pb = pn + b * 3360;
@@ -160,15 +160,15 @@ V256 static AI void tile_q6k(const uint8_t *pn, int64_t K, const uint8_t *xq, in
                     for (int t = 0; t < RT; t++) s[t] = _mm256_set1_epi32(ld32(x[t].aux + 4 * (16 * b + g)));
                     for (int q = qb; q < qb + 4; q++) {
                         const uint8_t *gp = pb + 288 + 768 * (2 * h + q / 4) + 64 * (q % 4) + 32 * hf;
-                        const __m256i l = ld(gp + 256 * (e & 1)), hb = ld(gp + 512);
-                        __m256i lo, hi;
-                        switch (e) {
-                        case 0: lo = l; hi = _mm256_slli_epi16(hb, 4); break;
-                        case 1: lo = l; hi = _mm256_slli_epi16(hb, 2); break;
-                        case 2: lo = _mm256_srli_epi16(l, 4); hi = hb; break;
-                        default: lo = _mm256_srli_epi16(l, 4); hi = _mm256_srli_epi16(hb, 2); break;
+                        __m256i w;
+                        if (e < 3) {
+                            w = _mm256_and_si256(ld(gp + 256 * e), c3f);
+                        } else { // the top 2 bits of X, Y, Z (layout in quant_repack.c)
+                            const __m256i x0 = _mm256_and_si256(_mm256_srli_epi16(ld(gp), 6), c03);
+                            const __m256i y0 = _mm256_andnot_si256(c03, _mm256_srli_epi16(ld(gp + 256), 4));
+                            const __m256i z0 = _mm256_andnot_si256(c0f, _mm256_srli_epi16(ld(gp + 512), 2));
+                            w = _mm256_and_si256(_mm256_or_si256(_mm256_or_si256(x0, _mm256_and_si256(y0, c0f)), z0), c3f);
                         }
-                        const __m256i w = _mm256_or_si256(_mm256_and_si256(lo, c0f), _mm256_and_si256(hi, c30));
                         for (int t = 0; t < RT; t++) s[t] = dp(s[t], w, bx(x[t].qs + 256 * b + 128 * h + 32 * e + 4 * q));
                     }
                     const __m256i sc = sc8(pb + 32 + 16 * g + 8 * hf, 1);

@@ -181,25 +181,20 @@ V512 static AI void tile_q45k(const uint8_t *pn, int64_t K, const uint8_t *xq, i
     STORE_ACC(RT)
 }
 
-// Q6_K: 6-bit codes rebuilt from a nibble vector and 2 bits of the qh vector: (L & 0x0F) | (H' & 0x30) in one
-// vpternlogd; int8 scales per 16 codes via vpmulld; the -32 offset is the activation bias per 16.
-V512 static AI __m512i q6_codes(const uint8_t *pb, int h, int q, int e, __m512i c0f, __m512i c30) {
+// Q6_K: codes e0..e2 are the low 6 bits of X, Y, Z; e3 gathers the top 2 bits of each (layout in quant_repack.c).
+// The -32 offset is the activation bias per 16 codes; int8 scales per 16 codes via vpmulld.
+V512 static AI __m512i q6_codes(const uint8_t *pb, int h, int q, int e, __m512i c3f) {
     const uint8_t *g = pb + 288 + 768 * (2 * h + q / 4) + 64 * (q % 4);
-    const __m512i l = ld(g + 256 * (e & 1)), hb = ld(g + 512);
-    __m512i lo, hi;
-    switch (e) {
-    case 0: lo = l; hi = _mm512_slli_epi16(hb, 4); break;
-    case 1: lo = l; hi = _mm512_slli_epi16(hb, 2); break;
-    case 2: lo = _mm512_srli_epi16(l, 4); hi = hb; break;
-    default: lo = _mm512_srli_epi16(l, 4); hi = _mm512_srli_epi16(hb, 2); break;
-    }
-    return _mm512_ternarylogic_epi32(lo, _mm512_and_si512(hi, c30), c0f, 0xEC); // (lo & c0f) | hi
+    if (e < 3) return _mm512_and_si512(ld(g + 256 * e), c3f);
+    const __m512i x = _mm512_srli_epi16(ld(g), 6), y = _mm512_srli_epi16(ld(g + 256), 4), z = _mm512_srli_epi16(ld(g + 512), 2);
+    const __m512i xy = _mm512_ternarylogic_epi32(x, y, _mm512_set1_epi8(3), 0xE4);             // bits 0-1 of x, rest of y
+    return _mm512_and_si512(_mm512_ternarylogic_epi32(xy, z, _mm512_set1_epi8(0x0F), 0xE4), c3f); // bits 0-3 of xy, rest of z
 }
 
 V512 static AI void tile_q6k(const uint8_t *pn, int64_t K, const uint8_t *xq, int64_t ldxq, float *y, int64_t ldy,
                              __mmask16 m, const int RT) {
     const int64_t nb = K / 256;
-    const __m512i c0f = _mm512_set1_epi8(0x0F), c30 = _mm512_set1_epi8(0x30);
+    const __m512i c3f = _mm512_set1_epi8(0x3F);
     xrow x[8];
     for (int t = 0; t < RT; t++) x[t] = xr(xq, ldxq, t, K, nb);
     ZERO_ACC(RT)
@@ -216,7 +211,7 @@ V512 static AI void tile_q6k(const uint8_t *pn, int64_t K, const uint8_t *xq, in
                     __m512i s[8], s1 = _mm512_setzero_si512();
                     for (int t = 0; t < RT; t++) s[t] = _mm512_set1_epi32(ld32(x[t].aux + 4 * (16 * b + g)));
                     for (int q = qb; q < qb + 4; q++) {
-                        const __m512i w = q6_codes(pb, h, q, e, c0f, c30);
+                        const __m512i w = q6_codes(pb, h, q, e, c3f);
                         const int64_t xo = 256 * b + 128 * h + 32 * e + 4 * q;
                         if (RT == 1 && (q & 1)) s1 = _mm512_dpbusd_epi32(s1, w, bx(x[0].qs + xo));
                         else
@@ -289,8 +284,6 @@ void phi_qpanel_avx512(int wtype, const uint8_t *panel, int64_t K, const uint8_t
 
 static inline int64_t q5_vec(int c, int q) { return 320 + 640 * c + 64 * q; }
 static inline int64_t q5_mask(int j, int q) { return 320 + 640 * (j / 2) + 512 + 64 * (j & 1) + 8 * q; }
-static inline int64_t q6_ql(int h, int part, int q) { return 288 + 768 * (2 * h + q / 4) + 256 * part + 64 * (q % 4); }
-static inline int64_t q6_qh(int h, int q) { return 288 + 768 * (2 * h + q / 4) + 512 + 64 * (q % 4); }
 
 V512 static AI __m512i gat(const uint8_t *base, int64_t off, __m512i idx, __mmask16 k) {
     return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, (const void *)(base + off), 1);
@@ -410,19 +403,111 @@ V512 int phi_qrepack_panel_avx512(int wtype, const uint8_t *W, int64_t rowb, int
                 const __m512i g = gat(w, 192 + 4 * i, idx, k);
                 for (int e = 0; e < 4; e++) st8(o + 32 + 16 * (4 * i + e), _mm512_srli_epi32(g, 8 * e));
             }
-            for (int v = 0; v < 32; v += 4) {
-                uint8_t *d0 = o + q6_ql(v / 16, (v / 8) % 2, v % 8);
-                tr16x4(w, rowb, 4 * v, d0, d0 + 64, d0 + 128, d0 + 192, z0);
-            }
-            for (int v = 0; v < 16; v += 4) {
-                uint8_t *d0 = o + q6_qh(v / 8, v % 8);
-                tr16x4(w, rowb, 128 + 4 * v, d0, d0 + 64, d0 + 128, d0 + 192, z0);
-            }
+            for (int h = 0; h < 2; h++)
+                for (int qb = 0; qb < 8; qb += 4) {
+                    // GGML's ql/qh vectors for q = qb..qb+3, transposed into place, then recoded to X, Y, Z.
+                    uint8_t *g = o + 288 + 768 * (2 * h + qb / 4);
+                    tr16x4(w, rowb, 64 * h + 4 * qb, g, g + 64, g + 128, g + 192, z0);
+                    tr16x4(w, rowb, 64 * h + 32 + 4 * qb, g + 256, g + 320, g + 384, g + 448, z0);
+                    tr16x4(w, rowb, 128 + 32 * h + 4 * qb, g + 512, g + 576, g + 640, g + 704, z0);
+                    const __m512i c0f = _mm512_set1_epi8(0x0F), c03 = _mm512_set1_epi8(3);
+                    for (int q = 0; q < 4; q++) {
+                        const __m512i a = ld(g + 64 * q), c = ld(g + 256 + 64 * q), hb = ld(g + 512 + 64 * q);
+                        const __m512i e0 = _mm512_ternarylogic_epi32(_mm512_slli_epi16(_mm512_and_si512(hb, c03), 4), a, c0f, 0xF8);
+                        const __m512i e1 = _mm512_ternarylogic_epi32(_mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hb, 2), c03), 4), c, c0f, 0xF8);
+                        const __m512i e2 = _mm512_ternarylogic_epi32(_mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hb, 4), c03), 4), _mm512_srli_epi16(a, 4), c0f, 0xF8);
+                        const __m512i e3 = _mm512_ternarylogic_epi32(_mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hb, 6), c03), 4), _mm512_srli_epi16(c, 4), c0f, 0xF8);
+                        // X = e0 | e3<<6, Y = e1 | (e3>>2)<<6, Z = e2 | (e3>>4)<<6 (each byte's bits 6-7)
+                        const __m512i hi = _mm512_set1_epi8((char)0xC0);
+                        st(g + 64 * q, _mm512_ternarylogic_epi32(_mm512_slli_epi16(e3, 6), e0, hi, 0xEC)); // (a & hi) | e
+                        st(g + 256 + 64 * q, _mm512_ternarylogic_epi32(_mm512_slli_epi16(e3, 4), e1, hi, 0xEC));
+                        st(g + 512 + 64 * q, _mm512_ternarylogic_epi32(_mm512_slli_epi16(e3, 2), e2, hi, 0xEC));
+                    }
+                }
             o += 3360;
             break;
         default: return -1;
         }
     }
     return 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Activation quantization, bit-identical to the scalar code in quant.c (same f32 operations in the same order):
+// roundf is trunc + (|v - trunc| >= 0.5 ? ±1 : 0); nearest_int is round-to-nearest-even.
+
+V512 static AI __m512 round_away(__m512 v) {
+    const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m512 one = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000),
+                                                                     _mm512_castps_si512(_mm512_set1_ps(1.0f)), 0xEA)); // (v & sign) | 1.0
+    const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v, t)), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    return _mm512_mask_add_ps(t, up, t, one);
+}
+
+V512 void phi_quantize_activation_row_avx512(int wtype, const float *x, int64_t K, uint8_t *row) {
+    int8_t *qs = (int8_t *)row;
+    uint8_t *dp = row + K;
+    if (wtype == PHI_GGML_Q4_K || wtype == PHI_GGML_Q5_K || wtype == PHI_GGML_Q6_K) {
+        uint8_t *aux = dp + 4 * (K / 256);
+        for (int64_t b = 0; b < K / 256; b++) {
+            const float *xb = x + 256 * b;
+            __m512 am = _mm512_setzero_ps();
+            for (int i = 0; i < 16; i++) am = _mm512_max_ps(am, _mm512_abs_ps(_mm512_loadu_ps(xb + 16 * i)));
+            const float amax = _mm512_reduce_max_ps(am);
+            float max = 0.0f, d = 0.0f;
+            for (int i = 0; i < 16; i++) { // the first value whose magnitude is amax, as the scalar loop picks
+                const __mmask16 k = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(xb + 16 * i)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
+                if (k) { max = xb[16 * i + __builtin_ctz(k)]; break; }
+            }
+            int16_t bs[16];
+            if (!amax) {
+                memset(qs + 256 * b, 0, 256);
+                memset(bs, 0, sizeof bs);
+            } else {
+                const float iscale = -127.f / max;
+                const __m512 is = _mm512_set1_ps(iscale);
+                for (int i = 0; i < 16; i++) {
+                    const __m512 v = _mm512_roundscale_ps(_mm512_mul_ps(is, _mm512_loadu_ps(xb + 16 * i)),
+                                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                    const __m512i q = _mm512_min_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(127));
+                    _mm_storeu_si128((__m128i *)(qs + 256 * b + 16 * i), _mm512_cvtepi32_epi8(q));
+                    bs[i] = (int16_t)_mm512_reduce_add_epi32(q);
+                }
+                d = 1 / iscale;
+            }
+            memcpy(dp + 4 * b, &d, 4);
+            for (int j = 0; j < 16; j++) {
+                if (wtype == PHI_GGML_Q6_K) {
+                    const int32_t bias = -32 * bs[j];
+                    memcpy(aux + 4 * (16 * b + j), &bias, 4);
+                } else if (j % 2 == 0) {
+                    const int16_t s2 = (int16_t)(bs[j] + bs[j + 1]);
+                    memcpy(aux + 2 * (8 * b + j / 2), &s2, 2);
+                }
+            }
+        }
+        return;
+    }
+    uint8_t *aux = dp + 4 * (K / 32);
+    for (int64_t b = 0; b < K / 32; b++) {
+        const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
+        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+        const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
+        const __m512 idv = _mm512_set1_ps(id);
+        const __m512i q0 = _mm512_cvtps_epi32(round_away(_mm512_mul_ps(x0, idv)));
+        const __m512i q1 = _mm512_cvtps_epi32(round_away(_mm512_mul_ps(x1, idv)));
+        _mm_storeu_si128((__m128i *)(qs + 32 * b), _mm512_cvtepi32_epi8(q0));
+        _mm_storeu_si128((__m128i *)(qs + 32 * b + 16), _mm512_cvtepi32_epi8(q1));
+        const int32_t sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+        const float dh = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtps_ph(_mm_set_ss(d), _MM_FROUND_TO_NEAREST_INT)));
+        memcpy(dp + 4 * b, &dh, 4);
+        if (wtype == PHI_GGML_Q4_1) {
+            const float fs = dh * (float)sum;
+            memcpy(aux + 4 * b, &fs, 4);
+        } else {
+            const int32_t bias = (wtype == PHI_GGML_Q4_0 ? -8 : -128) * sum;
+            memcpy(aux + 4 * b, &bias, 4);
+        }
+    }
 }
 #endif

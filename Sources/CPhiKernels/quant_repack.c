@@ -10,8 +10,10 @@
 //                   v = 8c+q: lane r = qs_r[32c+4q..+3] (low nibbles: sub-block 2c, high: 2c+1)
 //   Q5_K (PB 2880): as Q4_K up to the vectors, then per 64-code chunk c: its 8 vectors and u64 hmask[2][8]:
 //                   bit 4r+i of hmask[j&1][q] = 5th bit of code 32j+4q+i of row r (j = 2c, 2c+1)
-//   Q6_K (PB 3360): f16 d[16] | i8 sc[16][16] | 4 groups (h, qb = 0/4) of 12 vectors in the order the kernel reads
-//                   them: ql_r[64h+4q..] (4), ql_r[64h+32+4q..] (4), qh_r[32h+4q..] (4) for q = qb..qb+3
+//   Q6_K (PB 3360): f16 d[16] | i8 sc[16][16] | 4 groups (h, qb = 0/4) of 12 vectors X(q) (4), Y(q) (4), Z(q) (4),
+//                   q = qb..qb+3. With e_j the 6-bit code 128h+32j+4q+i of row r, byte i of lane r holds
+//                   X = e0 | e3<<6, Y = e1 | (e3>>2)<<6, Z = e2 | (e3>>4)<<6: three codes are one AND away and
+//                   the fourth costs 6 operations (GGML's ql/qh split costs 13 for the four).
 // Every kernel reads a panel block front to back, which keeps the hardware prefetcher streaming.
 #include "CPhiQuant.h"
 #include "CPhiKernels.h"
@@ -30,8 +32,22 @@ int phi_qrepack_panel_avx512(int wtype, const uint8_t *W, int64_t rowb, int nrow
 // Byte offsets inside a Q5_K / Q6_K panel block.
 static inline int64_t q5_vec(int c, int q) { return 320 + 640 * c + 64 * q; }
 static inline int64_t q5_mask(int j, int q) { return 320 + 640 * (j / 2) + 512 + 64 * (j & 1) + 8 * q; }
-static inline int64_t q6_ql(int h, int part, int q) { return 288 + 768 * (2 * h + q / 4) + 256 * part + 64 * (q % 4); }
-static inline int64_t q6_qh(int h, int q) { return 288 + 768 * (2 * h + q / 4) + 512 + 64 * (q % 4); }
+static inline int64_t q6_vec(int h, int which, int q) { return 288 + 768 * (2 * h + q / 4) + 256 * which + 64 * (q % 4); }
+
+// GGML Q6_K bytes (ql[64h+l], ql[64h+32+l], qh[32h+l]) <-> the X, Y, Z bytes above.
+static inline void q6_to_xyz(uint8_t a, uint8_t c, uint8_t hb, uint8_t *x, uint8_t *y, uint8_t *z) {
+    const int e0 = (a & 0xF) | ((hb & 3) << 4), e1 = (c & 0xF) | (((hb >> 2) & 3) << 4);
+    const int e2 = (a >> 4) | (((hb >> 4) & 3) << 4), e3 = (c >> 4) | ((hb >> 6) << 4);
+    *x = (uint8_t)(e0 | (e3 & 3) << 6);
+    *y = (uint8_t)(e1 | ((e3 >> 2) & 3) << 6);
+    *z = (uint8_t)(e2 | (e3 >> 4) << 6);
+}
+static inline void xyz_to_q6(uint8_t x, uint8_t y, uint8_t z, uint8_t *a, uint8_t *c, uint8_t *hb) {
+    const int e0 = x & 63, e1 = y & 63, e2 = z & 63, e3 = (x >> 6) | (y >> 6) << 2 | (z >> 6) << 4;
+    *a = (uint8_t)((e0 & 0xF) | (e2 & 0xF) << 4);
+    *c = (uint8_t)((e1 & 0xF) | (e3 & 0xF) << 4);
+    *hb = (uint8_t)((e0 >> 4) | (e1 >> 4) << 2 | (e2 >> 4) << 4 | (e3 >> 4) << 6);
+}
 
 static int64_t panel_block_bytes(int wtype) {
     switch (wtype) {
@@ -109,8 +125,12 @@ static void repack_block(int wtype, const uint8_t *const rows[P], uint8_t *o) {
         case PHI_GGML_Q6_K:
             memcpy(o + 2 * r, b + 208, 2);
             for (int g = 0; g < 16; g++) o[32 + 16 * g + r] = b[192 + g];
-            for (int v = 0; v < 32; v++) memcpy(o + q6_ql(v / 16, (v / 8) % 2, v % 8) + 4 * r, b + 4 * v, 4);
-            for (int v = 0; v < 16; v++) memcpy(o + q6_qh(v / 8, v % 8) + 4 * r, b + 128 + 4 * v, 4);
+            for (int h = 0; h < 2; h++)
+                for (int l = 0; l < 32; l++) {
+                    const int q = l / 4, at = 4 * r + l % 4;
+                    q6_to_xyz(b[64 * h + l], b[64 * h + 32 + l], b[128 + 32 * h + l], o + q6_vec(h, 0, q) + at,
+                              o + q6_vec(h, 1, q) + at, o + q6_vec(h, 2, q) + at);
+                }
             break;
         }
     }
@@ -195,8 +215,12 @@ int phi_quant_unpack_row(int wtype, const void *Wr, int64_t K, int64_t n, void *
         case PHI_GGML_Q6_K:
             memcpy(b + 208, o + 2 * r, 2);
             for (int g = 0; g < 16; g++) b[192 + g] = o[32 + 16 * g + r];
-            for (int v = 0; v < 32; v++) memcpy(b + 4 * v, o + q6_ql(v / 16, (v / 8) % 2, v % 8) + 4 * r, 4);
-            for (int v = 0; v < 16; v++) memcpy(b + 128 + 4 * v, o + q6_qh(v / 8, v % 8) + 4 * r, 4);
+            for (int h = 0; h < 2; h++)
+                for (int l = 0; l < 32; l++) {
+                    const int q = l / 4, at = 4 * r + l % 4;
+                    xyz_to_q6(o[q6_vec(h, 0, q) + at], o[q6_vec(h, 1, q) + at], o[q6_vec(h, 2, q) + at], b + 64 * h + l,
+                              b + 64 * h + 32 + l, b + 128 + 32 * h + l);
+                }
             break;
         }
     }

@@ -98,6 +98,18 @@ public final class MappedFile: @unchecked Sendable {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), byteCount) }
     }
 
+    /// Tells the OS this process no longer needs the pages under [pointer, pointer+count) of the mapping
+    /// (after a weight was repacked into its own buffer): they leave the resident set but stay in the page
+    /// cache. Only whole pages inside the range are released; reads afterwards would fault them back in.
+    public func release(_ pointer: UnsafeRawPointer, count: Int) {
+        guard let base, count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lo = Int(bitPattern: pointer), hi = lo + count
+        let start = (lo + page - 1) / page * page, end = hi / page * page
+        guard start >= Int(bitPattern: base), end <= Int(bitPattern: base) + byteCount, end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED)
+    }
+
     /// Bytes [offset, offset+count) as a buffer; the caller has validated the range.
     public func bytes(offset: Int, count: Int) -> UnsafeRawBufferPointer {
         guard let base, count > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }

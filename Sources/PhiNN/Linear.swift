@@ -10,27 +10,49 @@ public enum NNError: Error, CustomStringConvertible {
     }
 }
 
-/// y = x · Wᵀ for a weight stored [out, in] (PyTorch layout). The weight is used where it lies
-/// (usually a memory-mapped file), in its stored type.
+/// y = x · Wᵀ for a weight stored [out, in] (PyTorch layout). One Linear serves every storage format:
+/// dense f32/f16/bf16 weights are used where they lie (usually a memory-mapped file); GGML block-quantized
+/// weights are repacked once at load into interleaved panels the kernels read directly, and the mapped pages
+/// they came from are released, so no second full copy stays resident.
 public struct Linear: @unchecked Sendable {
-    public let weight: Tensor
     public let inFeatures: Int
     public let outFeatures: Int
-    let type: WeightType
+    /// The stored type of the weight.
+    public let dtype: DType
+    let storage: Storage
 
-    public init(weight: Tensor, name: String = "") throws {
+    enum Storage {
+        case dense(Tensor, WeightType)
+        case quantized(Tensor)
+        case repacked(ByteBuffer)
+    }
+
+    public init(weight: Tensor, name: String = "", repack: Bool = true) throws {
         guard weight.shape.count == 2 else {
             throw NNError.unsupportedWeight(name: name, reason: "expected a 2-D matrix, got shape \(weight.shape)")
         }
-        self.weight = weight
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
+        dtype = weight.dtype
         switch weight.dtype {
-        case .f32: type = .f32
-        case .bf16: type = .bf16
-        case .f16: type = .f16
+        case .f32: storage = .dense(weight, .f32)
+        case .bf16: storage = .dense(weight, .bf16)
+        case .f16: storage = .dense(weight, .f16)
         case .q8_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K:
-            throw NNError.unsupportedWeight(name: name, reason: "quantized type \(weight.dtype.rawValue) is not wired yet")
+            let type = weight.dtype.ggmlType
+            guard QuantKernels.supports(ggmlType: type, k: inFeatures) else {
+                throw NNError.unsupportedWeight(name: name, reason: "no \(weight.dtype.rawValue) kernel for rows of \(inFeatures) values")
+            }
+            let bytes = QuantKernels.repackedByteCount(ggmlType: type, n: outFeatures, k: inFeatures)
+            if repack && bytes > 0 {
+                let buffer = ByteBuffer(count: bytes)
+                try QuantKernels.repack(weight: weight.data, ggmlType: type, n: outFeatures, k: inFeatures,
+                                        into: buffer.pointer, parallel: Parallel())
+                weight.releaseMappedPages()
+                storage = .repacked(buffer)
+            } else {
+                storage = .quantized(weight)
+            }
         }
     }
 
@@ -39,8 +61,30 @@ public struct Linear: @unchecked Sendable {
         _ x: UnsafePointer<Float>, ldx: Int? = nil, rows: Int,
         into y: UnsafeMutablePointer<Float>, ldy: Int? = nil, parallel: Parallel
     ) {
-        Kernels.matmul(x: x, ldx: ldx ?? inFeatures, rows: rows, k: inFeatures,
-                       weight: weight.data, type: type, n: outFeatures,
-                       y: y, ldy: ldy ?? outFeatures, parallel: parallel)
+        let ldx = ldx ?? inFeatures, ldy = ldy ?? outFeatures
+        switch storage {
+        case .dense(let w, let type):
+            Kernels.matmul(x: x, ldx: ldx, rows: rows, k: inFeatures, weight: w.data, type: type, n: outFeatures,
+                           y: y, ldy: ldy, parallel: parallel)
+        case .quantized(let w):
+            quantized(x, ldx, rows, y, ldy, parallel) {
+                try QuantKernels.matmul(x: x, ldx: ldx, rows: rows, k: inFeatures, weight: w.data, ggmlType: dtype.ggmlType,
+                                        n: outFeatures, y: y, ldy: ldy, parallel: parallel)
+            }
+        case .repacked(let b):
+            quantized(x, ldx, rows, y, ldy, parallel) {
+                try QuantKernels.matmulRepacked(x: x, ldx: ldx, rows: rows, k: inFeatures, weight: UnsafeRawPointer(b.pointer),
+                                                ggmlType: dtype.ggmlType, n: outFeatures, y: y, ldy: ldy, parallel: parallel)
+            }
+        }
+    }
+
+    /// The kernels only reject shapes `init` already checked; should that ever change, the output is NaN
+    /// (visible downstream) rather than stale memory.
+    private func quantized(_ x: UnsafePointer<Float>, _ ldx: Int, _ rows: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int,
+                           _ parallel: Parallel, _ body: () throws -> Void) {
+        do { try body() } catch {
+            for r in 0..<rows { (y + r * ldy).update(repeating: .nan, count: outFeatures) }
+        }
     }
 }

@@ -174,3 +174,16 @@ public final class ByteBuffer: @unchecked Sendable {
         Tensor(dtype: dtype, shape: shape, data: UnsafeRawPointer(pointer), owner: self)
     }
 }
+
+/// Owners of tensors that live in a memory-mapped file, which can give pages back once a weight has been
+/// copied elsewhere (repacked or quantized).
+public protocol MappedTensorOwner: AnyObject {
+    func releasePages(_ pointer: UnsafeRawPointer, count: Int)
+}
+
+extension Tensor {
+    /// Releases this tensor's pages from the resident set when it lives in a mapped file (no-op otherwise).
+    public func releaseMappedPages() {
+        (owner as? MappedTensorOwner)?.releasePages(data, count: byteCount)
+    }
+}

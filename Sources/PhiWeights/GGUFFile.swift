@@ -63,7 +63,7 @@ public final class GGUFFile: @unchecked Sendable {
     public var byteCount: Int { mapping.byteCount }
 
     private let tensorIndex: [String: Int]
-    private let mapping: MappedFile
+    fileprivate let mapping: MappedFile
 
     public convenience init(path: String) throws(WeightsError) {
         try self.init(url: URL(fileURLWithPath: path))
@@ -140,4 +140,8 @@ public final class GGUFFile: @unchecked Sendable {
         guard let base = mapping.base else { throw WeightsError.io(file: path, reason: "file is not mapped") }
         return base + (dataOffset + info.offset)
     }
+}
+
+extension GGUFFile: MappedTensorOwner {
+    public func releasePages(_ pointer: UnsafeRawPointer, count: Int) { mapping.release(pointer, count: count) }
 }

@@ -35,7 +35,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// File offset of the data section: 8 + N.
     public var dataOffset: Int { 8 + headerByteCount }
 
-    private let mapping: MappedFile
+    fileprivate let mapping: MappedFile
 
     public convenience init(path: String) throws(WeightsError) {
         try self.init(url: URL(fileURLWithPath: path))
@@ -111,4 +111,8 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         return base + (dataOffset + e.begin)
     }
+}
+
+extension SafetensorsFile: MappedTensorOwner {
+    public func releasePages(_ pointer: UnsafeRawPointer, count: Int) { mapping.release(pointer, count: count) }
 }

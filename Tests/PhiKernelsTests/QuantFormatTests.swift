@@ -124,6 +124,33 @@ final class QuantFormatTests: XCTestCase {
         }
     }
 
+    /// The vectorized activation quantizer is bit-identical to the scalar one, rounding ties included.
+    func testActivationQuantizationPathsAgree() {
+        let K = 768, T = 6
+        var s: UInt64 = 11
+        var x = [Float](repeating: 0, count: T * K)
+        for i in x.indices {
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            let r = Float(Int64(bitPattern: s >> 20) % 509 - 254)
+            switch i / K {
+            case 0: x[i] = i % 32 == 0 ? 15.875 : r / 16 // d = 1/8: x·(1/d) hits every .5 tie
+            case 1: x[i] = r / 7
+            case 2: x[i] = i % 256 == 3 ? -9 : (i % 256 == 7 ? 9 : r / 100) // ±max: the first one sets the sign
+            case 3: x[i] = 0
+            default: x[i] = r * 1e-3 * Float(i % 13)
+            }
+        }
+        for t in Self.gemmTypes {
+            let rb = Int(phi_quant_activation_row_bytes(t, Int64(K)))
+            var a = [UInt8](repeating: 1, count: T * rb), b = [UInt8](repeating: 2, count: T * rb)
+            phi_set_cpu_mask(0)
+            XCTAssertEqual(phi_quantize_activations(t, x, Int64(K), Int64(T), Int64(K), &a, Int64(rb)), 0)
+            phi_set_cpu_mask(-1)
+            XCTAssertEqual(phi_quantize_activations(t, x, Int64(K), Int64(T), Int64(K), &b, Int64(rb)), 0)
+            XCTAssertEqual(a, b, "type \(t)")
+        }
+    }
+
     func testRepackRoundTrip() {
         var s: UInt64 = 5
         for t in Self.gemmTypes {

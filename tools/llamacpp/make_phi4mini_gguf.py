@@ -328,20 +328,33 @@ def quantize(inp: Path, out: Path, qname: str, nthread: int) -> None:
 
 
 def check(path: Path, n_gen: int = 8, n_threads: int = 2) -> dict:
-    """Load with llama-cpp-python (mmap), decode a short prompt, greedy-generate n_gen tokens."""
-    import llama_cpp
-    llm = llama_cpp.Llama(model_path=str(path), n_ctx=256, n_batch=256, n_threads=n_threads, verbose=False,
-                          logits_all=False)
-    toks = llm.tokenize(b"<|user|>Hello, who are you?<|end|><|assistant|>", add_bos=False, special=True)
-    llm.eval(toks)
-    gen = []
+    """Load with llama.cpp (mmap), decode a short chat prompt, greedy-generate n_gen tokens from the logits."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import llcpp
+    llcpp.quiet_logs()
+    model = llcpp.load_model(path)
+    ctx = llcpp.new_context(model, n_ctx=256, n_batch=256, n_ubatch=256, n_threads=n_threads)
+    nv = llcpp.n_vocab(model)
+    toks = llcpp.tokenize(model, "<|user|>Hello, who are you?<|end|><|assistant|>", add_special=True,
+                          parse_special=True)
+    batch = llcpp.Batch(256)
+    batch.fill(toks, 0)
+    llcpp.decode(ctx, batch)
+    pos = len(toks)
+    gen, stats = [], []
     for _ in range(n_gen):
-        nxt = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        lg = llcpp.logits_last(ctx, nv)
+        stats.append((float(lg.std()), bool(np.isfinite(lg).all())))
+        nxt = int(np.argmax(lg))
         gen.append(nxt)
-        llm.eval([nxt])
+        batch.fill([nxt], pos)
+        llcpp.decode(ctx, batch)
+        pos += 1
     res = {"file": path.name, "prompt_ids": toks, "generated_ids": gen,
-           "text": llm.detokenize(gen).decode("utf-8", "replace"),
-           "finite_logits": bool(np.isfinite(llm.scores[llm.n_tokens - 1]).all())}
+           "text": b"".join(llcpp.token_piece(model, t) for t in gen).decode("utf-8", "replace"),
+           "logit_std_first": round(stats[0][0], 4), "all_finite": all(f for _, f in stats)}
+    batch.free()
+    llcpp.free(ctx, model)
     log(json.dumps(res, ensure_ascii=False))
     return res
 
