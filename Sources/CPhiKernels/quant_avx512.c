@@ -15,7 +15,7 @@
 #define V512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c")))
 #define AI inline __attribute__((always_inline))
 
-// Software prefetch is off by default: the panels are read front to back and the hardware prefetcher does
+// No software prefetch in the panel kernels: panels are read front to back and the hardware prefetcher does
 // better alone (measured: prefetching the next blocks cost 10-40% on DRAM-resident weights).
 
 static inline int32_t ld32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
@@ -24,14 +24,6 @@ static inline float ldf(const void *p) { float v; memcpy(&v, p, 4); return v; }
 V512 static AI __m512i bx(const int8_t *p) { return _mm512_set1_epi32(ld32(p)); }
 V512 static AI __m512 ws16(const uint8_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
 V512 static AI __m512i ld(const uint8_t *p) { return _mm512_loadu_si512((const void *)p); }
-static AI void pf(const uint8_t *pb, int64_t pbb) {
-#ifdef PHI_Q_PREFETCH
-    for (int64_t o = 0; o < pbb; o += 64) _mm_prefetch((const char *)pb + PHI_Q_PREFETCH + o, _MM_HINT_T0);
-#else
-    (void)pb;
-    (void)pbb;
-#endif
-}
 // Per-token activation planes.
 typedef struct {
     const int8_t *qs;
@@ -63,7 +55,6 @@ V512 static AI void tile_q4(const uint8_t *pn, int64_t K, const uint8_t *xq, int
     ZERO_ACC(RT)
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *pb = pn + b * pbb;
-        pf(pb, pbb);
         __m512i w[8];
         for (int v = 0; v < 4; v++) {
             const __m512i raw = ld(pb + qoff + 64 * v);
@@ -104,7 +95,6 @@ V512 static AI void tile_q8_0(const uint8_t *pn, int64_t K, const uint8_t *xq, i
     ZERO_ACC(RT)
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *pb = pn + b * 544;
-        pf(pb, 544);
         const __m512 wd = ws16(pb);
         if (RT == 1) {
             __m512i s0 = _mm512_set1_epi32(ld32(x[0].aux + 4 * b)), s1 = _mm512_setzero_si512();
@@ -140,13 +130,12 @@ V512 static AI void tile_q45k(const uint8_t *pn, int64_t K, const uint8_t *xq, i
     ZERO_ACC(RT)
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *pb = pn + b * pbb;
-        pf(pb, pbb);
         __m512i isum[8], ms[8];
         for (int t = 0; t < RT; t++) isum[t] = ms[t] = _mm512_setzero_si512();
         for (int j = 0; j < 8; j++) {
             const uint8_t *pv = pb + 320 + (five ? 640 : 512) * (j / 2);
             const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(pb + 64 + 16 * j)));
-            __m512i s[8];
+            __m512i s[8], odd = _mm512_setzero_si512();
             for (int t = 0; t < RT; t++) s[t] = _mm512_setzero_si512();
             for (int q = 0; q < 8; q++) {
                 const __m512i raw = ld(pv + 64 * q);
@@ -156,14 +145,11 @@ V512 static AI void tile_q45k(const uint8_t *pn, int64_t K, const uint8_t *xq, i
                     memcpy(&hm, pv + 512 + 64 * (j & 1) + 8 * q, 8);
                     w = _mm512_mask_add_epi8(w, _cvtu64_mask64(hm), w, c16);
                 }
-                if (RT == 1 && (q & 1)) ms[0] = _mm512_dpbusd_epi32(ms[0], w, bx(x[0].qs + 256 * b + 32 * j + 4 * q));
+                if (RT == 1 && (q & 1)) odd = _mm512_dpbusd_epi32(odd, w, bx(x[0].qs + 256 * b + 32 * j + 4 * q));
                 else
                     for (int t = 0; t < RT; t++) s[t] = _mm512_dpbusd_epi32(s[t], w, bx(x[t].qs + 256 * b + 32 * j + 4 * q));
             }
-            if (RT == 1) { // ms held the odd chain
-                s[0] = _mm512_add_epi32(s[0], ms[0]);
-                ms[0] = _mm512_setzero_si512();
-            }
+            if (RT == 1) s[0] = _mm512_add_epi32(s[0], odd); // a second dependency chain for the matvec
             for (int t = 0; t < RT; t++) isum[t] = _mm512_add_epi32(isum[t], _mm512_mullo_epi32(s[t], sc));
         }
         for (int i = 0; i < 4; i++) {
@@ -200,7 +186,6 @@ V512 static AI void tile_q6k(const uint8_t *pn, int64_t K, const uint8_t *xq, in
     ZERO_ACC(RT)
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *pb = pn + b * 3360;
-        pf(pb, 3360);
         __m512i isum[8];
         for (int t = 0; t < RT; t++) isum[t] = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++)
@@ -279,15 +264,12 @@ void phi_qpanel_avx512(int wtype, const uint8_t *panel, int64_t K, const uint8_t
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// On-the-fly repacking for GGML-layout weights: one vpgatherdd fetches the same 4 bytes of 16 rows, which is
-// exactly one lane-per-row vector of the panel layout. Rows >= nrows read as zero.
+// On-the-fly repacking of whole 16-row panels of GGML-layout weights: 16-byte pieces of the 16 rows are
+// transposed as dwords (4 loads + 3 inserts + 2 permutes per output vector pair), giving lane-per-row vectors.
 
 static inline int64_t q5_vec(int c, int q) { return 320 + 640 * c + 64 * q; }
 static inline int64_t q5_mask(int j, int q) { return 320 + 640 * (j / 2) + 512 + 64 * (j & 1) + 8 * q; }
 
-V512 static AI __m512i gat(const uint8_t *base, int64_t off, __m512i idx, __mmask16 k) {
-    return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), k, idx, (const void *)(base + off), 1);
-}
 V512 static AI void st(uint8_t *o, __m512i v) { _mm512_storeu_si512((void *)o, v); }
 V512 static AI void st16(uint8_t *o, __m512i v) { _mm256_storeu_si256((__m256i *)o, _mm512_cvtepi32_epi16(v)); }
 V512 static AI void st8(uint8_t *o, __m512i v) { _mm_storeu_si128((__m128i *)o, _mm512_cvtepi32_epi8(v)); }
@@ -296,8 +278,8 @@ static AI void halves(const uint8_t *w, int64_t rowb, int64_t off, uint8_t *o) {
     for (int r = 0; r < 16; r++) memcpy(o + 2 * r, w + r * rowb + off, 2);
 }
 
-// Dwords v0..v0+3 (bytes off+4·v0 ..) of 16 rows → 4 panel vectors: 16 row loads and 8 permutes instead of
-// 4 gathers (vpgatherdd is slow on Zen 4).
+// Bytes off..off+15 of 16 rows → 4 panel vectors (dword v of row r in lane r of vector v): 16 row loads and
+// 8 permutes, much cheaper than 4 vpgatherdd on Zen 4.
 V512 static AI void tr16x4(const uint8_t *w, int64_t rowb, int64_t off, uint8_t *o0, uint8_t *o1, uint8_t *o2,
                            uint8_t *o3, __m512i flip) {
     __m512i z[4];
@@ -319,14 +301,11 @@ V512 static AI void tr16x4(const uint8_t *w, int64_t rowb, int64_t off, uint8_t 
     st(o3, _mm512_xor_si512(_mm512_shuffle_i64x2(a23, b23, 0xEE), flip));
 }
 
-// Full panels only (nrows == 16: rows past the range may not exist); returns -1 otherwise, or when the row
-// stride is too large for 32-bit gather offsets, and the caller repacks in C.
+// Full panels only (nrows == 16: rows past the range may not exist); returns -1 otherwise and the caller
+// repacks in C.
 V512 int phi_qrepack_panel_avx512(int wtype, const uint8_t *W, int64_t rowb, int nrows, int64_t K, uint8_t *o) {
-    if (nrows != 16 || rowb <= 0 || rowb > (int64_t)0x7FFFFFFF / 16) return -1;
+    if (nrows != 16 || rowb <= 0) return -1;
     const __m512i z0 = _mm512_setzero_si512();
-    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                           _mm512_set1_epi32((int)rowb));
-    const __mmask16 k = (__mmask16)((1u << nrows) - 1);
     const __m512i c80 = _mm512_set1_epi8((char)0x80), m63 = _mm512_set1_epi32(63), m15 = _mm512_set1_epi32(15);
     const __m512i m3 = _mm512_set1_epi32(3);
     const int64_t qk = phi_quant_block_elements(wtype), bs = phi_quant_block_bytes(wtype);
@@ -357,7 +336,9 @@ V512 int phi_qrepack_panel_avx512(int wtype, const uint8_t *W, int64_t rowb, int
         case PHI_GGML_Q4_K:
         case PHI_GGML_Q5_K: {
             const int five = wtype == PHI_GGML_Q5_K;
-            const __m512i dm = gat(w, 0, idx, k), s0 = gat(w, 4, idx, k), s1 = gat(w, 8, idx, k), s2 = gat(w, 12, idx, k);
+            uint8_t hd[4][64]; // bytes 0..15 of the 16 rows: d|dmin, scales 0-3, 4-7, 8-11
+            tr16x4(w, rowb, 0, hd[0], hd[1], hd[2], hd[3], z0);
+            const __m512i dm = ld(hd[0]), s0 = ld(hd[1]), s1 = ld(hd[2]), s2 = ld(hd[3]);
             st16(o, dm);
             st16(o + 32, _mm512_srli_epi32(dm, 16));
             __m512i mins[8];
@@ -398,9 +379,11 @@ V512 int phi_qrepack_panel_avx512(int wtype, const uint8_t *W, int64_t rowb, int
             break;
         }
         case PHI_GGML_Q6_K:
-            st16(o, _mm512_srli_epi32(gat(w, 206, idx, k), 16));
+            halves(w, rowb, 208, o);
+            uint8_t hs[4][64]; // the 16 int8 scales of the 16 rows
+            tr16x4(w, rowb, 192, hs[0], hs[1], hs[2], hs[3], z0);
             for (int i = 0; i < 4; i++) {
-                const __m512i g = gat(w, 192 + 4 * i, idx, k);
+                const __m512i g = ld(hs[i]);
                 for (int e = 0; e < 4; e++) st8(o + 32 + 16 * (4 * i + e), _mm512_srli_epi32(g, 8 * e));
             }
             for (int h = 0; h < 2; h++)

@@ -257,7 +257,6 @@ static int64_t token_block(int64_t ldxq) {
 static void drive(int wtype, panel_fn fn, const uint8_t *xq, int64_t ldxq, int64_t T, int64_t K, float *y,
                   int64_t ldy, int64_t n0, int64_t n1, const uint8_t *Wr, const uint8_t *W, uint8_t *scratch) {
     const int64_t pbytes = panel_bytes(wtype, K), TB = Wr ? token_block(ldxq) : T;
-    const int64_t rowb = K / phi_quant_block_elements(wtype) * phi_quant_block_bytes(wtype);
     for (int64_t tb = 0; tb < T; tb += TB) {
         const int64_t tn = T - tb < TB ? T - tb : TB;
         for (int64_t row0 = n0 / P * P; row0 < n1; row0 += P) {
@@ -267,6 +266,7 @@ static void drive(int wtype, panel_fn fn, const uint8_t *xq, int64_t ldxq, int64
             } else {
                 const int nrows = (int)(n1 - row0 < P ? n1 - row0 : P);
 #if defined(__x86_64__)
+                const int64_t rowb = K / phi_quant_block_elements(wtype) * phi_quant_block_bytes(wtype);
                 if (fn != phi_qpanel_avx512 || phi_qrepack_panel_avx512(wtype, W + row0 * rowb, rowb, nrows, K, scratch) != 0)
 #endif
                     repack_panel(wtype, W, row0 + nrows, K, row0, scratch);

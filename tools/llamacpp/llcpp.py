@@ -20,16 +20,21 @@ _BACKEND_READY = False
 _LOG_CB = None
 
 
-def quiet_logs(enable: bool = True) -> None:
-    """Silence llama.cpp's stderr logging (llama_log_set with a no-op callback)."""
+LOG_LINES: list[str] = []
+
+
+def quiet_logs(enable: bool = True, capture: bool = False) -> None:
+    """Silence llama.cpp's stderr logging (llama_log_set with our own callback); optionally keep the text in
+    LOG_LINES (e.g. to read back what the context resolved, like "flash_attn = auto -> enabled")."""
     global _LOG_CB
     if not enable:
         return
 
-    def _noop(level, text, user_data):  # noqa: ARG001
-        return None
+    def _cb(level, text, user_data):  # noqa: ARG001
+        if capture and text:
+            LOG_LINES.append(text.decode("utf-8", "replace"))
 
-    _LOG_CB = C.llama_log_callback(_noop)  # keep a reference alive
+    _LOG_CB = C.llama_log_callback(_cb)  # keep a reference alive
     C.llama_log_set(_LOG_CB, ctypes.c_void_p())
 
 

@@ -77,6 +77,9 @@ int phi_gemm_q_ref(int wtype, const void *xq, int64_t ldxq, int64_t T, int64_t K
 // codes of each of the 16 rows (and the scales of the 16 rows sit together). The fast kernels read this layout
 // directly; phi_gemm_q repacks panels on the fly. Same size as GGML's except Q4_K/Q5_K (+4 bytes per 256
 // values: scales and mins unpacked to bytes). Rows are padded to a multiple of 16 with zero rows.
+// Prefer it for decode: on the Zen 4 dev machine the repacked matvec streams at 80-100% of the read bandwidth,
+// phi_gemm_q on GGML rows at 40-65% with one thread (prefill speed is the same for both). Repack once at load
+// time (threads may repack disjoint panel ranges) and keep only the repacked copy. aarch64 runs `_ref`.
 
 /// Bytes of the repacked form of N rows of K values (0 when phi_quant_check fails or N < 0).
 int64_t phi_quant_repacked_bytes(int wtype, int64_t N, int64_t K);
