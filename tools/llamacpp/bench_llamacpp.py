@@ -13,7 +13,7 @@ overlap, so tools/llamacpp/compare.py can read both):
    "load_first_token_seconds": the sum of the two,
    "results": [{"test": "pp512", "n_prompt": 512, "n_gen": 0, "tokens_per_second": MEDIAN t/s,
                 "tokens_per_second_mean": ..., "tokens_per_second_stddev": ..., "samples_tokens_per_second": [...],
-                "samples_seconds": [...]},
+                "samples_seconds": [...], "samples_foreign_cpu": [...]},
                {"test": "tg128", "n_prompt": 0, "n_gen": 128, ...}],
    "rss_before_load_bytes": ..., "peak_resident_bytes": ru_maxrss of this process (bytes), "system_info": "..."}
 
@@ -23,7 +23,9 @@ logits; each repetition of tgN clears the KV cache and runs N llama_decode calls
 logits every step). One warm-up first (a full ppP and a 1-token tg, not timed), like llama-bench. llama_synchronize
 after every decode. Statistic: median over repetitions, plus mean and sample stddev of the t/s samples. The model is
 mmapped (default; --no-mmap to read it into memory). Page-cache state is NOT controlled: a file that was read
-recently loads "warm".
+recently loads "warm". samples_foreign_cpu: per repetition, the share of the machine's CPU time used by OTHER
+processes (from /proc/stat minus this process); above ~0.05 the sample is disturbed (OpenMP spin-waits make llama.cpp
+very sensitive to a busy core).
 """
 
 from __future__ import annotations
@@ -60,13 +62,43 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
-def stats(tps: list[float], secs: list[float]) -> dict:
+def machine_busy_seconds() -> float:
+    """Non-idle CPU seconds of the whole machine so far (/proc/stat), to spot other processes during a run."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+        return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+
+
+def own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+class Interference:
+    """Fraction of the machine's CPU used by OTHER processes during a timed region (0 = quiet machine)."""
+
+    def __enter__(self):
+        self.t, self.m, self.o = time.perf_counter(), machine_busy_seconds(), own_cpu_seconds()
+        return self
+
+    def __exit__(self, *exc):
+        dt = time.perf_counter() - self.t
+        other = (machine_busy_seconds() - self.m) - (own_cpu_seconds() - self.o)
+        self.fraction = max(0.0, other) / (dt * (os.cpu_count() or 1)) if dt > 0 else float("nan")
+        return False
+
+
+def stats(tps: list[float], secs: list[float], foreign: list[float]) -> dict:
     return {
         "tokens_per_second": statistics.median(tps),
         "tokens_per_second_mean": statistics.fmean(tps),
         "tokens_per_second_stddev": statistics.stdev(tps) if len(tps) > 1 else 0.0,
         "samples_tokens_per_second": [round(x, 4) for x in tps],
         "samples_seconds": [round(x, 4) for x in secs],
+        "samples_foreign_cpu": [round(x, 3) for x in foreign],
     }
 
 
@@ -143,20 +175,18 @@ def main() -> None:
             run_tg(1)
 
     results = []
-    if args.n_prompt > 0:
-        secs = []
+    for test, n, fn, n_prompt, n_gen in ((f"pp{args.n_prompt}", args.n_prompt, run_pp, args.n_prompt, 0),
+                                         (f"tg{args.n_gen}", args.n_gen, run_tg, 0, args.n_gen)):
+        if n <= 0:
+            continue
+        secs, foreign = [], []
         for r in range(args.repetitions):
-            secs.append(run_pp(args.n_prompt))
-            log(f"pp{args.n_prompt} rep {r + 1}: {args.n_prompt / secs[-1]:.2f} t/s")
-        results.append({"test": f"pp{args.n_prompt}", "n_prompt": args.n_prompt, "n_gen": 0,
-                        **stats([args.n_prompt / s for s in secs], secs)})
-    if args.n_gen > 0:
-        secs = []
-        for r in range(args.repetitions):
-            secs.append(run_tg(args.n_gen))
-            log(f"tg{args.n_gen} rep {r + 1}: {args.n_gen / secs[-1]:.2f} t/s")
-        results.append({"test": f"tg{args.n_gen}", "n_prompt": 0, "n_gen": args.n_gen,
-                        **stats([args.n_gen / s for s in secs], secs)})
+            with Interference() as itf:
+                secs.append(fn(n))
+            foreign.append(itf.fraction)
+            log(f"{test} rep {r + 1}: {n / secs[-1]:.2f} t/s  (other processes: {100 * itf.fraction:.0f}% of the CPUs)")
+        results.append({"test": test, "n_prompt": n_prompt, "n_gen": n_gen,
+                        **stats([n / s for s in secs], secs, foreign)})
 
     out = {
         "engine": "llama.cpp",
