@@ -4,12 +4,6 @@
 #include "CPhiKernels.h"
 #include <math.h>
 
-static float dot_ref(const float *a, const float *b, int64_t n) {
-    float acc = 0.0f;
-    for (int64_t i = 0; i < n; i++) acc += a[i] * b[i];
-    return acc;
-}
-
 static void axpy_ref(float a, const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
@@ -48,29 +42,13 @@ void phi_attention_ref(const float *q, int64_t ldq, int64_t T, int64_t nHeads, i
     }
 }
 
-float phi_dot_f32(const float *a, const float *b, int64_t n) { return dot_ref(a, b, n); }
-void phi_axpy_f32(float a, const float *x, float *y, int64_t n) { axpy_ref(a, x, y, n); }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
 
-AVX512 static inline __m512 exp512(__m512 x) {
-    const __m512 hi = _mm512_set1_ps(88.3762626647949f), lo = _mm512_set1_ps(-103.972084045410f);
-    x = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500E-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
+#define PHI_VEXP_AVX512
+#include "vexp.h"
 
 #define QB 4 /* queries per tile */
 
@@ -163,6 +141,16 @@ AVX512 static void attention_avx512(const float *q, int64_t ldq, int64_t T, int6
 }
 #endif
 
+#if defined(__x86_64__)
+void phi_attention_avx2(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t headDim, // attention_avx2.c
+                        const float *kcache, const float *vcache, int64_t capacity, int64_t nKV, int64_t past,
+                        int64_t window, float scale, float *out, int64_t ldo, int64_t h0, int64_t h1, float *scratch);
+#elif defined(__aarch64__)
+void phi_attention_neon(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t headDim, // attention_neon.c
+                        const float *kcache, const float *vcache, int64_t capacity, int64_t nKV, int64_t past,
+                        int64_t window, float scale, float *out, int64_t ldo, int64_t h0, int64_t h1, float *scratch);
+#endif
+
 int64_t phi_attention_scratch_count(int64_t T, int64_t past) { return 4 * (past + T); }
 
 void phi_attention(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t headDim,
@@ -172,6 +160,17 @@ void phi_attention(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64
     if (phi_cpu_features() & PHI_CPU_AVX512) {
         attention_avx512(q, ldq, T, nHeads, headDim, kcache, vcache, capacity, nKV, past, window, scale, out, ldo,
                          h0, h1, scratch);
+        return;
+    }
+    if (phi_cpu_features() & PHI_CPU_AVX2) {
+        phi_attention_avx2(q, ldq, T, nHeads, headDim, kcache, vcache, capacity, nKV, past, window, scale, out, ldo,
+                           h0, h1, scratch);
+        return;
+    }
+#elif defined(__aarch64__)
+    if (phi_cpu_features() & PHI_CPU_NEON) {
+        phi_attention_neon(q, ldq, T, nHeads, headDim, kcache, vcache, capacity, nKV, past, window, scale, out, ldo,
+                           h0, h1, scratch);
         return;
     }
 #endif

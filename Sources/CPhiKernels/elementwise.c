@@ -26,23 +26,8 @@ void phi_rmsnorm_ref(const float *x, const float *w, float *y, int64_t rows, int
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
 
 // exp(x) for x in float range: 2^n · e^r with |r| ≤ ln2/2, degree-6 polynomial (≤ 2 ulp), like Cephes expf.
-AVX512 static inline __m512 exp512(__m512 x) {
-    const __m512 hi = _mm512_set1_ps(88.3762626647949f), lo = _mm512_set1_ps(-103.972084045410f);
-    x = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500E-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
-    __m512 r2 = _mm512_mul_ps(r, r);
-    p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n); // p · 2^n, handles underflow to 0
-}
+#define PHI_VEXP_AVX512
+#include "vexp.h"
 
 AVX512 static void silu_mul_avx512(const float *gu, float *out, int64_t rows, int64_t half) {
     const __m512 one = _mm512_set1_ps(1.0f);
@@ -80,10 +65,27 @@ AVX512 static void rmsnorm_avx512(const float *x, const float *w, float *y, int6
 }
 #endif
 
+#if defined(__x86_64__)
+void phi_silu_mul_avx2(const float *gu, float *out, int64_t rows, int64_t half); // elementwise_avx2.c
+void phi_rmsnorm_avx2(const float *x, const float *w, float *y, int64_t rows, int64_t n, float eps);
+#elif defined(__aarch64__)
+void phi_silu_mul_neon(const float *gu, float *out, int64_t rows, int64_t half); // elementwise_neon.c
+void phi_rmsnorm_neon(const float *x, const float *w, float *y, int64_t rows, int64_t n, float eps);
+#endif
+
 void phi_silu_mul(const float *gu, float *out, int64_t rows, int64_t half) {
 #if defined(__x86_64__)
     if (phi_cpu_features() & PHI_CPU_AVX512) {
         silu_mul_avx512(gu, out, rows, half);
+        return;
+    }
+    if (phi_cpu_features() & PHI_CPU_AVX2) {
+        phi_silu_mul_avx2(gu, out, rows, half);
+        return;
+    }
+#elif defined(__aarch64__)
+    if (phi_cpu_features() & PHI_CPU_NEON) {
+        phi_silu_mul_neon(gu, out, rows, half);
         return;
     }
 #endif
@@ -94,6 +96,15 @@ void phi_rmsnorm(const float *x, const float *w, float *y, int64_t rows, int64_t
 #if defined(__x86_64__)
     if (phi_cpu_features() & PHI_CPU_AVX512) {
         rmsnorm_avx512(x, w, y, rows, n, eps);
+        return;
+    }
+    if (phi_cpu_features() & PHI_CPU_AVX2) {
+        phi_rmsnorm_avx2(x, w, y, rows, n, eps);
+        return;
+    }
+#elif defined(__aarch64__)
+    if (phi_cpu_features() & PHI_CPU_NEON) {
+        phi_rmsnorm_neon(x, w, y, rows, n, eps);
         return;
     }
 #endif

@@ -132,11 +132,28 @@ AVX512 static void gemm_avx512(const float *x, int64_t ldx, int64_t T, int64_t K
 }
 #endif
 
+#if defined(__x86_64__)
+void phi_gemm_avx2(const float *x, int64_t ldx, int64_t T, int64_t K, const void *W, int wtype, // gemm_avx2.c
+                   float *y, int64_t ldy, int64_t n0, int64_t n1);
+#elif defined(__aarch64__)
+void phi_gemm_neon(const float *x, int64_t ldx, int64_t T, int64_t K, const void *W, int wtype, // gemm_neon.c
+                   float *y, int64_t ldy, int64_t n0, int64_t n1);
+#endif
+
 void phi_gemm(const float *x, int64_t ldx, int64_t T, int64_t K, const void *W, int wtype,
               float *y, int64_t ldy, int64_t n0, int64_t n1) {
 #if defined(__x86_64__)
     if (phi_cpu_features() & PHI_CPU_AVX512) {
         gemm_avx512(x, ldx, T, K, W, wtype, y, ldy, n0, n1);
+        return;
+    }
+    if (phi_cpu_features() & PHI_CPU_AVX2) {
+        phi_gemm_avx2(x, ldx, T, K, W, wtype, y, ldy, n0, n1);
+        return;
+    }
+#elif defined(__aarch64__)
+    if (phi_cpu_features() & PHI_CPU_NEON) {
+        phi_gemm_neon(x, ldx, T, K, W, wtype, y, ldy, n0, n1);
         return;
     }
 #endif

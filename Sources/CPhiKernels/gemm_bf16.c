@@ -138,11 +138,28 @@ BF16 static void gemm_bf16_avx512(const uint16_t *xb, int64_t ldxb, int64_t T, i
 }
 #endif
 
+#if defined(__x86_64__)
+void phi_gemm_bf16_avx2(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const uint16_t *W, // gemm_avx2.c
+                        float *y, int64_t ldy, int64_t n0, int64_t n1);
+#elif defined(__aarch64__)
+void phi_gemm_bf16_neon(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const uint16_t *W, // gemm_neon.c
+                        float *y, int64_t ldy, int64_t n0, int64_t n1);
+#endif
+
 void phi_gemm_bf16(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const uint16_t *W,
                    float *y, int64_t ldy, int64_t n0, int64_t n1) {
 #if defined(__x86_64__)
     if (phi_cpu_features() & PHI_CPU_AVX512_BF16) {
         gemm_bf16_avx512(xb, ldxb, T, K, W, y, ldy, n0, n1);
+        return;
+    }
+    if (phi_cpu_features() & PHI_CPU_AVX2) { // also AVX-512 CPUs without BF16: widen and FMA
+        phi_gemm_bf16_avx2(xb, ldxb, T, K, W, y, ldy, n0, n1);
+        return;
+    }
+#elif defined(__aarch64__)
+    if (phi_cpu_features() & PHI_CPU_NEON) {
+        phi_gemm_bf16_neon(xb, ldxb, T, K, W, y, ldy, n0, n1);
         return;
     }
 #endif

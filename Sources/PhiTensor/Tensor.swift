@@ -164,11 +164,21 @@ public enum Convert {
 public final class ByteBuffer: @unchecked Sendable {
     public let pointer: UnsafeMutableRawPointer
     public let count: Int
+    private let mapped: Bool
+    /// Buffers of 2 MiB and more come straight from the OS as (huge-page backed) anonymous mappings.
     public init(count: Int, alignment: Int = 64) {
         self.count = count
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: alignment)
+        if count >= 2 << 20, let p = Platform.allocateLarge(byteCount: count) {
+            pointer = p
+            mapped = true
+        } else {
+            pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: alignment)
+            mapped = false
+        }
     }
-    deinit { pointer.deallocate() }
+    deinit {
+        if mapped { Platform.deallocateLarge(pointer, byteCount: count) } else { pointer.deallocate() }
+    }
 
     public func tensor(dtype: DType, shape: [Int]) -> Tensor {
         Tensor(dtype: dtype, shape: shape, data: UnsafeRawPointer(pointer), owner: self)

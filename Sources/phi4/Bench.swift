@@ -39,8 +39,11 @@ struct Bench: ParsableCommand {
             let vocab = min(m.vocabularySize, loaded.tokenizer.vocabularySize)
             func randomTokens(_ n: Int) -> [Int] { (0..<n).map { _ in Int(rng.next() % UInt64(max(vocab, 1))) } }
             var results: [[String: Any]] = []
-            // Warm-up (untimed, as llama-bench does): one short pass pages in every weight.
-            _ = try m.forward(randomTokens(4), cache: m.makeCache(maxLength: 4), logits: .last)
+            // Warm-up, as llama-bench does: one single-token pass pages in every weight. Its time is the
+            // "first token" latency a user sees after loading.
+            let firstStart = DispatchTime.now().uptimeNanoseconds
+            _ = try m.forward(randomTokens(1), cache: m.makeCache(maxLength: 1), logits: .last)
+            let firstTokenSeconds = Double(DispatchTime.now().uptimeNanoseconds - firstStart) / 1e9
             Profiler.shared.reset()
             if promptTokens > 0 {
                 let ids = randomTokens(promptTokens)
@@ -71,6 +74,7 @@ struct Bench: ParsableCommand {
             if json {
                 let mem = Platform.residentBreakdown()
                 let obj: [String: Any] = ["model": model, "threads": threads, "load_seconds": loadSeconds,
+                                          "first_token_seconds": firstTokenSeconds,
                                           "peak_resident_bytes": Platform.peakResidentBytes(),
                                           "resident_anonymous_bytes": mem.anonymous, "resident_file_bytes": mem.file,
                                           "results": results]
@@ -78,7 +82,7 @@ struct Bench: ParsableCommand {
                 Console.write(String(decoding: data, as: UTF8.self) + "\n")
             } else {
                 let mem = Platform.residentBreakdown()
-                Console.write("model: \(model)  threads: \(threads)  load: \(String(format: "%.2f", loadSeconds)) s  "
+                Console.write("model: \(model)  threads: \(threads)  load: \(String(format: "%.2f", loadSeconds)) s + first token \(String(format: "%.2f", firstTokenSeconds)) s  "
                               + "resident: \(mem.anonymous >> 20) MiB heap + \(mem.file >> 20) MiB mapped weights\n")
                 for r in results {
                     Console.write(String(format: "%-8@ %10.2f ± %.2f tokens/s\n", (r["test"] as? String ?? "") as NSString,

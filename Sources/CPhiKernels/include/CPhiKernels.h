@@ -40,7 +40,8 @@ void phi_gemm_ref(const float *x, int64_t ldx, int64_t T, int64_t K, const void 
 /// bf16 weights × activations rounded to bf16 (as the reference does when it runs in bf16), f32 sums.
 /// `phi_pack_bf16` rounds x [T, K] (row stride ldx) to bf16 rows of `ldxb` >= K elements, zero-padded;
 /// ldxb must be a multiple of 32. `phi_gemm_bf16` then computes y = xb · Wᵀ for n0 <= n < n1 using
-/// AVX512-BF16 dot products where the CPU has them, else the scalar reference `phi_gemm_bf16_ref`.
+/// AVX512-BF16 dot products where the CPU has them, else widening to f32 with AVX2 FMA or NEON, else the
+/// scalar reference `phi_gemm_bf16_ref`.
 void phi_pack_bf16(const float *x, int64_t ldx, int64_t T, int64_t K, uint16_t *xb, int64_t ldxb);
 void phi_gemm_bf16(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const uint16_t *W,
                    float *y, int64_t ldy, int64_t n0, int64_t n1);
@@ -70,9 +71,6 @@ void phi_rmsnorm_ref(const float *x, const float *w, float *y, int64_t rows, int
 
 int64_t phi_attention_scratch_count(int64_t T, int64_t past);
 
-/// Dot product and y += a*x, f32, dispatched.
-float phi_dot_f32(const float *a, const float *b, int64_t n);
-void phi_axpy_f32(float a, const float *x, float *y, int64_t n);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,164 @@
+import CPhiKernels
+import XCTest
+
+/// Every dense kernel under each dispatch mask (AVX2 only, AVX-512 without BF16/VNNI, everything, scalar)
+/// against its scalar `_ref` twin on ragged shapes. Masks only remove features, so on a CPU without one
+/// of them the run falls through to the next path and still has to match.
+final class DispatchTests: XCTestCase {
+    static let masks: [(name: String, mask: Int32)] = [
+        ("avx2", Int32(PHI_CPU_AVX2)),
+        ("avx512-no-bf16", Int32(PHI_CPU_AVX512 | PHI_CPU_AVX2)),
+        ("all", -1),
+        ("scalar", 0),
+    ]
+
+    struct Rand {
+        var s: UInt64
+        mutating func next() -> Float {
+            s = s &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: s >> 11) % 2001 - 1000) / 1000
+        }
+        mutating func array(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in next() * scale } }
+    }
+
+    /// Runs `body` once per mask; the mask is restored even if an assertion throws.
+    func forEachMask(_ body: (String) throws -> Void) rethrows {
+        for (name, mask) in Self.masks {
+            phi_set_cpu_mask(mask)
+            defer { phi_set_cpu_mask(-1) }
+            try body(name)
+        }
+    }
+
+    func assertClose(_ got: [Float], _ ref: [Float], abs: Float, rel: Float, _ what: @autoclosure () -> String,
+                     file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(got.count, ref.count, file: file, line: line)
+        for i in got.indices where !(Swift.abs(got[i] - ref[i]) <= abs + rel * Swift.abs(ref[i])) {
+            XCTFail("\(what()) at \(i): \(got[i]) vs ref \(ref[i])", file: file, line: line)
+            return
+        }
+    }
+
+    /// W [N, K] in `type`; every 7th weight is tiny so f16 rows hold subnormals.
+    func weights(_ type: Int32, n: Int, k: Int, rng: inout Rand) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(n * k * (type == Int32(PHI_WTYPE_F32) ? 4 : 2))
+        for i in 0..<(n * k) {
+            let v = rng.next() * (i % 7 == 3 ? 1e-5 : 1)
+            switch type {
+            case Int32(PHI_WTYPE_BF16): withUnsafeBytes(of: UInt16(v.bitPattern >> 16).littleEndian) { bytes += $0 }
+            case Int32(PHI_WTYPE_F16): withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { bytes += $0 }
+            default: withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 }
+            }
+        }
+        return bytes
+    }
+
+    // (T, K, N): tails in every dimension for 4×3, 6×4 and 1-row tiles; K = 100003 forces several token blocks.
+    static let gemmShapes = [(1, 1, 1), (1, 17, 5), (3, 33, 7), (4, 16, 4), (5, 100, 13), (9, 31, 9), (7, 8, 12),
+                             (13, 3, 11), (70, 48, 21), (2, 130, 64), (7, 100_003, 5)]
+
+    func testGemmAllWeightTypes() {
+        var rng = Rand(s: 1)
+        for type in [PHI_WTYPE_F32, PHI_WTYPE_BF16, PHI_WTYPE_F16].map({ Int32($0) }) {
+            for (T, K, N) in Self.gemmShapes {
+                let ldx = K + 3, ldy = N + 2, n0 = N > 4 ? 1 : 0
+                let w = weights(type, n: N, k: K, rng: &rng)
+                let x = rng.array(T * ldx)
+                var ref = [Float](repeating: -7, count: T * ldy)
+                w.withUnsafeBytes { phi_gemm_ref(x, Int64(ldx), Int64(T), Int64(K), $0.baseAddress, type, &ref, Int64(ldy), Int64(n0), Int64(N)) }
+                forEachMask { mask in
+                    var y = [Float](repeating: -7, count: T * ldy)
+                    w.withUnsafeBytes { phi_gemm(x, Int64(ldx), Int64(T), Int64(K), $0.baseAddress, type, &y, Int64(ldy), Int64(n0), Int64(N)) }
+                    assertClose(y, ref, abs: 1e-5 + 2e-5 * Float(K).squareRoot(), rel: 1e-5, "gemm \(mask) type \(type) T=\(T) K=\(K) N=\(N)")
+                }
+            }
+        }
+    }
+
+    func testGemmBF16Activations() {
+        var rng = Rand(s: 2)
+        for (i, (T, K, N)) in [(1, 1, 1), (1, 33, 5), (3, 31, 7), (4, 64, 4), (5, 100, 13), (70, 48, 21), (9, 192, 9),
+                               (7, 16, 12), (2, 47, 3), (7, 100_003, 5)].enumerated() {
+            let ldx = K + 1, ldxb = (K + 31) / 32 * 32 + 32 * (i % 2), ldy = N + 1, n0 = N > 4 ? 2 : 0
+            let x = rng.array(T * ldx)
+            var xb = [UInt16](repeating: 0xFFFF, count: T * ldxb)
+            phi_pack_bf16(x, Int64(ldx), Int64(T), Int64(K), &xb, Int64(ldxb))
+            let w = (0..<(N * K)).map { _ in UInt16(rng.next().bitPattern >> 16) }
+            var ref = [Float](repeating: -7, count: T * ldy)
+            phi_gemm_bf16_ref(xb, Int64(ldxb), Int64(T), Int64(K), w, &ref, Int64(ldy), Int64(n0), Int64(N))
+            forEachMask { mask in
+                var y = [Float](repeating: -7, count: T * ldy)
+                phi_gemm_bf16(xb, Int64(ldxb), Int64(T), Int64(K), w, &y, Int64(ldy), Int64(n0), Int64(N))
+                assertClose(y, ref, abs: 1e-5 + 2e-5 * Float(K).squareRoot(), rel: 1e-5, "gemm_bf16 \(mask) T=\(T) K=\(K) N=\(N)")
+            }
+        }
+    }
+
+    func testAttention() {
+        var rng = Rand(s: 3)
+        // (heads, kvHeads, headDim, past, T, capacity): head dims off the 8/16/32/64 grid, T off the 4-query tile.
+        for (H, KV, D, past, T, cap) in [(6, 2, 20, 5, 7, 16), (3, 1, 128, 37, 9, 64), (2, 2, 16, 0, 1, 4), (4, 2, 8, 30, 2, 40),
+                                         (4, 4, 5, 3, 6, 9), (2, 1, 130, 17, 5, 40), (8, 2, 33, 0, 13, 13), (2, 2, 64, 100, 1, 128)] {
+            let ldq = H * D + 3, ldo = H * D + 1, h0 = H > 2 ? 1 : 0
+            let q = rng.array(T * ldq, scale: 2), k = rng.array(KV * cap * D), v = rng.array(KV * cap * D)
+            var scratch = [Float](repeating: 0, count: Int(phi_attention_scratch_count(Int64(T), Int64(past))))
+            for window in [0, 4, 1] {
+                var ref = [Float](repeating: -7, count: T * ldo)
+                phi_attention_ref(q, Int64(ldq), Int64(T), Int64(H), Int64(D), k, v, Int64(cap), Int64(KV), Int64(past),
+                                  Int64(window), 0.3, &ref, Int64(ldo), Int64(h0), Int64(H), &scratch)
+                forEachMask { mask in
+                    var out = [Float](repeating: -7, count: T * ldo)
+                    phi_attention(q, Int64(ldq), Int64(T), Int64(H), Int64(D), k, v, Int64(cap), Int64(KV), Int64(past),
+                                  Int64(window), 0.3, &out, Int64(ldo), Int64(h0), Int64(H), &scratch)
+                    assertClose(out, ref, abs: 2e-6, rel: 1e-5, "attention \(mask) H=\(H) KV=\(KV) D=\(D) past=\(past) T=\(T) window=\(window)")
+                }
+            }
+        }
+    }
+
+    func testSiLUMulAndRMSNorm() {
+        var rng = Rand(s: 4)
+        let rows = 3
+        for n in [1, 7, 8, 9, 16, 17, 33, 100, 257] {
+            var gu = rng.array(rows * 2 * n, scale: 12)
+            gu[0] = -100 // exp(100) overflows in the reference, clamps in the vector paths: both ≈ -0
+            if n > 3 { gu[1] = 95; gu[2] = -87.5; gu[3] = 0 } // subnormal exp(-87.5)
+            var siluRef = [Float](repeating: 0, count: rows * n)
+            phi_silu_mul_ref(gu, &siluRef, Int64(rows), Int64(n))
+            let x = rng.array(rows * n, scale: 3), w = rng.array(n)
+            var normRef = [Float](repeating: 0, count: rows * n)
+            phi_rmsnorm_ref(x, w, &normRef, Int64(rows), Int64(n), 1e-5)
+            forEachMask { mask in
+                var y = [Float](repeating: -7, count: rows * n)
+                phi_silu_mul(gu, &y, Int64(rows), Int64(n))
+                assertClose(y, siluRef, abs: 1e-30, rel: 4e-7, "silu_mul \(mask) n=\(n)")
+                phi_rmsnorm(x, w, &y, Int64(rows), Int64(n), 1e-5)
+                assertClose(y, normRef, abs: 1e-7, rel: 2e-6, "rmsnorm \(mask) n=\(n)")
+            }
+        }
+    }
+
+    /// The masks reach distinct code: on a CPU with AVX2 (and AVX-512), the AVX2, AVX-512 and scalar sums of a long
+    /// dot product round differently. A dispatcher that ignored a mask would give two identical results.
+    func testMasksSelectDistinctPaths() throws {
+        let f = phi_cpu_features()
+        guard f & Int32(PHI_CPU_AVX2) != 0 else { throw XCTSkip("no AVX2") }
+        var rng = Rand(s: 5)
+        let K = 1000, N = 16
+        let x = rng.array(K), w = rng.array(N * K)
+        var results: [[Float]] = []
+        var masks = [Int32(PHI_CPU_AVX2), 0]
+        if f & Int32(PHI_CPU_AVX512) != 0 { masks.append(Int32(PHI_CPU_AVX512)) }
+        for mask in masks {
+            phi_set_cpu_mask(mask)
+            defer { phi_set_cpu_mask(-1) }
+            XCTAssertEqual(phi_cpu_features(), f & mask)
+            var y = [Float](repeating: 0, count: N)
+            phi_gemm(x, Int64(K), 1, Int64(K), w, Int32(PHI_WTYPE_F32), &y, Int64(N), 0, Int64(N))
+            results.append(y)
+        }
+        for i in results.indices { for j in results.indices where j > i { XCTAssertNotEqual(results[i], results[j], "masks \(masks[i]) and \(masks[j])") } }
+        XCTAssertEqual(phi_cpu_features(), f)
+    }
+}
