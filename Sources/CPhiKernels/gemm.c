@@ -76,7 +76,7 @@ AVX512 static inline __m512 w16(const void *W, int wtype, int64_t i, __mmask16 m
 AVX512 static inline __attribute__((always_inline)) void ftile(const float *x, int64_t ldx, int64_t K, const void *W,
                                                             int wtype, int64_t n, float *y, int64_t ldy,
                                                             const int RN, const int RT) {
-    __m512 a[8][8];
+    __m512 a[8][8]; // RN <= 8, RT <= 8
     for (int r = 0; r < RN; r++)
         for (int t = 0; t < RT; t++) a[r][t] = _mm512_setzero_ps();
     int64_t k = 0;
@@ -115,8 +115,9 @@ AVX512 static void frow(const float *x, int64_t ldx, int64_t K, const void *W, i
 
 AVX512 static void gemm_avx512(const float *x, int64_t ldx, int64_t T, int64_t K, const void *W, int wtype,
                                float *y, int64_t ldy, int64_t n0, int64_t n1) {
-    // A block of activations stays in L2 while every weight row streams past it once.
-    int64_t TB = 1572864 / (K * 4);
+    // A block of activations (4 MiB: L2 plus the L3 slice; measured best) stays cached while every weight
+    // row streams past it once.
+    int64_t TB = 4194304 / (K * 4);
     TB = TB < F_RT ? F_RT : TB - TB % F_RT;
     for (int64_t tb = 0; tb < T; tb += TB) {
         int64_t te = tb + TB < T ? tb + TB : T;

@@ -76,12 +76,27 @@ BF16 static inline __attribute__((always_inline)) void btile(const uint16_t *xb,
             for (int t = 0; t < RT; t++) a[r][t] = _mm512_dpbf16_ps(a[r][t], w, x[t]);
         }
     }
+    if (RT == 4) {
+        // Four sums at once per row: fold 512 → 256 bits, then pairwise horizontal adds (≈17 ops instead of 40).
+        for (int r = 0; r < RN; r++) {
+            __m256 h[4];
+            for (int t = 0; t < 4; t++)
+                h[t] = _mm256_add_ps(_mm512_castps512_ps256(a[r][t]),
+                                     _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a[r][t]), 1)));
+            __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(h[0], h[1]), _mm256_hadd_ps(h[2], h[3]));
+            __m128 v = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+            float out[4];
+            _mm_storeu_ps(out, v);
+            for (int t = 0; t < 4; t++) y[t * ldy + n + r] = out[t];
+        }
+        return;
+    }
     for (int t = 0; t < RT; t++)
         for (int r = 0; r < RN; r++) y[t * ldy + n + r] = _mm512_reduce_add_ps(a[r][t]);
 }
 
 #ifndef PHI_TB_BYTES
-#define PHI_TB_BYTES 1572864
+#define PHI_TB_BYTES 4194304
 #endif
 #ifndef PHI_BF16_RN
 #define PHI_BF16_RN 6

@@ -72,16 +72,7 @@ public final class GGUFFile: @unchecked Sendable {
     public init(url: URL) throws(WeightsError) {
         self.url = url
         let path = url.path
-        do {
-            mapping = try MappedFile(path: path)
-        } catch let error as MappedFileError {
-            switch error {
-            case .cannotOpen(_, let reason): throw WeightsError.io(file: path, reason: "cannot open: \(reason)")
-            case .cannotMap(_, let reason): throw WeightsError.io(file: path, reason: "cannot memory-map: \(reason)")
-            }
-        } catch {
-            throw WeightsError.io(file: path, reason: "cannot open: \(error)")
-        }
+        mapping = try MappedFile.weights(path: path)
         let header = try GGUFHeader.parse(mapping.bytes(offset: 0, count: mapping.byteCount), path: path)
         version = header.version
         alignment = header.alignment

@@ -44,16 +44,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     public init(url: URL) throws(WeightsError) {
         self.url = url
         let path = url.path
-        do {
-            mapping = try MappedFile(path: path)
-        } catch let error as MappedFileError {
-            switch error {
-            case .cannotOpen(_, let reason): throw WeightsError.io(file: path, reason: "cannot open: \(reason)")
-            case .cannotMap(_, let reason): throw WeightsError.io(file: path, reason: "cannot memory-map: \(reason)")
-            }
-        } catch {
-            throw WeightsError.io(file: path, reason: "cannot open: \(error)")
-        }
+        mapping = try MappedFile.weights(path: path)
         let header = try SafetensorsHeader.parse(mapping.bytes(offset: 0, count: mapping.byteCount), path: path)
         metadata = header.metadata
         entries = header.entries

@@ -1,3 +1,4 @@
+import PhiKernels
 /// Every failure of the weight readers and writers. Each description names the file (or the
 /// directory) and the problem, so a user can act on it without a debugger.
 public enum WeightsError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -55,5 +56,21 @@ public enum WeightsError: Error, CustomStringConvertible, Equatable, Sendable {
     static func display(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/"), path.index(after: slash) < path.endIndex else { return path }
         return String(path[path.index(after: slash)...])
+    }
+}
+
+extension MappedFile {
+    /// Maps a weights file, turning mapping failures into `WeightsError.io` naming the file.
+    static func weights(path: String) throws(WeightsError) -> MappedFile {
+        do {
+            return try MappedFile(path: path)
+        } catch let error as MappedFileError {
+            switch error {
+            case .cannotOpen(_, let reason): throw WeightsError.io(file: path, reason: "cannot open: \(reason)")
+            case .cannotMap(_, let reason): throw WeightsError.io(file: path, reason: "cannot memory-map: \(reason)")
+            }
+        } catch {
+            throw WeightsError.io(file: path, reason: "cannot open: \(error)")
+        }
     }
 }

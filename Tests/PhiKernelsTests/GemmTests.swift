@@ -4,13 +4,6 @@ import XCTest
 
 /// Every fast path against its scalar reference, on ragged shapes.
 final class GemmTests: XCTestCase {
-    struct LCG {
-        var s: UInt64
-        mutating func next() -> Float {
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: s >> 11) % 2001 - 1000) / 1000
-        }
-    }
 
     func makeWeights(_ type: WeightType, n: Int, k: Int, rng: inout LCG) -> [UInt8] {
         var bytes: [UInt8] = []

@@ -5,13 +5,6 @@ import XCTest
 /// Quantized products: every type × every instruction-set path on this machine × ragged shapes, against the
 /// scalar reference (equal up to f32 summation order) and against an f32 product of the dequantized operands.
 final class QuantGemmTests: XCTestCase {
-    struct LCG {
-        var s: UInt64
-        mutating func next() -> Float {
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: s >> 11) % 2001 - 1000) / 1000
-        }
-    }
 
     /// Instruction-set masks to force each path this CPU has; 0 is the scalar reference.
     static var paths: [(String, Int32)] {
