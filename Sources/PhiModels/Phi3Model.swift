@@ -56,16 +56,14 @@ public final class Phi3Model: DecoderLanguageModel, @unchecked Sendable {
         let lmHead: Linear
         if c.tieWordEmbeddings && !w.contains(Keys.lmHead) {
             lmHead = try Linear(weight: transform?(Keys.lmHead, embedding.table) ?? embedding.table, name: Keys.lmHead)
-        } else if c.tieWordEmbeddings {
-            // Tied, yet stored: transformers ties it to the embeddings; llama.cpp's files may store a
-            // (possibly differently quantized) copy, which is what llama.cpp then uses.
-            lmHead = try linear(Keys.lmHead, [c.vocabSize, H])
         } else {
+            // Untied, or tied yet stored: llama.cpp's files and `phi4 quantize` may store a (possibly
+            // differently quantized) copy of the head, which is what they compute with.
             lmHead = try linear(Keys.lmHead, [c.vocabSize, H])                                  // [V, H]
         }
         var rotary = c.makeRotaryEmbedding()
         // GGUF files carry the LongRoPE factors as tensors rather than config lists.
-        if case .longRoPE = rotary.kind {} else if w.contains("rope_factors_long.weight") {
+        if rotary.kind == .standard, w.contains("rope_factors_long.weight") {
             let half = c.rotaryDim / 2
             let long = try t("rope_factors_long.weight", [half]).toFloatArray()
             let short = try t("rope_factors_short.weight", [half]).toFloatArray()

@@ -106,44 +106,15 @@ public struct GGUFWriter: Sendable {
     public func write(to url: URL, bytes: (TensorLayout) throws -> [UInt8]) throws(WeightsError) {
         let path = url.path
         let plan = try makePlan(file: path)
-        let tmpPath = path + ".tmp-\(getpid())"
-        guard let fp = fopen(tmpPath, "wb") else {
-            throw WeightsError.writeFailed(file: path, reason: "cannot create \(tmpPath): \(String(cString: strerror(errno)))")
-        }
-        var closed = false
-        defer {
-            if !closed { fclose(fp); unlink(tmpPath) }
-        }
-        func put(_ chunk: [UInt8]) throws(WeightsError) {
-            let written = chunk.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, fp) }
-            guard written == chunk.count else {
-                throw WeightsError.writeFailed(file: path, reason: "write failed: \(String(cString: strerror(errno)))")
-            }
-        }
-        try put(plan.prefix)
+        let out = try AtomicFileWriter(path: path)
+        try out.put(plan.prefix)
         for (i, layout) in tensors.enumerated() {
-            let chunk: [UInt8]
-            do {
-                chunk = try bytes(layout)
-            } catch let error as WeightsError {
-                throw error
-            } catch {
-                throw WeightsError.writeFailed(file: path, reason: "producing tensor '\(layout.name)' failed: \(error)")
-            }
+            let chunk = try out.produce(layout.name) { try bytes(layout) }
             try check(chunk.count, layout, plan.sizes[i], file: path)
-            try put(chunk)
-            try put([UInt8](repeating: 0, count: plan.padding[i]))
+            try out.put(chunk)
+            try out.put([UInt8](repeating: 0, count: plan.padding[i]))
         }
-        closed = true
-        guard fclose(fp) == 0 else {
-            unlink(tmpPath)
-            throw WeightsError.writeFailed(file: path, reason: "closing failed: \(String(cString: strerror(errno)))")
-        }
-        guard rename(tmpPath, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(tmpPath)
-            throw WeightsError.writeFailed(file: path, reason: "cannot rename \(tmpPath) into place: \(reason)")
-        }
+        try out.commit()
     }
 
     // MARK: - Layout

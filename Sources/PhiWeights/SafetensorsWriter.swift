@@ -94,43 +94,14 @@ public enum SafetensorsWriter {
     ) throws(WeightsError) {
         let path = url.path
         let plan = try makePlan(layouts, metadata: metadata, file: path)
-        let tmpPath = path + ".tmp-\(getpid())"
-        guard let fp = fopen(tmpPath, "wb") else {
-            throw WeightsError.writeFailed(file: path, reason: "cannot create \(tmpPath): \(String(cString: strerror(errno)))")
-        }
-        var closed = false
-        defer {
-            if !closed { fclose(fp); unlink(tmpPath) }
-        }
-        func put(_ chunk: [UInt8]) throws(WeightsError) {
-            let written = chunk.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, fp) }
-            guard written == chunk.count else {
-                throw WeightsError.writeFailed(file: path, reason: "write failed: \(String(cString: strerror(errno)))")
-            }
-        }
-        try put(plan.prefix)
+        let out = try AtomicFileWriter(path: path)
+        try out.put(plan.prefix)
         for (name, _) in plan.order {
-            let chunk: [UInt8]
-            do {
-                chunk = try bytes(name)
-            } catch let error as WeightsError {
-                throw error
-            } catch {
-                throw WeightsError.writeFailed(file: path, reason: "producing tensor '\(name)' failed: \(error)")
-            }
+            let chunk = try out.produce(name) { try bytes(name) }
             try checkLength(chunk.count, name: name, plan: plan, file: path)
-            try put(chunk)
+            try out.put(chunk)
         }
-        closed = true
-        guard fclose(fp) == 0 else {
-            unlink(tmpPath)
-            throw WeightsError.writeFailed(file: path, reason: "closing failed: \(String(cString: strerror(errno)))")
-        }
-        guard rename(tmpPath, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(tmpPath)
-            throw WeightsError.writeFailed(file: path, reason: "cannot rename \(tmpPath) into place: \(reason)")
-        }
+        try out.commit()
     }
 
     /// IEEE binary32 → binary16 bits, round-to-nearest-even, overflow to infinity, NaN kept quiet.
