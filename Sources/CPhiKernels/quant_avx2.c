@@ -25,18 +25,7 @@ V256 static AI __m256i sc8(const uint8_t *p, int sgn) {
     return sgn ? _mm256_cvtepi8_epi32(v) : _mm256_cvtepu8_epi32(v);
 }
 
-typedef struct {
-    const int8_t *qs;
-    const uint8_t *d, *aux;
-} xrow;
-
-static AI xrow xr(const uint8_t *xq, int64_t ldxq, int t, int64_t K, int64_t nd) {
-    xrow r;
-    r.qs = (const int8_t *)(xq + t * ldxq);
-    r.d = xq + t * ldxq + K;
-    r.aux = r.d + 4 * nd;
-    return r;
-}
+#include "quant_xrow.h"
 
 #define PROLOGUE(nd)                                                                                                \
     xrow x[4];                                                                                                      \

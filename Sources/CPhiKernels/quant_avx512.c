@@ -25,18 +25,7 @@ V512 static AI __m512i bx(const int8_t *p) { return _mm512_set1_epi32(ld32(p)); 
 V512 static AI __m512 ws16(const uint8_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
 V512 static AI __m512i ld(const uint8_t *p) { return _mm512_loadu_si512((const void *)p); }
 // Per-token activation planes.
-typedef struct {
-    const int8_t *qs;
-    const uint8_t *d, *aux;
-} xrow;
-
-static AI xrow xr(const uint8_t *xq, int64_t ldxq, int t, int64_t K, int64_t nd) {
-    xrow r;
-    r.qs = (const int8_t *)(xq + t * ldxq);
-    r.d = xq + t * ldxq + K;
-    r.aux = r.d + 4 * nd;
-    return r;
-}
+#include "quant_xrow.h"
 
 #define ZERO_ACC(RT)                                                                                                \
     __m512 acc[8];                                                                                                  \
