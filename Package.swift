@@ -3,7 +3,8 @@ import PackageDescription
 
 // One-way dependencies, left to right:
 // CPhiKernels ─▶ PhiKernels ─▶ PhiTensor ─▶ PhiWeights ─▶ PhiNN ─▶ PhiModels ─▶ PhiGeneration ─▶ PhiKit ─▶ phi4
-// PhiTokenizer (Foundation only) ─────────────────────────────────────────────┘
+// PhiTokenizer (Foundation only) ─────────────────────────────────────────────┤
+// CPhiMedia (libjpeg-turbo, libpng) ─▶ PhiMedia (image/audio decoding, preprocessing) ──┘
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 
 let package = Package(
@@ -24,7 +25,13 @@ let package = Package(
         .target(name: "PhiTokenizer", swiftSettings: optimized),
         .target(name: "PhiNN", dependencies: ["PhiKernels", "PhiTensor", "PhiWeights"], swiftSettings: optimized),
         .target(name: "PhiModels", dependencies: ["PhiNN", "PhiWeights"], swiftSettings: optimized),
-        .target(name: "PhiGeneration", dependencies: ["PhiModels", "PhiTokenizer", "PhiWeights"], swiftSettings: optimized),
+        // Image codecs: the system's libjpeg-turbo and libpng on Linux (their setjmp error handling must stay in C);
+        // ImageIO on Apple platforms.
+        .target(name: "CPhiMedia", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [
+            .linkedLibrary("jpeg", .when(platforms: [.linux])), .linkedLibrary("png", .when(platforms: [.linux])),
+        ]),
+        .target(name: "PhiMedia", dependencies: ["CPhiMedia"], swiftSettings: optimized),
+        .target(name: "PhiGeneration", dependencies: ["PhiModels", "PhiTokenizer", "PhiWeights", "PhiMedia"], swiftSettings: optimized),
         .target(name: "PhiKit", dependencies: ["PhiGeneration"], swiftSettings: optimized),
         .executableTarget(name: "phi4", dependencies: [
             "PhiKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -33,6 +40,7 @@ let package = Package(
         .testTarget(name: "PhiWeightsTests", dependencies: ["PhiWeights"]),
         .testTarget(name: "PhiTokenizerTests", dependencies: ["PhiTokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PhiModelsTests", dependencies: ["PhiModels", "PhiWeights"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PhiMediaTests", dependencies: ["PhiMedia"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PhiGenerationTests", dependencies: ["PhiKit"]),
         .testTarget(name: "Phi4CLITests", dependencies: ["phi4", "PhiWeights"]),
     ],

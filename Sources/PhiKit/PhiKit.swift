@@ -6,3 +6,4 @@
 @_exported import PhiWeights
 @_exported import PhiNN
 @_exported import PhiTensor
+@_exported import PhiMedia

@@ -1,0 +1,3 @@
+import XCTest
+@testable import PhiMedia
+final class PlaceholderTests: XCTestCase {}
