@@ -115,7 +115,7 @@ enum FLACDecoder {
         let maxFrames = Int(min(cap * Double(si.rate), Double(Int.max / 2)))
 
         var out = [Float]()
-        if si.total > 0 { out.reserveCapacity(si.total) }
+        if si.total > 0 { out.reserveCapacity(min(si.total, 1 << 24)) }  // a header alone never commits more than 64 MB
         var chan = [[Int64]](repeating: [], count: si.channels)
         let scale = 1.0 / Double(sign: .plus, exponent: si.bps - 1, significand: 1)
         var r = BitReader(base, count: n, byteOffset: pos)
@@ -306,15 +306,25 @@ enum FLACDecoder {
         try readResidual(&r, order: order, out: s)
         let lo = -(Int64(1) << Int64(bits - 1)), hi = (Int64(1) << Int64(bits - 1)) - 1
         let sh = Int64(shift)
-        try coefs.withUnsafeBufferPointer { c in
+        guard let sp = s.baseAddress, order < n else { return }
+        // coefficients reversed so the inner loop walks the history forwards
+        let rc = coefs.reversed().map { $0 }
+        var bad = false
+        rc.withUnsafeBufferPointer { cb in
+            guard let c = cb.baseAddress else {
+                for i in 0..<n { bad = bad || sp[i] < lo || sp[i] > hi }  // order 0: the residual is the signal
+                return
+            }
             for i in order..<n {
+                let h = sp + (i - order)
                 var sum: Int64 = 0
-                for j in 0..<order { sum &+= c[j] &* s[i - 1 - j] }
-                let v = s[i] &+ (sum >> sh)
-                guard v >= lo && v <= hi else { throw AudioError.corrupt("FLAC predicted sample out of range") }
-                s[i] = v
+                for j in 0..<order { sum &+= c[j] &* h[j] }
+                let v = sp[i] &+ (sum >> sh)
+                bad = bad || v < lo || v > hi
+                sp[i] = v
             }
         }
+        if bad { throw AudioError.corrupt("FLAC predicted sample out of range") }
     }
 
     /// Residual (Rice / Rice2 partitions with escapes) into s[order..<n].
