@@ -1,0 +1,91 @@
+import Foundation
+import XCTest
+@testable import PhiMedia
+
+final class AudioFeaturesTests: XCTestCase {
+    /// Features equal the original Phi-4-MM extractor (tools/media/phi4mm_audio_features.py) within 1e-3 (log-mel).
+    func testMatchesOriginalExtractor() throws {
+        var report: [String] = []
+        for e in try AudioFixtures.entries("features") {
+            let name = try XCTUnwrap(e["file"] as? String)
+            let clip = try AudioDecoder.decode(contentsOf: AudioFixtures.url(name))
+            XCTAssertEqual(clip.sampleRate, Phi4MMAudioFeatures.sampleRate)
+            let (values, frames) = try Phi4MMAudioFeatures.extract(clip.samples)
+            XCTAssertEqual(frames, e["frames"] as? Int, name)
+            XCTAssertEqual(Phi4MMAudioFeatures.tokenCount(frames: frames), e["tokens"] as? Int, name)
+            let ref = try AudioFixtures.floats(try XCTUnwrap(e["features"] as? String))
+            XCTAssertEqual(values.count, ref.count, name)
+            guard values.count == ref.count else { continue }
+            var maxDiff: Float = 0, sum = 0.0
+            for i in 0..<ref.count {
+                let d = abs(values[i] - ref[i])
+                maxDiff = max(maxDiff, d)
+                sum += Double(d)
+            }
+            report.append("\(name): max |diff| \(String(format: "%.2e", maxDiff)), mean \(String(format: "%.1e", sum / Double(ref.count)))")
+            XCTAssertLessThanOrEqual(maxDiff, 1e-3, name)
+            if name.hasPrefix("silence") { XCTAssertTrue(values.allSatisfy { $0 == 0 }) }
+        }
+        print("features vs original extractor: " + report.joined(separator: "; "))
+    }
+
+    func testMelMatrixIsSpeechlib() {
+        let m = Phi4MMAudioFeatures.speechlibMel()
+        XCTAssertEqual(m.count, 80)
+        XCTAssertEqual(m[79][246], 0)  // the original stops at bin 245 (native transformers: 0.0097)
+        XCTAssertGreaterThan(m[79][245], 0)
+        for row in m { XCTAssertEqual(row[0], 0); XCTAssertTrue(row[247...].allSatisfy { $0 == 0 }) }
+    }
+
+    func testFFTAgainstDirectDFT() {
+        let fft = RealFFT(size: 512)
+        var rng = AudioTestRNG(state: 7)
+        let x = (0..<512).map { _ in Double(rng.int(2001) - 1000) / 7 }
+        var re = [Double](repeating: 0, count: 257), im = re
+        var zr = [Double](repeating: 0, count: 256), zi = zr
+        x.withUnsafeBufferPointer { xb in
+            re.withUnsafeMutableBufferPointer { r in
+                im.withUnsafeMutableBufferPointer { i in
+                    zr.withUnsafeMutableBufferPointer { a in
+                        zi.withUnsafeMutableBufferPointer { b in fft.forward(xb, re: r, im: i, zr: a, zi: b) }
+                    }
+                }
+            }
+        }
+        for k in [0, 1, 5, 100, 255, 256] {
+            var sr = 0.0, si = 0.0
+            for n in 0..<512 {
+                let a = -2 * Double.pi * Double(k * n % 512) / 512
+                sr += x[n] * cos(a); si += x[n] * sin(a)
+            }
+            XCTAssertEqual(re[k], sr, accuracy: 1e-8 * 512 * 150)
+            XCTAssertEqual(im[k], si, accuracy: 1e-8 * 512 * 150)
+        }
+    }
+
+    func testFramesTokensAndErrors() throws {
+        XCTAssertEqual(Phi4MMAudioFeatures.frameCount(samples: 16000), 98)
+        XCTAssertEqual(Phi4MMAudioFeatures.tokenCount(frames: 98), 13)
+        XCTAssertEqual(Phi4MMAudioFeatures.tokenCount(frames: 998), 125)
+        XCTAssertEqual(Phi4MMAudioFeatures.tokenCount(frames: 2998), 375)
+        XCTAssertEqual(try Phi4MMAudioFeatures.extract([Float](repeating: 0, count: 400)).frames, 1)
+        XCTAssertEqual(try Phi4MMAudioFeatures.extract([Float](repeating: 0, count: 559)).frames, 1)
+        XCTAssertEqual(try Phi4MMAudioFeatures.extract([Float](repeating: 0, count: 560)).frames, 2)
+        XCTAssertThrowsError(try Phi4MMAudioFeatures.extract([Float](repeating: 0, count: 399))) {
+            XCTAssertEqual(AudioFixtures.kind($0), "tooShort")
+        }
+        XCTAssertThrowsError(try Phi4MMAudioFeatures.extract([Float](repeating: .nan, count: 1000))) {
+            XCTAssertEqual(AudioFixtures.kind($0), "nonFiniteSamples")
+        }
+    }
+
+    /// 44.1 kHz stereo speech through decode → resample → features stays close to the 16 kHz speech features.
+    func testClipPathResamples() throws {
+        let clip = try AudioDecoder.decode(contentsOf: AudioFixtures.url("speech_44k_stereo.wav"))
+        XCTAssertEqual(clip.sampleRate, 44100)
+        let (v, frames) = try Phi4MMAudioFeatures.extract(clip: clip)
+        XCTAssertEqual(frames, Phi4MMAudioFeatures.frameCount(samples: (clip.samples.count * 16000 + 44099) / 44100))
+        XCTAssertEqual(v.count, frames * 80)
+        XCTAssertTrue(v.allSatisfy { $0.isFinite && $0 >= 0 })
+    }
+}
