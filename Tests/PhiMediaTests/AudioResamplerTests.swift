@@ -26,6 +26,31 @@ final class AudioResamplerTests: XCTestCase {
         print("resampler vs soxr VHQ: " + report.joined(separator: "; "))
     }
 
+    /// Against scipy.signal.resample_poly given the same prototype filter (tools/media/make_audio_fixtures.py,
+    /// phikit_filter): same length (⌈N·L/M⌉) and alignment; differences are Float rounding only.
+    func testMatchesResamplePolyWithSameFilter() throws {
+        var report: [String] = []
+        var checked = 0
+        for e in try AudioFixtures.entries("resample") {
+            guard let refName = e["polyReference"] as? String else { continue }
+            let name = try XCTUnwrap(e["file"] as? String), rate = try XCTUnwrap(e["from"] as? Int)
+            let clip = try AudioDecoder.decode(contentsOf: AudioFixtures.url(name))
+            let y = try AudioResampler.resample(clip.samples, from: rate, to: 16000)
+            let ref = try AudioFixtures.floats(refName)
+            XCTAssertEqual(y.count, ref.count, name)
+            guard y.count == ref.count else { continue }
+            let snr = AudioFixtures.snr(y, ref, 0..<ref.count)
+            var maxErr: Float = 0
+            for i in 0..<ref.count { maxErr = max(maxErr, abs(y[i] - ref[i])) }
+            report.append("\(rate): SNR \(String(format: "%.1f", snr)) dB, max |err| \(String(format: "%.2e", maxErr))")
+            XCTAssertGreaterThan(snr, 110, name)
+            XCTAssertLessThan(maxErr, 1e-5, name)
+            checked += 1
+        }
+        XCTAssertEqual(checked, 4)
+        print("resampler vs resample_poly (same filter): " + report.joined(separator: "; "))
+    }
+
     private func tone(_ f: Double, rate: Int, count: Int, amp: Double = 0.5) -> [Float] {
         (0..<count).map { Float(amp * sin(2 * Double.pi * f * Double($0) / Double(rate) + 0.25)) }
     }

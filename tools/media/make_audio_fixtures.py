@@ -340,6 +340,21 @@ def riff(chunks):
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
+def phikit_filter(src, dst, att=90.0, passband=0.9):
+    """The prototype low-pass filter AudioResampler designs (Kaiser window, Kaiser's length estimate), without the
+    gain L that resample_poly applies itself."""
+    g = math.gcd(src, dst)
+    up = dst // g
+    rate = float(src) * up
+    low_nyq = min(src, dst) / 2
+    transition = (1 - passband) * low_nyq
+    fc = 2 * (low_nyq - transition / 2) / rate
+    beta = 0.1102 * (att - 8.7)
+    half = int(math.ceil((att - 7.95) / (14.36 * transition / rate) / 2))
+    j = np.arange(-half, half + 1)
+    return fc * np.sinc(fc * j) * np.i0(beta * np.sqrt(np.maximum(0, 1 - (j / half) ** 2))) / np.i0(beta)
+
+
 def zero_peak_timestamp(p):
     """libsndfile's PEAK chunk (float WAVs) holds a timestamp: zero it so the fixtures are reproducible."""
     b = bytearray(open(p, "rb").read())
@@ -543,9 +558,15 @@ def main():
         e = int(0.02 * 16000)
         d = y[e:m - e] - yp[e:m - e]
         snr = 10 * np.log10(np.sum(y[e:m - e].astype(np.float64) ** 2) / np.sum(d ** 2))
-        manifest["resample"].append({"file": name, "from": rate, "to": 16000, "reference": name.replace(".wav", ".soxr16k.f32"),
-                                     "count": int(len(y)), "fmax": fmax,
-                                     "soxr_vs_resample_poly_kaiser10_snr_db": round(float(snr), 1)})
+        entry = {"file": name, "from": rate, "to": 16000, "reference": name.replace(".wav", ".soxr16k.f32"),
+                 "count": int(len(y)), "fmax": fmax, "soxr_vs_resample_poly_kaiser10_snr_db": round(float(snr), 1)}
+        if rate in (8000, 11025, 44100, 96000):
+            # resample_poly with AudioResampler's own filter design: same filter, same length convention
+            yq = scipy.signal.resample_poly(xin.astype(np.float64), 16000 // g, rate // g,
+                                            window=phikit_filter(rate, 16000)).astype(np.float32)
+            entry["polyReference"] = name.replace(".wav", ".poly16k.f32")
+            yq.astype("<f4").tofile(path(entry["polyReference"]))
+        manifest["resample"].append(entry)
 
     with open(path("manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
