@@ -40,7 +40,7 @@ public enum AudioResampler {
 
 struct PolyphaseFilter {
     let up: Int, down: Int  // L, M
-    let taps: Int  // K, a multiple of 8
+    let taps: Int  // K, a multiple of 16
     let center: Int  // I: phase p, tap m multiplies x[base − I + m]
     let table: [Float]  // [L][K]
 
@@ -59,7 +59,7 @@ struct PolyphaseFilter {
         let halfLen = Int(ceil(length / 2))
         let center = halfLen / up + 1
         let k = 2 * center + 1
-        let taps = (k + 7) & ~7
+        let taps = (k + 15) & ~15
         let (size, o) = taps.multipliedReportingOverflow(by: up)
         guard !o, size <= AudioResampler.maxTableSize else {
             throw AudioError.unsupportedEncoding("resampling \(from) Hz → \(to) Hz needs a \(up)-phase filter too large to tabulate; resample to a common rate such as 48000 Hz first")
@@ -102,14 +102,17 @@ struct PolyphaseFilter {
                         let coef = tp + p * K
                         if start >= 0 && start + K <= n {
                             let xs = UnsafeRawPointer(xp + start), cs = UnsafeRawPointer(coef)
-                            var acc = SIMD8<Float>()
+                            // two accumulators (K is a multiple of 16) so the additions do not form one chain
+                            var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
                             var m = 0
                             while m < K {
-                                acc += xs.loadUnaligned(fromByteOffset: m * 4, as: SIMD8<Float>.self)
+                                acc0 += xs.loadUnaligned(fromByteOffset: m * 4, as: SIMD8<Float>.self)
                                     * cs.loadUnaligned(fromByteOffset: m * 4, as: SIMD8<Float>.self)
-                                m += 8
+                                acc1 += xs.loadUnaligned(fromByteOffset: m * 4 + 32, as: SIMD8<Float>.self)
+                                    * cs.loadUnaligned(fromByteOffset: m * 4 + 32, as: SIMD8<Float>.self)
+                                m += 16
                             }
-                            yb[o] = acc.sum()
+                            yb[o] = (acc0 + acc1).sum()
                         } else {
                             var acc: Float = 0
                             for m in max(0, -start)..<max(0, min(K, n - start)) { acc += xp[start + m] * coef[m] }
