@@ -117,6 +117,7 @@ enum FLACDecoder {
         var out = [Float]()
         if si.total > 0 { out.reserveCapacity(min(si.total, 1 << 24)) }  // a header alone never commits more than 64 MB
         var chan = [[Int64]](repeating: [], count: si.channels)
+        var mix = [Double](repeating: 0, count: 65536)  // the largest block size
         let scale = 1.0 / Double(sign: .plus, exponent: si.bps - 1, significand: 1)
         var r = BitReader(base, count: n, byteOffset: pos)
         while r.bytePos < n {
@@ -127,14 +128,17 @@ enum FLACDecoder {
             let total = try checkedAdd(out.count, blockSize, "FLAC sample count")
             if total > maxFrames { throw AudioError.tooLong(seconds: Double(total) / Double(si.rate), limit: limits.maxSeconds) }
             if si.total > 0 && total > si.total { throw AudioError.corrupt("FLAC has more samples than STREAMINFO declares (\(si.total))") }
-            if si.channels == 1 {
-                chan[0].withUnsafeBufferPointer { c in for i in 0..<blockSize { out.append(Float(Double(c[i]) * scale)) } }
-            } else {
+            // mean over channels in Double, channel 0 first (the order numpy's mean(1) adds them), then Float
+            let old = out.count
+            out.append(contentsOf: repeatElement(0, count: blockSize))
+            mix.withUnsafeMutableBufferPointer { m in
+                for i in 0..<blockSize { m[i] = 0 }
+                for ch in 0..<si.channels {
+                    chan[ch].withUnsafeBufferPointer { c in for i in 0..<blockSize { m[i] += Double(c[i]) * scale } }
+                }
                 let cd = Double(si.channels)
-                for i in 0..<blockSize {
-                    var s = 0.0
-                    for ch in 0..<si.channels { s += Double(chan[ch][i]) * scale }
-                    out.append(Float(s / cd))
+                out.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<blockSize { o[old + i] = Float(m[i] / cd) }
                 }
             }
         }
