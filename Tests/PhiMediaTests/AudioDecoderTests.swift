@@ -97,13 +97,14 @@ final class AudioDecoderTests: XCTestCase {
     /// Seeded mutations of valid files: decoding must return or throw an AudioError, never crash or hang.
     func testFuzzedInputsNeverCrash() throws {
         let files = ["pcm_16.wav", "pcm_24_extensible.wav", "pcm_16_rifx.wav", "pcm_24_rf64.wav", "chunks_odd.wav",
-                     "pcm_24_stereo.flac", "mini_variable_mono24.flac", "pcm_u8_stereo.flac", "silence_16k.flac"]
+                     "pcm_24_stereo.flac", "mini_variable_mono24.flac", "pcm_u8_stereo.flac", "silence_16k.flac",
+                     "mini_variable_stereo16.flac", "ms_stereo_16k.flac", "speech_16k_lax_b192.flac"]
         var rng = AudioTestRNG(state: 20261128)
         let limits = AudioLimits(maxSeconds: 30, maxBytes: 1 << 24)
         var decoded = 0, failed = 0
         for name in files {
             let original = [UInt8](try AudioFixtures.data(name))
-            for _ in 0..<120 {
+            for _ in 0..<200 {
                 var b = original
                 for _ in 0..<(1 + rng.int(4)) {
                     switch rng.int(7) {

@@ -48,7 +48,7 @@ public enum AudioDecoder {
             if at(8, "AVI ") { throw AudioError.unsupportedFormat("AVI video") }
             if at(8, "WEBP") { throw AudioError.unsupportedFormat("WebP image") }
             if n < 12 { throw AudioError.truncated("RIFF header needs 12 bytes, got \(n)") }
-            throw AudioError.unsupportedFormat("RIFF file of type '\(String(decoding: b[8..<12], as: UTF8.self))'")
+            throw AudioError.unsupportedFormat("RIFF file of type '\(WAVDecoder.fourCC(b, 8))'")
         }
         if at(0, "fLaC") { return .flac(offset: 0) }
         if at(0, "ID3") {

@@ -17,6 +17,13 @@ enum WAVDecoder {
         var bits: Int
     }
 
+    /// A chunk id for matching and messages: the four characters when printable ASCII, else hex.
+    static func fourCC(_ b: UnsafeRawBufferPointer, _ o: Int) -> String {
+        let bytes = b[o..<(o + 4)]
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(decoding: bytes, as: UTF8.self) }
+        return "0x" + bytes.map { String(format: "%02X", $0) }.joined()
+    }
+
     static func decode(_ b: UnsafeRawBufferPointer, limits: AudioLimits) throws -> AudioClip {
         let n = b.count
         guard n >= 12 else { throw AudioError.truncated("WAV header needs 12 bytes, got \(n)") }
@@ -41,7 +48,7 @@ enum WAVDecoder {
         var rf64DataSize: UInt64?
         var pos = 12
         while pos + 8 <= n {
-            let id = String(decoding: b[pos..<(pos + 4)], as: UTF8.self)
+            let id = fourCC(b, pos)
             let declared = u32(pos + 4)
             let body = pos + 8
             var size: Int
