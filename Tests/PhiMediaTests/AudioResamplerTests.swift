@@ -94,6 +94,11 @@ final class AudioResamplerTests: XCTestCase {
             XCTAssertEqual(AudioFixtures.kind($0), "invalidSampleRate")
         }
         XCTAssertThrowsError(try AudioResampler.resample([1], from: 16000, to: 10_000_000))
+        // a coprime pair whose polyphase table would exceed the cap is refused before building it
+        XCTAssertThrowsError(try AudioResampler.resample([1], from: 767_999, to: 16000)) {
+            XCTAssertEqual(AudioFixtures.kind($0), "unsupportedEncoding")
+            XCTAssertTrue("\($0)".contains("48000"))
+        }
         // DC passes with unit gain
         let y = try AudioResampler.resample([Float](repeating: 0.25, count: 4410), from: 44100, to: 16000)
         for v in y[200..<1400] { XCTAssertEqual(v, 0.25, accuracy: 1e-4) }

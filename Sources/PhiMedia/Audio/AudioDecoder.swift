@@ -27,7 +27,7 @@ public enum AudioDecoder {
         guard size <= limits.maxBytes else { throw AudioError.tooLarge(bytes: size, limit: limits.maxBytes) }
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
+            data = try Data(contentsOf: url)  // read, not mapped: a file truncated meanwhile cannot fault
         } catch {
             throw AudioError.io("\(url.path): \(error.localizedDescription)")
         }
