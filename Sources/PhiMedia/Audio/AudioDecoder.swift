@@ -5,6 +5,7 @@ import Foundation
 /// magic bytes and rejected with a conversion hint. Sizes are validated against the data before allocation, and
 /// `AudioLimits` caps the input bytes and the decoded duration.
 public enum AudioDecoder {
+    /// Decodes WAV or FLAC bytes; throws `AudioError` for anything else, corrupt data or exceeded limits.
     public static func decode(_ data: Data, limits: AudioLimits = .default) throws -> AudioClip {
         guard data.count <= limits.maxBytes else { throw AudioError.tooLarge(bytes: data.count, limit: limits.maxBytes) }
         guard !data.isEmpty else { throw AudioError.empty("the input is 0 bytes") }
@@ -16,6 +17,7 @@ public enum AudioDecoder {
         }
     }
 
+    /// Reads and decodes a file, checking its size against `limits.maxBytes` before reading it.
     public static func decode(contentsOf url: URL, limits: AudioLimits = .default) throws -> AudioClip {
         let size: Int
         do {

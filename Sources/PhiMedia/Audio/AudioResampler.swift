@@ -16,6 +16,7 @@ public enum AudioResampler {
     /// Largest polyphase table (coefficients) built; rate pairs that need more (very large, coprime rates) are rejected.
     static let maxTableSize = 24 << 20
 
+    /// Resamples mono `samples` from `from` Hz to `to` Hz (both in `supportedRates`); returns ⌈N·to/from⌉ samples.
     public static func resample(_ samples: [Float], from: Int, to: Int) throws -> [Float] {
         guard supportedRates.contains(from) else { throw AudioError.invalidSampleRate(from) }
         guard supportedRates.contains(to) else { throw AudioError.invalidSampleRate(to) }

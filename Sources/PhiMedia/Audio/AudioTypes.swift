@@ -64,7 +64,7 @@ public enum AudioError: Error, CustomStringConvertible, Equatable {
     /// The file could not be read.
     case io(String)
 
-    static let conversionHint = "convert it to WAV or FLAC first, e.g. `ffmpeg -i input -ar 16000 -ac 1 output.wav`"
+    static let conversionHint = "convert it to PCM WAV or FLAC first, e.g. `ffmpeg -i input -ar 16000 -ac 1 output.wav`"
 
     public var description: String {
         switch self {
