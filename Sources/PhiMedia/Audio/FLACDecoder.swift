@@ -1,7 +1,7 @@
 import Foundation
 
 /// Bounds-checked MSB-first bit reader over a byte buffer (FLAC's bit order).
-struct BitReader {
+struct FLACBitReader {
     let p: UnsafePointer<UInt8>
     let count: Int  // bytes
     var bitPos: Int = 0
@@ -71,7 +71,7 @@ struct BitReader {
 
 /// FLAC decoder: STREAMINFO, fixed and variable block sizes, CONSTANT/VERBATIM/FIXED/LPC subframes, wasted bits,
 /// Rice and Rice2 partitions with escape codes, independent/left-side/right-side/mid-side channels, 4–32 bits;
-/// CRC-8 of every frame header and CRC-16 of every frame are verified.
+/// FLACCRC-8 of every frame header and FLACCRC-16 of every frame are verified.
 enum FLACDecoder {
     static func decode(_ buf: UnsafeRawBufferPointer, start: Int, limits: AudioLimits) throws -> AudioClip {
         guard let base = buf.baseAddress?.assumingMemoryBound(to: UInt8.self) else { throw AudioError.empty("no data") }
@@ -93,7 +93,7 @@ enum FLACDecoder {
             if type == 0 {
                 guard info == nil else { throw AudioError.corrupt("FLAC has two STREAMINFO blocks") }
                 guard len == 34 else { throw AudioError.corrupt("FLAC STREAMINFO is \(len) bytes, expected 34") }
-                var r = BitReader(base, count: pos + 34, byteOffset: pos)
+                var r = FLACBitReader(base, count: pos + 34, byteOffset: pos)
                 let minBlock = Int(try r.read(16)), maxBlock = Int(try r.read(16))
                 _ = try r.read(24); _ = try r.read(24)
                 let rate = Int(try r.read(20))
@@ -119,7 +119,7 @@ enum FLACDecoder {
         var chan = [[Int64]](repeating: [], count: si.channels)
         var mix = [Double](repeating: 0, count: 65536)  // the largest block size
         let scale = 1.0 / Double(sign: .plus, exponent: si.bps - 1, significand: 1)
-        var r = BitReader(base, count: n, byteOffset: pos)
+        var r = FLACBitReader(base, count: n, byteOffset: pos)
         while r.bytePos < n {
             let rest = n - r.bytePos
             // an ID3v1 tag may follow the last frame
@@ -150,7 +150,7 @@ enum FLACDecoder {
     }
 
     /// Decodes one frame into `chan` (each resized to the block size); returns the block size.
-    private static func decodeFrame(_ r: inout BitReader, base: UnsafePointer<UInt8>, info: (rate: Int, channels: Int, bps: Int),
+    private static func decodeFrame(_ r: inout FLACBitReader, base: UnsafePointer<UInt8>, info: (rate: Int, channels: Int, bps: Int),
                                     chan: inout [[Int64]]) throws -> Int {
         let frameStart = r.bytePos
         let sync = try r.read(15)
@@ -216,8 +216,8 @@ enum FLACDecoder {
         guard channels == info.channels else { throw AudioError.corrupt("FLAC frame has \(channels) channels, STREAMINFO \(info.channels)") }
         let headerEnd = r.bytePos
         let crc8 = try r.read(8)
-        guard crc8 == UInt64(CRC.crc8(base + frameStart, headerEnd - frameStart)) else {
-            throw AudioError.checksumMismatch("FLAC frame header CRC-8 at byte \(frameStart)")
+        guard crc8 == UInt64(FLACCRC.crc8(base + frameStart, headerEnd - frameStart)) else {
+            throw AudioError.checksumMismatch("FLAC frame header FLACCRC-8 at byte \(frameStart)")
         }
 
         for ch in 0..<channels {
@@ -231,8 +231,8 @@ enum FLACDecoder {
         r.alignToByte()
         let frameEnd = r.bytePos
         let crc16 = try r.read(16)
-        guard crc16 == UInt64(CRC.crc16(base + frameStart, frameEnd - frameStart)) else {
-            throw AudioError.checksumMismatch("FLAC frame CRC-16 at byte \(frameStart)")
+        guard crc16 == UInt64(FLACCRC.crc16(base + frameStart, frameEnd - frameStart)) else {
+            throw AudioError.checksumMismatch("FLAC frame FLACCRC-16 at byte \(frameStart)")
         }
         // stereo decorrelation; the results fit in bps bits for valid streams and are checked
         if chCode >= 8 {
@@ -264,7 +264,7 @@ enum FLACDecoder {
 
     private static let fixedCoefficients: [[Int64]] = [[], [1], [2, -1], [3, -3, 1], [4, -6, 4, -1]]
 
-    private static func decodeSubframe(_ r: inout BitReader, bps: Int, out s: UnsafeMutableBufferPointer<Int64>) throws {
+    private static func decodeSubframe(_ r: inout FLACBitReader, bps: Int, out s: UnsafeMutableBufferPointer<Int64>) throws {
         guard try r.read(1) == 0 else { throw AudioError.corrupt("FLAC subframe padding bit set") }
         let type = Int(try r.read(6))
         var wasted = 0
@@ -302,7 +302,7 @@ enum FLACDecoder {
 
     /// Reads warm-up samples (unless already read) and the residual, then runs the predictor
     /// s[i] = residual[i] + (Σ coefs[j]·s[i−1−j]) >> shift, checking every sample fits `bits` bits.
-    private static func predict(_ r: inout BitReader, bits: Int, order: Int, coefs: [Int64], shift: Int,
+    private static func predict(_ r: inout FLACBitReader, bits: Int, order: Int, coefs: [Int64], shift: Int,
                                 out s: UnsafeMutableBufferPointer<Int64>, warmupRead: Bool = false) throws {
         let n = s.count
         guard order <= n else { throw AudioError.corrupt("FLAC predictor order \(order) exceeds block size \(n)") }
@@ -332,7 +332,7 @@ enum FLACDecoder {
     }
 
     /// Residual (Rice / Rice2 partitions with escapes) into s[order..<n].
-    private static func readResidual(_ r: inout BitReader, order: Int, out s: UnsafeMutableBufferPointer<Int64>) throws {
+    private static func readResidual(_ r: inout FLACBitReader, order: Int, out s: UnsafeMutableBufferPointer<Int64>) throws {
         let method = try r.read(2)
         guard method <= 1 else { throw AudioError.corrupt("FLAC reserved residual coding method") }
         let paramBits = method == 0 ? 4 : 5
@@ -365,8 +365,8 @@ enum FLACDecoder {
     }
 }
 
-/// FLAC checksums: CRC-8 (poly 0x07) for frame headers and CRC-16 (poly 0x8005) for frames.
-enum CRC {
+/// FLAC checksums: FLACCRC-8 (poly 0x07) for frame headers and FLACCRC-16 (poly 0x8005) for frames.
+enum FLACCRC {
     static let table8: [UInt8] = (0..<256).map { i in
         var c = UInt8(i)
         for _ in 0..<8 { c = c & 0x80 != 0 ? (c << 1) ^ 0x07 : c << 1 }
