@@ -173,6 +173,18 @@ def sha(b):
     return hashlib.sha256(b).hexdigest()
 
 
+def checksum(a):
+    """Two position-weighted sums mod 2^64 (see ImageFixtureSupport.swift: fast in a debug build, unlike SHA-256;
+    any single changed byte changes both)."""
+    b = np.ascontiguousarray(a, dtype=np.uint8).reshape(-1).astype(np.uint64)
+    w = (np.arange(b.size, dtype=np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+    w2 = w ^ (w >> np.uint64(29))
+    with np.errstate(over="ignore"):
+        s1 = np.sum(b * w, dtype=np.uint64)
+        s2 = np.sum((b + np.uint64(1)) * w2, dtype=np.uint64)
+    return f"{int(s1):016x}{int(s2):016x}"
+
+
 def pillow_rgb(path):
     with Image.open(path) as im:
         mode = im.mode
@@ -322,7 +334,8 @@ def main():
                 entry["pillow"] = f"{type(e).__name__}: {e}"[:160]
         else:
             mode, rgb = pillow_rgb(inputs / name)
-            entry.update(mode=mode, width=int(rgb.shape[1]), height=int(rgb.shape[0]), rgb_sha256=sha(rgb.tobytes()))
+            entry.update(mode=mode, width=int(rgb.shape[1]), height=int(rgb.shape[0]), rgb_sha256=sha(rgb.tobytes()),
+                         rgb_checksum=checksum(rgb))
             if rgb.size <= 3 * 64 * 64:
                 entry["rgb"] = rgb.reshape(-1).tolist()
         decode.append(entry)
@@ -349,8 +362,8 @@ def main():
         with Image.open(inputs / name) as im:
             assert ref.token_count(*im.size) == out["num_img_tokens"], name
         entry = {"file": name, "columns": cols, "rows": rows, "tokenCount": out["num_img_tokens"],
-                 "imageSize": list(out["image_size"]), "hd_sha256": sha(hd.tobytes()),
-                 "mask_sha256": sha(mask.astype(np.uint8).tobytes()),
+                 "imageSize": list(out["image_size"]), "hd_sha256": sha(hd.tobytes()), "hd_checksum": checksum(hd),
+                 "mask_checksum": checksum(mask.astype(np.uint8)),
                  "global_indices": sample_idx.tolist(),
                  "global_values": [float(v) for v in pv[0].reshape(-1)[sample_idx]],
                  "global_sum": float(pv[0].astype(np.float64).sum()),
