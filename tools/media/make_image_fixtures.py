@@ -329,7 +329,7 @@ def main():
             try:
                 with Image.open(inputs / name) as im:
                     im.convert("RGB")
-                entry["pillow"] = "decoded (Pillow is lenient here)"
+                entry["pillow"] = "decoded by Pillow (PhiKit reads JPEG and PNG only)"
             except Exception as e:  # noqa: BLE001
                 entry["pillow"] = f"{type(e).__name__}: {e}"[:160]
         else:

@@ -4,9 +4,11 @@ import Foundation
 import ImageIO
 
 extension ImageDecoder {
-    /// Apple platforms: ImageIO reads the header (size check before decoding), then the pixels are rendered into an
-    /// 8-bit RGBX bitmap. Alpha is ignored by rendering into a context without alpha after forcing the source's
-    /// alpha to be skipped, so colors are not composited. Not bit-exact with libjpeg-turbo's IDCT; untested here.
+    /// Apple platforms: ImageIO reads the header (limit check before any pixel work), decodes, and the image is
+    /// drawn into an 8-bit bitmap in its own color space (gray images into a gray bitmap), so no color management
+    /// runs, like Pillow. Straight alpha is re-tagged as "skip" first so colors are copied, not composited.
+    /// Unlike the Linux path this is not bit-exact with libjpeg-turbo, and 16-bit or premultiplied sources are
+    /// composited by Core Graphics. Untested in CI (Linux only).
     static func decodePlatform(_ data: Data, format: Format, limits: ImageLimits,
                                source: String?) throws -> RGBImage {
         let name = format == .jpeg ? "JPEG" : "PNG"
@@ -18,45 +20,46 @@ extension ImageDecoder {
               let h = (properties[kCGImagePropertyPixelHeight] as? NSNumber)?.intValue
         else { throw ImageError.corrupt(source: source, format: name, detail: "ImageIO cannot read the header") }
         let byteCount = try checkedByteCount(width: w, height: h, limits: limits, source: source, format: name)
-        guard let image = CGImageSourceCreateImageAtIndex(imageSource, 0, options), image.width == w,
-              image.height == h
+        guard let decoded = CGImageSourceCreateImageAtIndex(imageSource, 0, options), decoded.width == w,
+              decoded.height == h
         else { throw ImageError.corrupt(source: source, format: name, detail: "ImageIO cannot decode the image") }
-        // Re-tag straight alpha as skipped so drawing copies color channels instead of compositing them.
-        let opaque: CGImage
-        if let provider = image.dataProvider, image.bitsPerComponent == 8, image.alphaInfo != .none,
-           image.alphaInfo != .premultipliedFirst, image.alphaInfo != .premultipliedLast,
-           let colorSpace = image.colorSpace,
-           let retagged = CGImage(width: w, height: h, bitsPerComponent: 8, bitsPerPixel: image.bitsPerPixel,
-                                  bytesPerRow: image.bytesPerRow, space: colorSpace,
-                                  bitmapInfo: CGBitmapInfo(rawValue: image.alphaInfo == .first || image.alphaInfo == .noneSkipFirst
-                                      ? CGImageAlphaInfo.noneSkipFirst.rawValue : CGImageAlphaInfo.noneSkipLast.rawValue)
-                                      .union(CGBitmapInfo(rawValue: image.bitmapInfo.rawValue & CGBitmapInfo.byteOrderMask.rawValue)),
-                                  provider: provider, decode: nil, shouldInterpolate: false, intent: .defaultIntent) {
-            opaque = retagged
-        } else {
-            opaque = image
-        }
-        let (rgbxBytes, overflow) = byteCount.multipliedReportingOverflow(by: 4)
-        guard !overflow else { throw ImageError.tooManyPixels(source: source, width: w, height: h, limit: limits.maxPixels) }
-        var rgbx = [UInt8](repeating: 0, count: rgbxBytes / 3)
-        let drawn: Bool = rgbx.withUnsafeMutableBytes { raw in
-            guard let space = CGColorSpace(name: CGColorSpace.sRGB),
+        let image = withoutStraightAlpha(decoded) ?? decoded
+
+        let gray = image.colorSpace?.model == .monochrome
+        let space: CGColorSpace? = gray ? Optional(CGColorSpaceCreateDeviceGray())
+            : (image.colorSpace?.model == .rgb ? image.colorSpace : CGColorSpace(name: CGColorSpace.sRGB))
+        let channels = gray ? 1 : 4
+        var bitmap = [UInt8](repeating: 0, count: w * h * channels) // <= 4/3 byteCount: no overflow
+        let drawn: Bool = bitmap.withUnsafeMutableBytes { raw in
+            guard let space,
                   let context = CGContext(data: raw.baseAddress, width: w, height: h, bitsPerComponent: 8,
-                                          bytesPerRow: w * 4, space: space,
-                                          bitmapInfo: CGImageAlphaInfo.noneSkipLast.rawValue)
+                                          bytesPerRow: w * channels, space: space,
+                                          bitmapInfo: gray ? CGImageAlphaInfo.none.rawValue
+                                              : CGImageAlphaInfo.noneSkipLast.rawValue)
             else { return false }
             context.interpolationQuality = .none
-            context.draw(opaque, in: CGRect(x: 0, y: 0, width: w, height: h))
+            context.draw(image, in: CGRect(x: 0, y: 0, width: w, height: h))
             return true
         }
         guard drawn else { throw ImageError.outOfMemory(source: source) }
         var pixels = [UInt8](repeating: 0, count: byteCount)
         for i in 0..<(w * h) {
-            pixels[3 * i] = rgbx[4 * i]
-            pixels[3 * i + 1] = rgbx[4 * i + 1]
-            pixels[3 * i + 2] = rgbx[4 * i + 2]
+            for c in 0..<3 { pixels[3 * i + c] = gray ? bitmap[i] : bitmap[4 * i + c] }
         }
         return RGBImage(unchecked: w, h, pixels)
+    }
+
+    /// The same 8-bit pixels with straight alpha marked as padding, or nil when that does not apply.
+    private static func withoutStraightAlpha(_ image: CGImage) -> CGImage? {
+        let alpha = image.alphaInfo
+        guard image.bitsPerComponent == 8, alpha == .first || alpha == .last,
+              let provider = image.dataProvider, let space = image.colorSpace else { return nil }
+        let skip: CGImageAlphaInfo = alpha == .first ? .noneSkipFirst : .noneSkipLast
+        let order = image.bitmapInfo.rawValue & CGBitmapInfo.byteOrderMask.rawValue
+        return CGImage(width: image.width, height: image.height, bitsPerComponent: 8,
+                       bitsPerPixel: image.bitsPerPixel, bytesPerRow: image.bytesPerRow, space: space,
+                       bitmapInfo: CGBitmapInfo(rawValue: skip.rawValue | order), provider: provider,
+                       decode: nil, shouldInterpolate: false, intent: .defaultIntent)
     }
 }
 #endif
