@@ -115,6 +115,9 @@ final class ImageDecoderTests: XCTestCase {
             XCTAssertTrue(String(describing: error).contains("/nonexistent/phikit/x.jpg"), "\(error)")
         }
         XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: ImageFixtures.directory))
+        if FileManager.default.fileExists(atPath: "/dev/zero") { // a device must not be read (it never ends)
+            XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: "/dev/zero")))
+        }
         XCTAssertThrowsError(try ImageDecoder.decode(Data())) { error in
             XCTAssertEqual(Self.kind(error as? ImageError ?? .outOfMemory(source: nil)), "emptyInput")
         }

@@ -61,6 +61,7 @@ final class ImageProcessorTests: XCTestCase {
         XCTAssertThrowsError(try processor.tokenCount(width: 10, height: -1))
         XCTAssertThrowsError(try processor.tokenCount(width: 1000, height: 5)) // resized height 6 < 10
         XCTAssertThrowsError(try Phi4MMImageProcessor(dynamicHD: 0).tokenCount(width: 448, height: 448))
+        XCTAssertThrowsError(try Phi4MMImageProcessor(dynamicHD: 100_000).tokenCount(width: 448, height: 448))
         XCTAssertEqual(try Phi4MMImageProcessor(dynamicHD: 4).plan(width: 4000, height: 3000).columns, 2)
     }
 

@@ -23,12 +23,13 @@ public enum ImageDecoder {
         guard url.isFileURL else { throw ImageError.readFailed(source: path, detail: "not a file URL") }
         let attributes: [FileAttributeKey: Any]
         do {
-            attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+            attributes = try FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)
         } catch {
             throw ImageError.readFailed(source: path, detail: "no such file or not readable")
         }
-        if let type = attributes[.type] as? FileAttributeType, type == .typeDirectory {
-            throw ImageError.readFailed(source: path, detail: "is a directory")
+        // Only regular files: a directory fails, and a device or FIFO (/dev/zero, a pipe) could block forever.
+        guard let type = attributes[.type] as? FileAttributeType, type == .typeRegular else {
+            throw ImageError.readFailed(source: path, detail: "not a regular file")
         }
         if let size = (attributes[.size] as? NSNumber)?.intValue, size > limits.maxEncodedBytes {
             throw ImageError.encodedTooLarge(source: path, bytes: size, limit: limits.maxEncodedBytes)

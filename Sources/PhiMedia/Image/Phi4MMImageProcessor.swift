@@ -7,6 +7,7 @@ public struct Phi4MMImageProcessor: Sendable {
     public static let maskSize = 32 // cropSize / patchSize
 
     /// Maximum number of HD crops (`dynamic_hd` in the checkpoint's preprocessor config; 36 for Phi-4-MM).
+    /// `plan` and `process` accept 1...256.
     public var dynamicHD: Int = 36
 
     public init(dynamicHD: Int = 36) {
@@ -19,8 +20,9 @@ public struct Phi4MMImageProcessor: Sendable {
         guard width > 0, height > 0, width <= Int(Int32.max), height <= Int(Int32.max) else {
             throw ImageError.invalidDimensions(width: width, height: height, byteCount: 0)
         }
-        guard dynamicHD >= 1, dynamicHD <= 4096 else {
-            throw ImageError.invalidParameter("dynamicHD must be in 1...4096, got \(dynamicHD)")
+        // 256 crops are already 620 MB of floats; the model uses 36.
+        guard dynamicHD >= 1, dynamicHD <= 256 else {
+            throw ImageError.invalidParameter("dynamicHD must be in 1...256, got \(dynamicHD)")
         }
         let (cols, rows) = Phi4MMImageGrid.grid(width: width, height: height, maxNum: dynamicHD, cropSize: s)
         let tw = s * cols, th = s * rows

@@ -66,6 +66,7 @@ enum PillowBilinearResize {
     /// Resizes `src` (RGB, srcWidth x srcHeight) to outWidth x outHeight.
     static func resize(_ src: [UInt8], width srcWidth: Int, height srcHeight: Int,
                        toWidth outWidth: Int, height outHeight: Int) -> [UInt8] {
+        guard outWidth > 0, outHeight > 0, srcWidth > 0, srcHeight > 0 else { return [] }
         let needHorizontal = outWidth != srcWidth
         let needVertical = outHeight != srcHeight
         if !needHorizontal && !needVertical { return src }
