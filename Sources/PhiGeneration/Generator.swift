@@ -66,9 +66,10 @@ public final class Generator: @unchecked Sendable {
     }
 
     /// Generates after `prompt`. With a `cache` that already holds a prefix of `prompt`, only the rest is
-    /// computed (chat sessions). `onToken` sees each token as it is produced; returning false stops early.
+    /// computed (chat sessions). `conditioning` carries a multimodal prompt's spliced features and LoRA
+    /// (see `LoadedModel.prepare`). `onToken` sees each token as it is produced; returning false stops early.
     public func generate(
-        prompt: [Int], options: GenerationOptions, cache existing: KVCache? = nil,
+        prompt: [Int], options: GenerationOptions, cache existing: KVCache? = nil, conditioning: Conditioning? = nil,
         onToken: (GeneratedToken) -> Bool = { _ in true }
     ) throws -> GenerationResult {
         guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
@@ -78,7 +79,8 @@ public final class Generator: @unchecked Sendable {
         guard prompt.count <= limit else { throw GenerationError.promptTooLong(tokens: prompt.count, limit: limit) }
 
         let cache = existing ?? model.makeCache(maxLength: min(limit, prompt.count + options.maxTokens))
-        let reused = Generator.reusablePrefix(cache: cache, prompt: prompt)
+        let sameConditioning = cache.conditioningID == conditioning.map { ObjectIdentifier($0) }
+        let reused = sameConditioning ? Generator.reusablePrefix(cache: cache, prompt: prompt) : 0
         if reused == 0 { cache.reset() } else { cache.truncate(to: reused) }
         if reused == prompt.count { cache.truncate(to: reused - 1) } // recompute the last token for its logits
 
@@ -96,7 +98,7 @@ public final class Generator: @unchecked Sendable {
             return Double(now - clock) / 1e9
         }
         guard options.maxTokens > 0 else { return result }
-        var logits = try model.forward(Array(prompt[cache.count...]), cache: cache, logits: .last)
+        var logits = try model.forward(Array(prompt[cache.count...]), cache: cache, logits: .last, conditioning: conditioning)
         result.prefillSeconds = lap()
         var context = prompt
         while true {
@@ -125,7 +127,7 @@ public final class Generator: @unchecked Sendable {
                 break
             }
             _ = lap()
-            logits = try model.forward([id], cache: cache, logits: .last)
+            logits = try model.forward([id], cache: cache, logits: .last, conditioning: conditioning)
             result.decodeSeconds += lap()
             result.decodeSteps += 1
         }
@@ -133,7 +135,7 @@ public final class Generator: @unchecked Sendable {
     }
 
     /// Streams tokens as an AsyncSequence; the work runs on a background thread.
-    public func stream(prompt: [Int], options: GenerationOptions, cache: KVCache? = nil)
+    public func stream(prompt: [Int], options: GenerationOptions, cache: KVCache? = nil, conditioning: Conditioning? = nil)
         -> AsyncThrowingStream<GenerationEvent, Error>
     {
         AsyncThrowingStream { continuation in
@@ -141,7 +143,7 @@ public final class Generator: @unchecked Sendable {
             continuation.onTermination = { _ in cancelled.set() }
             Thread.detachNewThread {
                 do {
-                    let r = try self.generate(prompt: prompt, options: options, cache: cache) { tok in
+                    let r = try self.generate(prompt: prompt, options: options, cache: cache, conditioning: conditioning) { tok in
                         continuation.yield(.token(tok))
                         return !cancelled.isSet
                     }

@@ -92,6 +92,15 @@ public enum ModelLoader {
             }
             return try loadGGUF(url, parallel: parallel, transform: transform)
         }
+        if Phi4MMConfig.isMultimodal(directory: url) {
+            let model = try Phi4MMModel(directory: url, parallel: parallel, transform: transform)
+            let tokenizer = try Tokenizer(directory: url)
+            var eos = try eosTokenIDs(directory: url, fallback: model.config.language.eosTokenIds, tokenizer: tokenizer)
+            // The multimodal generation_config is assumed to match Phi-4-mini's; make sure <|end|> stops a turn.
+            if let end = tokenizer.specialTokenID("<|end|>") { eos.insert(end) }
+            return LoadedModel(directory: url, model: model, tokenizer: tokenizer, eosTokenIDs: eos,
+                               chatFormat: try ChatFormats.detect(tokenizer: tokenizer, template: tokenizer.chatTemplate))
+        }
         let config = try Phi3Config.load(directory: url)
         let quantized = url.appendingPathComponent(WeightQuantizer.folderFileName)
         let source: TensorSource

@@ -11,12 +11,18 @@ public protocol LanguageModel: AnyObject, Sendable {
     func makeCache(maxLength: Int?) -> KVCache
     /// Runs `tokens` after what `cache` holds, appends them to the cache, and returns logits
     /// ([1, vocab] for .last, [tokens.count, vocab] for .all) as a flat array.
-    func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?) throws -> [Float]
+    func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?,
+                 conditioning: Conditioning?) throws -> [Float]
 }
 
 extension LanguageModel {
-    public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest = .last) throws -> [Float] {
-        try forward(tokens, cache: cache, logits: logits, tap: nil)
+    public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest = .last,
+                        conditioning: Conditioning? = nil) throws -> [Float] {
+        try forward(tokens, cache: cache, logits: logits, tap: nil, conditioning: conditioning)
+    }
+
+    public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?) throws -> [Float] {
+        try forward(tokens, cache: cache, logits: logits, tap: tap, conditioning: nil)
     }
 }
 
@@ -31,7 +37,8 @@ extension DecoderLanguageModel {
     public var hiddenSize: Int { decoder.hiddenSize }
     public var parallel: Parallel { decoder.parallel }
     public func makeCache(maxLength: Int?) -> KVCache { decoder.makeCache(maxLength: maxLength) }
-    public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?) throws -> [Float] {
-        try decoder.forward(tokens, cache: cache, logits: logits, tap: tap)
+    public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?,
+                        conditioning: Conditioning?) throws -> [Float] {
+        try decoder.forward(tokens, cache: cache, logits: logits, tap: tap, conditioning: conditioning)
     }
 }

@@ -29,6 +29,15 @@ public final class Phi3Model: DecoderLanguageModel, @unchecked Sendable {
     public init(config c: Phi3Config, weights w: TensorSource, parallel: Parallel = Parallel(),
                 transform: WeightTransform? = nil) throws {
         config = c
+        decoder = try Phi3Model.makeDecoder(config: c, weights: w, parallel: parallel, transform: transform)
+        let unused = w.unusedNames()
+        guard unused.isEmpty else { throw ModelError.unexpectedWeights(unused) }
+    }
+
+    /// The Phi-3 decoder bound from `w` (canonical names), shapes checked. Models that hold more than the
+    /// language model (Phi-4-multimodal) bind the rest themselves and then check for unused tensors.
+    public static func makeDecoder(config c: Phi3Config, weights w: TensorSource, parallel: Parallel,
+                                   transform: WeightTransform?) throws -> TransformerDecoder {
         let H = c.hiddenSize, D = c.headDim
         let qkvRows = (c.numAttentionHeads + 2 * c.numKeyValueHeads) * D
         func t(_ name: String, _ shape: [Int]) throws -> Tensor { try w.tensor(name, shape: shape) }
@@ -73,10 +82,8 @@ public final class Phi3Model: DecoderLanguageModel, @unchecked Sendable {
             cc.ropeFactorsShort = short
             rotary = cc.makeRotaryEmbedding()
         }
-        decoder = TransformerDecoder(embedding: embedding, blocks: blocks, finalNorm: finalNorm, lmHead: lmHead,
-                                     rotary: rotary, contextLength: c.maxPositionEmbeddings, parallel: parallel)
-        let unused = w.unusedNames()
-        guard unused.isEmpty else { throw ModelError.unexpectedWeights(unused) }
+        return TransformerDecoder(embedding: embedding, blocks: blocks, finalNorm: finalNorm, lmHead: lmHead,
+                                  rotary: rotary, contextLength: c.maxPositionEmbeddings, parallel: parallel)
     }
 
     /// Longest chunk of a prompt processed in one batched pass (bounds scratch memory).

@@ -32,7 +32,7 @@ public struct Attention: @unchecked Sendable {
         _ h: UnsafePointer<Float>, rows T: Int, layer: Int, cache: KVCache,
         cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, rotary: RotaryEmbedding,
         qkv: UnsafeMutablePointer<Float>, attn: UnsafeMutablePointer<Float>,
-        into out: UnsafeMutablePointer<Float>, parallel: Parallel
+        into out: UnsafeMutablePointer<Float>, lora: LayerLoRA? = nil, parallel: Parallel
     ) {
         let width = qkvWidth
         let qOff = 0, kOff = heads * headDim, vOff = (heads + kvHeads) * headDim
@@ -46,6 +46,7 @@ public struct Attention: @unchecked Sendable {
                 k(h, rows: T, into: qkv + kOff, ldy: width, parallel: parallel)
                 v(h, rows: T, into: qkv + vOff, ldy: width, parallel: parallel)
             }
+            lora?.qkv?.add(h, rows: T, into: qkv, ldy: width, parallel: parallel)
         }
         prof.measure("rope+cache") {
             Kernels.applyRotary(x: qkv + qOff, ld: width, rows: T, heads: heads, headDim: headDim,
@@ -61,6 +62,9 @@ public struct Attention: @unchecked Sendable {
                               capacity: cache.capacity, kvHeads: kvHeads, past: past, window: slidingWindow,
                               scale: 1 / Float(headDim).squareRoot(), out: attn, ldo: heads * headDim, parallel: parallel)
         }
-        prof.measure("o_proj") { output(attn, rows: T, into: out, parallel: parallel) }
+        prof.measure("o_proj") {
+            output(attn, rows: T, into: out, parallel: parallel)
+            lora?.o?.add(attn, rows: T, into: out, parallel: parallel)
+        }
     }
 }

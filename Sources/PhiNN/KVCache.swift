@@ -13,6 +13,9 @@ public final class KVCache: @unchecked Sendable {
     public internal(set) var tokens: [Int] = []
     /// Whether the cached keys were rotated with LongRoPE's long factors.
     public internal(set) var longFactors = false
+    /// Identity of the `Conditioning` the cached positions were computed with (nil: plain text). Placeholder
+    /// tokens look alike for every image, so a cached prefix is reusable only under the same conditioning.
+    public internal(set) var conditioningID: ObjectIdentifier?
     var keys: [UnsafeMutablePointer<Float>]
     var values: [UnsafeMutablePointer<Float>]
 

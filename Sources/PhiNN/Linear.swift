@@ -3,9 +3,11 @@ import PhiTensor
 
 public enum NNError: Error, CustomStringConvertible {
     case unsupportedWeight(name: String, reason: String)
+    case invalidInput(String)
     public var description: String {
         switch self {
         case .unsupportedWeight(let n, let r): return "weight '\(n)': \(r)"
+        case .invalidInput(let r): return r
         }
     }
 }

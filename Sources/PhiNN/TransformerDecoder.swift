@@ -85,7 +85,10 @@ public final class TransformerDecoder: @unchecked Sendable {
                        maxLength: min(maxLength ?? contextLength, contextLength))
     }
 
-    public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?) throws -> [Float] {
+    /// Runs `tokens` after what `cache` holds. `conditioning` (multimodal prompts) selects a LoRA adapter and
+    /// replaces placeholder embeddings; pass the same object for every step of a sequence.
+    public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?,
+                        conditioning: Conditioning? = nil) throws -> [Float] {
         let vocab = embedding.count
         for id in tokens where id < 0 || id >= vocab {
             throw DecoderError.tokenOutOfRange(id: id, vocabularySize: vocab)
@@ -105,6 +108,7 @@ public final class TransformerDecoder: @unchecked Sendable {
             input = cache.tokens + tokens
             cache.reset()
         }
+        cache.conditioningID = conditioning.map { ObjectIdentifier($0) }
         cache.reserve(cache.count + input.count)
         let firstWanted = input.count - tokens.count
         var out: [Float] = []
@@ -119,14 +123,16 @@ public final class TransformerDecoder: @unchecked Sendable {
                 let lo = max(firstWanted, start)
                 want = lo < end ? (lo - start)..<(end - start) : nil
             }
-            out += runChunk(Array(input[start..<end]), cache: cache, long: long, logitRows: want, tap: tap)
+            out += runChunk(Array(input[start..<end]), cache: cache, long: long, logitRows: want, tap: tap,
+                            conditioning: conditioning)
             start = end
         }
         return out
     }
 
     /// One batched pass over `ids` (positions cache.count ..< cache.count+T); commits them to the cache.
-    private func runChunk(_ ids: [Int], cache: KVCache, long: Bool, logitRows: Range<Int>?, tap: ActivationTap?) -> [Float] {
+    private func runChunk(_ ids: [Int], cache: KVCache, long: Bool, logitRows: Range<Int>?, tap: ActivationTap?,
+                          conditioning: Conditioning?) -> [Float] {
         let T = ids.count, H = hiddenSize
         let I = blocks.map { $0.feedForward.intermediateSize }.max() ?? 0
         let qkvWidth = blocks.map { $0.attention.qkvWidth }.max() ?? 0
@@ -140,6 +146,8 @@ public final class TransformerDecoder: @unchecked Sendable {
         defer { [x, h, qkv, attn, gu, m].forEach { $0.deallocate() } }
 
         embedding.lookup(ids, into: x)
+        conditioning?.apply(start: cache.count, count: T, to: x)
+        let adapters = conditioning?.adapter?.layers
         tap?("embeddings", -1, UnsafeBufferPointer(start: x, count: T * H), T, H)
         let (cosT, sinT) = rotary.tables(start: cache.count, count: T, long: long)
         let prof = Profiler.shared
@@ -147,16 +155,20 @@ public final class TransformerDecoder: @unchecked Sendable {
             sinT.withUnsafeBufferPointer { sinB in
                 guard let cp = cosB.baseAddress, let sp = sinB.baseAddress else { return } // never nil: tables hold ≥ 1 element
                 for (l, b) in blocks.enumerated() {
+                    let lora = adapters.flatMap { l < $0.count ? $0[l] : nil }
                     prof.measure("norm") { b.inputNorm(x, rows: T, into: h, parallel: parallel) }
                     b.attention(h, rows: T, layer: l, cache: cache, cos: cp, sin: sp, rotary: rotary,
-                                qkv: qkv, attn: attn, into: h, parallel: parallel)
+                                qkv: qkv, attn: attn, into: h, lora: lora, parallel: parallel)
                     Kernels.add(h, into: x, count: T * H)
                     prof.measure("norm") { b.postAttentionNorm(x, rows: T, into: h, parallel: parallel) }
                     let inter = b.feedForward.intermediateSize
                     let down: Linear
                     switch b.feedForward {
                     case .fused(let gateUp, let d):
-                        prof.measure("gate_up") { gateUp(h, rows: T, into: gu, parallel: parallel) }
+                        prof.measure("gate_up") {
+                            gateUp(h, rows: T, into: gu, parallel: parallel)
+                            lora?.gateUp?.add(h, rows: T, into: gu, parallel: parallel)
+                        }
                         down = d
                     case .separate(let gate, let up, let d):
                         prof.measure("gate_up") {
@@ -166,7 +178,10 @@ public final class TransformerDecoder: @unchecked Sendable {
                         down = d
                     }
                     prof.measure("silu") { Kernels.siluGateUp(gu: gu, out: m, rows: T, half: inter, parallel: parallel) }
-                    prof.measure("down") { down(m, rows: T, into: h, parallel: parallel) }
+                    prof.measure("down") {
+                        down(m, rows: T, into: h, parallel: parallel)
+                        lora?.down?.add(m, rows: T, into: h, parallel: parallel)
+                    }
                     Kernels.add(h, into: x, count: T * H)
                     tap?("layer", l, UnsafeBufferPointer(start: x, count: T * H), T, H)
                 }

@@ -2,6 +2,15 @@
 /// encoded as plain text, so user content can never inject a control token.
 public protocol ChatFormat: Sendable {
     func encode(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> [Int]
+    /// As `encode`, with each `<|image_N|>` / `<|audio_N|>` in message text becoming one placeholder id.
+    /// Formats without multimodal support leave them as text.
+    func encode(_ messages: [ChatMessage], addGenerationPrompt: Bool, media: MediaPlaceholders?) -> [Int]
+}
+
+extension ChatFormat {
+    public func encode(_ messages: [ChatMessage], addGenerationPrompt: Bool, media: MediaPlaceholders?) -> [Int] {
+        encode(messages, addGenerationPrompt: addGenerationPrompt)
+    }
 }
 
 extension ChatFormat {

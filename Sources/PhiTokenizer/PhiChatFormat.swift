@@ -61,6 +61,12 @@ public struct PhiChatFormat: Sendable {
 
     /// Token ids of the conversation; only the scaffolding becomes special ids.
     public func encode(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) -> [Int] {
+        encode(messages, addGenerationPrompt: addGenerationPrompt, media: nil)
+    }
+
+    /// Token ids of the conversation; with `media`, `<|image_N|>` / `<|audio_N|>` in message text become one
+    /// placeholder id each (text around them is encoded separately, as HF does around an added token).
+    public func encode(_ messages: [ChatMessage], addGenerationPrompt: Bool, media: MediaPlaceholders?) -> [Int] {
         var ids: [Int] = []
         var stripNext = false  // the previous token was an rstrip token
         func token(_ t: AddedToken) {
@@ -88,7 +94,19 @@ public struct PhiChatFormat: Sendable {
             } else {
                 text("<|\(m.role)|>", before: nil)
             }
-            text(m.content, before: afterContent)
+            if let media {
+                let parts = MediaPlaceholders.split(m.content)
+                for (i, part) in parts.enumerated() {
+                    switch part {
+                    case .text(let t): text(t, before: i == parts.count - 1 ? afterContent : nil)
+                    case .placeholder(let kind):
+                        ids.append(kind == .image ? media.imageTokenID : media.audioTokenID)
+                        stripNext = false
+                    }
+                }
+            } else {
+                text(m.content, before: afterContent)
+            }
             if hasTools, let tools = m.tools {
                 token(toolOpen)
                 text(tools, before: toolClose)

@@ -19,6 +19,8 @@ struct Bench: ParsableCommand {
     var repetitions: Int = 3
     @Option(help: "Quantize the weights at load time: q4 (q4_0), q4_k, q6_k or q8 (q8_0).")
     var quantize: String?
+    @Option(help: "Also time encoding this image with the vision tower (Phi-4-multimodal): preprocessing, SigLIP on every crop and the projector.")
+    var image: String?
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -71,6 +73,29 @@ struct Bench: ParsableCommand {
                 results.append(row("tg\(genTokens)", rates))
                 if Profiler.shared.enabled { Console.error("generation, all repetitions:\n" + Profiler.shared.report()) }
             }
+            if let image {
+                guard let mm = loaded.multimodal else { throw MultimodalError.notMultimodal("images") }
+                let decoded = try ImageDecoder.decode(contentsOf: URL(fileURLWithPath: (image as NSString).expandingTildeInPath))
+                var crops = 0, tokens = 0
+                let seconds = try measure {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    let input = try Phi4MMImageProcessor().process(decoded)
+                    let c = ImageCrops(columns: input.columns, rows: input.rows, pixels: input.pixelValues, masks: input.patchMask,
+                                       validRows: input.validRows, validColumns: input.validColumns)
+                    _ = try mm.vision.embed(c)
+                    crops = c.cropCount
+                    tokens = input.tokenCount
+                    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                }
+                var r = row("image", seconds)
+                r["seconds"] = r["tokens_per_second"]
+                r["tokens_per_second"] = nil
+                r["crops"] = crops
+                r["image_tokens"] = tokens
+                r["image_size"] = [decoded.width, decoded.height]
+                results.append(r)
+                if Profiler.shared.enabled { Console.error("image encoding, all repetitions:\n" + Profiler.shared.report()) }
+            }
             if json {
                 let mem = Platform.residentBreakdown()
                 let obj: [String: Any] = ["model": model, "threads": threads, "load_seconds": loadSeconds,
@@ -85,6 +110,11 @@ struct Bench: ParsableCommand {
                 Console.write("model: \(model)  threads: \(threads)  load: \(String(format: "%.2f", loadSeconds)) s + first token \(String(format: "%.2f", firstTokenSeconds)) s  "
                               + "resident: \(mem.anonymous >> 20) MiB heap + \(mem.file >> 20) MiB mapped weights\n")
                 for r in results {
+                    if let s = r["seconds"] as? Double {
+                        Console.write(String(format: "%-8@ %10.2f ± %.2f s  (%d crops, %d tokens)\n", (r["test"] as? String ?? "") as NSString,
+                                             s, r["stddev"] as? Double ?? 0, r["crops"] as? Int ?? 0, r["image_tokens"] as? Int ?? 0))
+                        continue
+                    }
                     Console.write(String(format: "%-8@ %10.2f ± %.2f tokens/s\n", (r["test"] as? String ?? "") as NSString,
                                          r["tokens_per_second"] as? Double ?? 0, r["stddev"] as? Double ?? 0))
                 }

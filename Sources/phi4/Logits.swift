@@ -8,6 +8,7 @@ struct Logits: ParsableCommand {
         abstract: "Write the float32 logits of every prompt position, shape [T, vocab], to a NumPy .npy file.")
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var media: MediaOptions
     @Flag(help: "Send PROMPT as written (special-token text included) instead of as one user turn.")
     var raw = false
     @Option(help: "Output .npy file.")
@@ -18,10 +19,14 @@ struct Logits: ParsableCommand {
     func run() throws {
         try runCLI {
             let loaded = try model.load()
-            let ids = loaded.promptTokens(prompt, raw: raw)
+            let prepared = try media.prepare(loaded, prompt: prompt, raw: raw)
+            let ids = prepared.tokens
             guard !ids.isEmpty else { throw GenerationError.emptyPrompt }
+            guard ids.count <= loaded.model.contextLength else {
+                throw GenerationError.promptTooLong(tokens: ids.count, limit: loaded.model.contextLength)
+            }
             let cache = loaded.model.makeCache(maxLength: ids.count)
-            let logits = try loaded.model.forward(ids, cache: cache, logits: .all)
+            let logits = try loaded.model.forward(ids, cache: cache, logits: .all, conditioning: prepared.conditioning)
             try NpyWriter.write(path: out, shape: [ids.count, loaded.model.vocabularySize], values: logits)
             Console.error("wrote \(out): [\(ids.count), \(loaded.model.vocabularySize)] float32")
         }

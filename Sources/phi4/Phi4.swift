@@ -13,8 +13,9 @@ struct Phi4: ParsableCommand {
         Examples:
           phi4 run --model ~/models/Phi-4-mini-instruct "Explain LongRoPE in two sentences."
           phi4 chat --model ~/models/Phi-4-mini-instruct
+          phi4 run --model ~/models/Phi-4-multimodal-instruct --image receipt.jpg "What is the total?"
         """,
-        subcommands: [Run.self, Chat.self, Logits.self, Tokenize.self, Bench.self, Quantize.self])
+        subcommands: [Run.self, Chat.self, Transcribe.self, Logits.self, Tokenize.self, Bench.self, Quantize.self])
 }
 
 /// Options every model command shares.
@@ -90,8 +91,8 @@ enum Console {
         if let total, done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
-    static func error(_ s: String) {
-        FileHandle.standardError.write(Data((s + "\n").utf8))
+    static func error(_ s: String, newline: Bool = true) {
+        FileHandle.standardError.write(Data((newline ? s + "\n" : s).utf8))
     }
 }
 

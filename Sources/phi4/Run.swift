@@ -8,6 +8,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var media: MediaOptions
 
     @Flag(help: "Send PROMPT as written (special-token text included) instead of as one user turn.")
     var raw = false
@@ -38,9 +39,10 @@ struct Run: ParsableCommand {
             let options = try sampling.options(logprobs: logprobs)
             let loaded = try model.load()
             let toolText = try tools.map(Run.readTools)
-            let ids = loaded.promptTokens(prompt, raw: raw, system: system, tools: toolText)
+            let prepared = try media.prepare(loaded, prompt: prompt, raw: raw, system: system, tools: toolText)
             let generator = loaded.makeGenerator()
-            let result = try generator.generate(prompt: ids, options: options) { tok in
+            let result = try generator.generate(prompt: prepared.tokens, options: options,
+                                                conditioning: prepared.conditioning) { tok in
                 if !json { Console.write(tok.text) }
                 return true
             }

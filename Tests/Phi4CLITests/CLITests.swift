@@ -6,11 +6,15 @@ import XCTest
 final class CLITests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("PhiModelsTests/Fixtures")
-    var tiny: String { Self.fixtures.appendingPathComponent("phi4mini-tiny").path }
+    var tiny: String { Self.tiny }
+    static var tiny: String { fixtures.appendingPathComponent("phi4mini-tiny").path }
 
     struct Output { let status: Int32; let stdout: String; let stderr: String }
 
-    func phi4(_ args: [String], stdin: String? = nil) throws -> Output {
+    func phi4(_ args: [String], stdin: String? = nil) throws -> Output { try Self.run(args, stdin: stdin) }
+
+    /// Runs the built binary with `args`, feeding `stdin`; collects both output streams.
+    static func run(_ args: [String], stdin: String? = nil) throws -> Output {
         let exe = Self.executable()
         guard FileManager.default.isExecutableFile(atPath: exe.path) else { throw XCTSkip("phi4 binary not found at \(exe.path)") }
         let p = Process()

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "CPhiQuant.h"
+#include "CPhiActivations.h"
 
 #ifdef __cplusplus
 extern "C" {

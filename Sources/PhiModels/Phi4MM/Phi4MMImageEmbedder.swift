@@ -1,0 +1,138 @@
+import PhiKernels
+import PhiNN
+import PhiTensor
+import PhiWeights
+
+/// One preprocessed image as the vision tower takes it (PhiMedia's Phi4MMImageProcessor produces it):
+/// the global view then `rows × columns` crops, with their patch masks and the valid extent of the
+/// 2×2-pooled sub-crop grid.
+public struct ImageCrops: Sendable {
+    public var columns: Int
+    public var rows: Int
+    /// [1 + rows·columns, 3, 448, 448]
+    public var pixels: [Float]
+    /// [1 + rows·columns, 32, 32], 1 = real patch
+    public var masks: [UInt8]
+    /// R and C of reference §4: valid pooled rows and columns of the sub grid.
+    public var validRows: Int
+    public var validColumns: Int
+
+    public init(columns: Int, rows: Int, pixels: [Float], masks: [UInt8], validRows: Int, validColumns: Int) {
+        self.columns = columns
+        self.rows = rows
+        self.pixels = pixels
+        self.masks = masks
+        self.validRows = validRows
+        self.validColumns = validColumns
+    }
+
+    public var cropCount: Int { 1 + rows * columns }
+    /// Image tokens: R·(C+1) sub features with row separators, 1 global separator, 16·17 global features.
+    public func tokenCount(pooledSide: Int = 16) -> Int { validRows * (validColumns + 1) + 1 + pooledSide * (pooledSide + 1) }
+}
+
+/// Image features for the language model (reference §5): SigLIP per crop → 2×2 average pool → HD
+/// arrangement with the learned `sub_GN` / `glb_GN` separators (sub grid first, "sub_glb") → projector
+/// Linear → exact GELU → Linear.
+public final class Phi4MMImageEmbedder: @unchecked Sendable {
+    public let encoder: SiglipVisionEncoder
+    let subSeparator: FloatBuffer     // sub_GN  [H]
+    let globalSeparator: FloatBuffer  // glb_GN  [H]
+    let projectionUp: BiasedLinear    // H → LM hidden
+    let projectionDown: BiasedLinear  // LM hidden → LM hidden
+    let parallel: Parallel
+    public var outputSize: Int { projectionDown.outFeatures }
+
+    public init(config: SiglipConfig, lmHidden: Int, weights w: TensorSource, parallel: Parallel) throws {
+        let p = "model.embed_tokens_extend.image_embed."
+        let H = config.hiddenSize
+        encoder = try SiglipVisionEncoder(config: config, weights: w, prefix: p + "img_processor.", parallel: parallel)
+        subSeparator = FloatBuffer(try w.tensor(p + "sub_img_feature_extensor", shape: [1, 1, 1, H]).toFloatArray())
+        globalSeparator = FloatBuffer(try w.tensor(p + "global_img_feature_extensor", shape: [1, 1, H]).toFloatArray())
+        projectionUp = try BiasedLinear(weight: try w.tensor(p + "img_projection_up.weight", shape: [lmHidden, H]),
+                                        bias: try w.tensor(p + "img_projection_up.bias", shape: [lmHidden]), name: p + "img_projection_up")
+        projectionDown = try BiasedLinear(weight: try w.tensor(p + "img_projection_down.weight", shape: [lmHidden, lmHidden]),
+                                          bias: try w.tensor(p + "img_projection_down.bias", shape: [lmHidden]), name: p + "img_projection_down")
+        self.parallel = parallel
+    }
+
+    /// Pooled SigLIP features of every crop: [crops, (side/2)², H]. `progress` sees (done, total) crops.
+    public func cropFeatures(_ image: ImageCrops, progress: ((Int, Int) -> Void)? = nil) throws -> [Float] {
+        let c = encoder.config, H = c.hiddenSize, side = c.patchesPerSide, S = c.imageSize, half = side / 2
+        let n = image.cropCount
+        guard image.columns > 0, image.rows > 0, image.pixels.count == n * 3 * S * S, image.masks.count == n * side * side,
+              image.validRows >= 0, image.validRows <= image.rows * half,
+              image.validColumns >= 0, image.validColumns <= image.columns * half else {
+            throw ModelError.unsupported("image input has inconsistent crop data (\(image.columns)×\(image.rows) grid)")
+        }
+        var pooled = [Float](repeating: 0, count: n * half * half * H)
+        let full = UnsafeMutablePointer<Float>.allocate(capacity: side * side * H)
+        defer { full.deallocate() }
+        try image.pixels.withUnsafeBufferPointer { px in
+            try image.masks.withUnsafeBufferPointer { mk in
+                guard let pxb = px.baseAddress, let mkb = mk.baseAddress else { throw ModelError.unsupported("empty image input") }
+                for crop in 0..<n {
+                    encoder.encode(pixels: pxb + crop * 3 * S * S, mask: mkb + crop * side * side, into: full)
+                    let base = crop * half * half * H
+                    for y in 0..<half {
+                        for x in 0..<half {
+                            let o = base + (y * half + x) * H
+                            let a = full + ((2 * y) * side + 2 * x) * H, b = a + H, cc = a + side * H, d = cc + H
+                            for i in 0..<H { pooled[o + i] = (a[i] + b[i] + cc[i] + d[i]) * 0.25 }
+                        }
+                    }
+                    progress?(crop + 1, n)
+                }
+            }
+        }
+        return pooled
+    }
+
+    /// The projected features of one image: [tokenCount, LM hidden].
+    public func embed(_ image: ImageCrops, progress: ((Int, Int) -> Void)? = nil) throws -> [Float] {
+        let pooled = try cropFeatures(image, progress: progress)
+        let H = encoder.config.hiddenSize, half = encoder.config.patchesPerSide / 2
+        let R = image.validRows, C = image.validColumns
+        let count = image.tokenCount(pooledSide: half)
+        var seq = [Float](repeating: 0, count: count * H)
+        var row = 0
+        func put(_ src: UnsafePointer<Float>) {
+            seq.withUnsafeMutableBufferPointer { s in
+                guard let b = s.baseAddress else { return }
+                (b + row * H).update(from: src, count: H)
+            }
+            row += 1
+        }
+        pooled.withUnsafeBufferPointer { pb in
+            guard let p = pb.baseAddress else { return }
+            // Sub grid [16·rows, 16·columns] (crops row-major, then pooled patches row-major), cut to R × C.
+            for y in 0..<R {
+                let cropRow = y / half, py = y % half
+                for x in 0..<C {
+                    let crop = 1 + cropRow * image.columns + x / half, px = x % half
+                    put(p + ((crop * half + py) * half + px) * H)
+                }
+                put(subSeparator.pointer)
+            }
+            put(globalSeparator.pointer)
+            for y in 0..<half {
+                for x in 0..<half { put(p + (y * half + x) * H) }
+                put(subSeparator.pointer)
+            }
+        }
+        let D = projectionDown.outFeatures
+        var up = [Float](repeating: 0, count: count * D)
+        var out = [Float](repeating: 0, count: count * D)
+        seq.withUnsafeBufferPointer { s in
+            up.withUnsafeMutableBufferPointer { u in
+                out.withUnsafeMutableBufferPointer { o in
+                    guard let sb = s.baseAddress, let ub = u.baseAddress, let ob = o.baseAddress else { return }
+                    projectionUp(sb, rows: count, into: ub, parallel: parallel)
+                    Kernels.activate(.gelu, ub, count: count * D, parallel: parallel)
+                    projectionDown(ub, rows: count, into: ob, parallel: parallel)
+                }
+            }
+        }
+        return out
+    }
+}

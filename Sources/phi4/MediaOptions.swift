@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import PhiKit
+
+/// Images and audio given with a prompt, for Phi-4-multimodal models.
+struct MediaOptions: ParsableArguments {
+    @Option(name: .customLong("image"), help: "An image file (JPEG or PNG) for the prompt (repeatable). The k-th <|image_N|> in the prompt takes the k-th image; without placeholders the images go first.")
+    var images: [String] = []
+    @Option(name: .customLong("audio"), help: "An audio file (WAV or FLAC, any sample rate) for the prompt (repeatable). The k-th <|audio_N|> takes the k-th clip; without placeholders the clips go first, after any images.")
+    var audios: [String] = []
+    @Option(help: "Most seconds of audio per clip.")
+    var maxAudioSeconds: Double = AudioLimits.default.maxSeconds
+    @Option(help: "Most 448-pixel crops per image (Phi-4-multimodal's dynamic_hd).")
+    var maxCrops: Int = 36
+    @Option(help: "Most decoded pixels per image.")
+    var maxImagePixels: Int = ImageLimits.default.maxPixels
+    @Option(help: "Most images per prompt.")
+    var maxImages: Int = ImageLimits.default.maxImagesPerPrompt
+
+    func media() throws -> PromptMedia {
+        guard maxCrops >= 1 else { throw ValidationError("--max-crops must be at least 1") }
+        guard maxImagePixels >= 1, maxImages >= 0 else { throw ValidationError("image limits must be positive") }
+        var limits = ImageLimits.default
+        limits.maxPixels = maxImagePixels
+        limits.maxImagesPerPrompt = maxImages
+        guard maxAudioSeconds > 0 else { throw ValidationError("--max-audio-seconds must be positive") }
+        var audioLimits = AudioLimits.default
+        audioLimits.maxSeconds = maxAudioSeconds
+        func url(_ p: String) -> URL { URL(fileURLWithPath: (p as NSString).expandingTildeInPath) }
+        return PromptMedia(images: images.map { .file(url($0)) }, audios: audios.map { .file(url($0)) },
+                           imageLimits: limits, audioLimits: audioLimits, maxCrops: maxCrops)
+    }
+
+    /// Prepares the prompt, with a progress line on stderr while images are encoded.
+    func prepare(_ loaded: LoadedModel, prompt: String, raw: Bool, system: String? = nil, tools: String? = nil) throws -> PreparedPrompt {
+        let m = try media()
+        let prepared = try loaded.prepare(prompt, raw: raw, system: system, tools: tools, media: m) { line in
+            Console.error("\r\(line)", newline: false)
+        }
+        if !m.isEmpty { Console.error("\r\(String(repeating: " ", count: 60))\r", newline: false) }
+        return prepared
+    }
+}
