@@ -40,6 +40,11 @@ final class Phi4MMParityTests: XCTestCase {
     /// Logits of the last 4 positions (no cache) and the greedy continuation (KV cache).
     func check(_ model: LoadedModel, _ name: String, prepared: PreparedPrompt, ref: Reference, logitsKey: String? = nil,
                file: StaticString = #filePath, line: UInt = #line) throws {
+        try Self.check(model, name, prepared: prepared, ref: ref, logitsKey: logitsKey, file: file, line: line)
+    }
+
+    static func check(_ model: LoadedModel, _ name: String, prepared: PreparedPrompt, ref: Reference, logitsKey: String? = nil,
+                      file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(prepared.tokens, try ref.ints(name, "input_ids"), "\(name): expanded prompt ids", file: file, line: line)
         let m = model.model, V = m.vocabularySize
         let cache = m.makeCache(maxLength: prepared.tokens.count)
