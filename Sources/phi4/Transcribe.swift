@@ -20,6 +20,8 @@ struct Transcribe: ParsableCommand {
     var translateTo: String?
     @Option(help: "Longest piece of audio transcribed at once, in seconds.")
     var chunkSeconds: Double = 30
+    @Option(help: "Most tokens generated per piece of audio.")
+    var maxTokens: Int = 1024
     @Option(help: "Most seconds of audio accepted.")
     var maxAudioSeconds: Double = AudioLimits.default.maxSeconds
     @Argument(help: "The audio file.")
@@ -39,6 +41,8 @@ struct Transcribe: ParsableCommand {
             var options = TranscriptionOptions(language: language, translateTo: translateTo)
             options.maxChunkSeconds = chunkSeconds
             options.minChunkSeconds = min(10, chunkSeconds / 2)
+            guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+            options.maxTokensPerChunk = maxTokens
             let streaming = fmt == .text
             let t = try transcriber.transcribe(clip, options: options, onText: { if streaming { Console.write($0) } },
                                                onProgress: { done, total in

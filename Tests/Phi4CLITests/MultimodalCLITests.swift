@@ -54,4 +54,30 @@ final class MultimodalCLITests: XCTestCase {
                                     "--image", media.appendingPathComponent("image_B.png").path, "x"])
         XCTAssertNotEqual(tooMany.status, 0)
     }
+
+    func testTranscribeFormats() throws {
+        let ref = try XCTUnwrap(try reference()["audio_short"])
+        let expected = try XCTUnwrap(ref["generated_text"] as? String).trimmingCharacters(in: .whitespacesAndNewlines)
+        let wav = media.appendingPathComponent("audio_short.wav").path
+        let json = try CLITests.run(["transcribe", "--model", model, "--max-tokens", "8", "--format", "json", wav])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let j = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(j["text"] as? String, expected)
+        XCTAssertTrue(json.stderr.contains("real-time factor"), json.stderr)
+        let srt = try CLITests.run(["transcribe", "--model", model, "--max-tokens", "8", "--format", "srt", wav])
+        XCTAssertEqual(srt.status, 0, srt.stderr)
+        XCTAssertTrue(srt.stdout.hasPrefix("1\n00:00:00,000 --> 00:00:02,000\n"), srt.stdout)
+        let text = try CLITests.run(["transcribe", "--model", model, "--max-tokens", "8", wav])
+        XCTAssertEqual(text.stdout.trimmingCharacters(in: .whitespacesAndNewlines), expected)
+        let bad = try CLITests.run(["transcribe", "--model", model, "--format", "docx", wav])
+        XCTAssertNotEqual(bad.status, 0)
+        let notAudio = try CLITests.run(["transcribe", "--model", model, media.appendingPathComponent("image_A.png").path])
+        XCTAssertNotEqual(notAudio.status, 0)
+        XCTAssertTrue(notAudio.stderr.contains("WAV"), notAudio.stderr)
+        let runAudio = try CLITests.run(["run", "--model", model, "--audio", wav, "--max-tokens", "8", "--json", "Transcribe the audio to text."])
+        XCTAssertEqual(runAudio.status, 0, runAudio.stderr)
+        let r = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(runAudio.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(r["prompt_tokens"] as? [Int], ref["input_ids"] as? [Int])
+        XCTAssertEqual(r["generated_tokens"] as? [Int], ref["generated_ids"] as? [Int])
+    }
 }
