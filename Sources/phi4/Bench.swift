@@ -21,6 +21,8 @@ struct Bench: ParsableCommand {
     var quantize: String?
     @Option(help: "Also time encoding this image with the vision tower (Phi-4-multimodal): preprocessing, SigLIP on every crop and the projector.")
     var image: String?
+    @Option(help: "Also time encoding this audio file (Phi-4-multimodal): log-mel features, the conformer and the speech projector.")
+    var audio: String?
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -96,6 +98,24 @@ struct Bench: ParsableCommand {
                 results.append(r)
                 if Profiler.shared.enabled { Console.error("image encoding, all repetitions:\n" + Profiler.shared.report()) }
             }
+            if let audio {
+                guard let mm = loaded.multimodal else { throw MultimodalError.notMultimodal("audio") }
+                let clip = try AudioDecoder.decode(contentsOf: URL(fileURLWithPath: (audio as NSString).expandingTildeInPath))
+                var frames = 0
+                let seconds = try measure {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    let (features, n) = try Phi4MMAudioFeatures.extract(clip: clip)
+                    _ = try mm.audio.embed(features: features, frames: n, mode: .speech)
+                    frames = n
+                    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                }
+                var r = row("audio", seconds)
+                r["seconds"] = r["tokens_per_second"]
+                r["tokens_per_second"] = nil
+                r["audio_seconds"] = clip.duration
+                r["audio_tokens"] = Phi4MMAudioFeatures.tokenCount(frames: frames)
+                results.append(r)
+            }
             if json {
                 let mem = Platform.residentBreakdown()
                 let obj: [String: Any] = ["model": model, "threads": threads, "load_seconds": loadSeconds,
@@ -111,8 +131,10 @@ struct Bench: ParsableCommand {
                               + "resident: \(mem.anonymous >> 20) MiB heap + \(mem.file >> 20) MiB mapped weights\n")
                 for r in results {
                     if let s = r["seconds"] as? Double {
-                        Console.write(String(format: "%-8@ %10.2f ± %.2f s  (%d crops, %d tokens)\n", (r["test"] as? String ?? "") as NSString,
-                                             s, r["stddev"] as? Double ?? 0, r["crops"] as? Int ?? 0, r["image_tokens"] as? Int ?? 0))
+                        let what = r["crops"] != nil ? "\(r["crops"] as? Int ?? 0) crops, \(r["image_tokens"] as? Int ?? 0) tokens"
+                            : String(format: "%.1f s of audio, %d tokens", r["audio_seconds"] as? Double ?? 0, r["audio_tokens"] as? Int ?? 0)
+                        Console.write(String(format: "%-8@ %10.2f ± %.2f s  (%@)\n", (r["test"] as? String ?? "") as NSString,
+                                             s, r["stddev"] as? Double ?? 0, what as NSString))
                         continue
                     }
                     Console.write(String(format: "%-8@ %10.2f ± %.2f tokens/s\n", (r["test"] as? String ?? "") as NSString,
