@@ -208,7 +208,7 @@ extension LoadedModel {
             expanded += repeatElement(id, count: count)
             rows += features
         }
-        let conditioning = try Conditioning(adapter: mm.adapter(for: mode), positions: positions, rows: rows, width: mm.hiddenSize)
+        let conditioning = try Conditioning(adapter: try mm.adapter(for: mode), positions: positions, rows: rows, width: mm.hiddenSize)
         var prepared = PreparedPrompt(tokens: expanded, conditioning: conditioning, imageTokenCounts: imageCounts)
         prepared.audioTokenCounts = audioCounts
         prepared.audioSeconds = seconds

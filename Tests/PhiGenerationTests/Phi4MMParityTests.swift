@@ -146,6 +146,33 @@ final class Phi4MMParityTests: XCTestCase {
         XCTAssertThrowsError(try model.prepare("x", raw: false, media: PromptMedia(images: [bogus])))
     }
 
+    /// A native folder without its adapter folders loads (text works) but refuses media it cannot answer
+    /// correctly; a stray or missing tensor is an error naming it.
+    func testMissingAdaptersAndUnexpectedTensors() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("phi4mm-native-\(getpid())")
+        try? FileManager.default.removeItem(at: tmp)
+        try FileManager.default.copyItem(at: Self.native, to: tmp)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        try FileManager.default.removeItem(at: tmp.appendingPathComponent("vision-lora"))
+        let model = try load(tmp)
+        XCTAssertNil(model.multimodal?.visionLoRA)
+        XCTAssertNoThrow(try model.prepare("hi", raw: false))
+        XCTAssertThrowsError(try model.prepare("x", raw: false, media: PromptMedia(images: [.file(Self.media.appendingPathComponent("image_A.png"))]))) { e in
+            XCTAssertTrue("\(e)".contains("vision LoRA"), "\(e)")
+        }
+        // An adapter file with an extra tensor is rejected by name.
+        let adapter = tmp.appendingPathComponent("speech-lora/adapter_model.safetensors")
+        let store = try WeightStore(files: [adapter])
+        var items: [String: SafetensorsWriter.Item] = [:]
+        for name in store.names {
+            let t = try store.tensor(name)
+            items[name] = .f32(shape: t.shape, values: t.toFloatArray())
+        }
+        items["model.layers.0.self_attn.qkv_proj.lora_C.weight"] = .f32(shape: [3], values: [1, 2, 3])
+        try SafetensorsWriter.write(items, to: adapter)
+        XCTAssertThrowsError(try load(tmp)) { e in XCTAssertTrue("\(e)".contains("lora_C"), "\(e)") }
+    }
+
     func testTextModelsRejectImages() throws {
         let text = try ModelLoader.load(path: Self.fixtures.appendingPathComponent("phi4mini-tiny").path)
         let a = ImageSource.file(Self.media.appendingPathComponent("image_A.png"))

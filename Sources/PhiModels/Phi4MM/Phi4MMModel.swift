@@ -63,12 +63,17 @@ public final class Phi4MMModel: DecoderLanguageModel, @unchecked Sendable {
         return LoRAAdapter(name: name, layers: layers)
     }
 
-    /// The adapter an input mode runs with (reference §2).
-    public func adapter(for mode: InputMode) -> LoRAAdapter? {
+    /// The adapter an input mode runs with (reference §2). A checkpoint without it (e.g. a native-layout
+    /// folder missing `vision-lora/`) cannot answer about that input correctly, so that is an error.
+    public func adapter(for mode: InputMode) throws -> LoRAAdapter? {
         switch mode {
         case .text: return nil
-        case .vision, .visionSpeech: return visionLoRA
-        case .speech: return speechLoRA
+        case .vision, .visionSpeech:
+            guard let a = visionLoRA else { throw ModelError.missingWeight("the vision LoRA (lora_A/B.vision, or the vision-lora/ adapter folder)") }
+            return a
+        case .speech:
+            guard let a = speechLoRA else { throw ModelError.missingWeight("the speech LoRA (lora_A/B.speech, or the speech-lora/ adapter folder)") }
+            return a
         }
     }
 }
