@@ -17,6 +17,26 @@ public enum Kernels {
         y: UnsafeMutablePointer<Float>, ldy: Int, parallel: Parallel
     ) {
         let xp = UnsafeRawPointer(x), yp = UnsafeMutableRawPointer(y)
+        if type == .bf16 && phi_gemm_bf16_prefers_packed(Int64(T)) != 0 {
+            // Many rows on an AVX512-BF16 CPU: round the activations to bf16 once, in the interleaved layout
+            // the panel kernel broadcasts from (split by row blocks across threads), then split the weight rows
+            // in whole 32-row panels.
+            let count = Int(phi_bf16_packed_count(Int64(T), Int64(K)))
+            let ap = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
+            defer { ap.deallocate() }
+            let apw = ap.bindMemory(to: UInt32.self, capacity: count)
+            let mr = Int(phi_bf16_packed_rows())
+            parallel.forRanges(T, granularity: mr) { t0, t1 in
+                phi_pack_bf16_packed(xp.assumingMemoryBound(to: Float.self), Int64(ldx), Int64(T), Int64(K),
+                                     apw, Int64(t0), Int64(t1))
+            }
+            let app = UnsafeRawPointer(ap), wp = weight.assumingMemoryBound(to: UInt16.self)
+            parallel.forRanges(N, granularity: 32) { n0, n1 in
+                phi_gemm_bf16_packed(app.assumingMemoryBound(to: UInt32.self), Int64(T), Int64(K), wp,
+                                     yp.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(n0), Int64(n1))
+            }
+            return
+        }
         if type == .bf16 {
             // bf16 weights: round the activations to bf16 once and use bf16 dot products (the reference
             // runs bf16 checkpoints with bf16 activations too).

@@ -48,6 +48,24 @@ void phi_gemm_bf16(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const
 void phi_gemm_bf16_ref(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const uint16_t *W,
                        float *y, int64_t ldy, int64_t n0, int64_t n1);
 
+/// The prefill path for bf16 weights (AVX512-BF16 CPUs, `phi_gemm_bf16_prefers_packed(T)`): activations are
+/// rounded to bf16 once into an interleaved layout — blocks of `phi_bf16_packed_rows()` rows, each stored
+/// [k-pair][row] as dwords (bf16 of x[t][2p] in the low half, x[t][2p+1] in the high half; zero past K and past
+/// T), `phi_bf16_packed_count(T, K)` dwords in all. `phi_pack_bf16_packed` fills rows [t0, t1) (t0 a multiple of
+/// the block rows; t1 too, or >= T, which also zeroes the last block's padding rows).
+/// `phi_gemm_bf16_packed` then computes y = x · Wᵀ for n0 <= n < n1, repacking 32-row panels of the
+/// weight (which stays where it lies) into a small per-thread buffer; without AVX512-BF16 it runs the
+/// scalar reference `phi_gemm_bf16_packed_ref`.
+int64_t phi_bf16_packed_rows(void);
+int64_t phi_bf16_packed_count(int64_t T, int64_t K);
+int phi_gemm_bf16_prefers_packed(int64_t T);
+void phi_pack_bf16_packed(const float *x, int64_t ldx, int64_t T, int64_t K, uint32_t *ap, int64_t t0, int64_t t1);
+void phi_pack_bf16_packed_ref(const float *x, int64_t ldx, int64_t T, int64_t K, uint32_t *ap, int64_t t0, int64_t t1);
+void phi_gemm_bf16_packed(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y, int64_t ldy,
+                          int64_t n0, int64_t n1);
+void phi_gemm_bf16_packed_ref(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y, int64_t ldy,
+                              int64_t n0, int64_t n1);
+
 /// Causal attention for query heads [h0, h1).
 /// q: [T, nHeads*headDim] (row stride ldq); out: [T, nHeads*headDim] (row stride ldo).
 /// Keys are stored transposed, [nKV][headDim][capacity]; values [nKV][capacity][headDim]; both already hold
