@@ -29,6 +29,8 @@ enum {
 int phi_cpu_features(void);
 /// Restricts the paths the dispatchers may use (a mask of PHI_CPU_*); for tests and benchmarks.
 void phi_set_cpu_mask(int mask);
+/// Atomically returns *counter and increments it: threads take work chunks in turn (dynamic scheduling).
+int64_t phi_next_chunk(int64_t *counter);
 
 /// y[t*ldy + n] = sum_k x[t*ldx + k] * W[n*K + k] for t < T, n0 <= n < n1.
 /// W is [N, K] row-major in `wtype`. x and y are f32. Alignment is not required.
