@@ -259,6 +259,9 @@ BF16 static inline __attribute__((always_inline)) void ukernel(const uint16_t *a
         for (int64_t p = p0; p < pe; p++) {
             __m512bh b0 = (__m512bh)_mm512_load_si512(b + p * 32);
             __m512bh b1 = (__m512bh)_mm512_load_si512(b + p * 32 + 16);
+            // Packed activations are one sequential stream (48 B per k-pair, from L3 when K is large): fetch
+            // 64 k-pairs ahead so other cores' traffic does not stall it (prefetches never fault past the end).
+            if (packed) _mm_prefetch((const char *)(ar + (p + 64) * PHI_BF16_MR), _MM_HINT_T0);
             for (int r = 0; r < mr; r++) {
                 __m512bh x = (__m512bh)_mm512_set1_epi32((int)ar[r * rs + p * ps]);
                 c0[r] = _mm512_dpbf16_ps(c0[r], x, b0);
