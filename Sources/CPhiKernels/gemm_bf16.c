@@ -308,8 +308,11 @@ static const uk_fn ukps[] = {0, ukp1, ukp2, ukp3, ukp4, ukp5, ukp6, ukp7, ukp8, 
 
 static _Thread_local uint32_t *tl_panel;
 
-BF16 static int gemm_bf16_panels(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const uint16_t *W,
-                                 float *y, int64_t ldy, int64_t n0, int64_t n1, int packed) {
+// Rows [n0, n1) of the output. After the last panel it prefetches the first panel of rows [nn0, nn1) (the
+// caller's next range; empty: none).
+BF16 static int gemm_bf16_panels_to(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const uint16_t *W,
+                                    float *y, int64_t ldy, int64_t n0, int64_t n1, int packed, int64_t nn0,
+                                    int64_t nn1) {
     const uk_fn *fns = packed ? ukps : uks;
     if (!tl_panel) {
         void *p = NULL;
@@ -329,10 +332,11 @@ BF16 static int gemm_bf16_panels(const uint16_t *xb, int64_t ldxb, int64_t T, in
             int64_t p1 = p0 + PHI_BF16_KC2 < K2 ? p0 + PHI_BF16_KC2 : K2;
             pack_panel(W, K, n, nv, p0, p1, panel);
             // The panel after this one: same rows, next k-block, or the next rows from k = 0.
-            int64_t qn = n, q0 = p1;
+            int64_t qn = n, q0 = p1, qe = n1;
             if (q0 >= K2) { qn = n + PHI_BF16_NR; q0 = 0; }
+            if (qn >= n1) { qn = nn0; qe = nn1; }
             int64_t q1 = q0 + PHI_BF16_KC2 < K2 ? q0 + PHI_BF16_KC2 : K2;
-            int64_t qv = n1 - qn < PHI_BF16_NR ? n1 - qn : PHI_BF16_NR; // rows that exist (≤ 0: none)
+            int64_t qv = qe - qn < PHI_BF16_NR ? qe - qn : PHI_BF16_NR; // rows that exist (≤ 0: none)
             int64_t pflen = (q1 - q0) * 4;
             int64_t prow = 0;
             for (int64_t t = 0; t < T; t += PHI_BF16_MR) {
@@ -387,6 +391,11 @@ BF16 static void pack_packed_avx512(const float *x, int64_t ldx, int64_t T, int6
                 _mm512_mask_storeu_epi32(blk + (p + i) * PHI_BF16_MR, (__mmask16)((1u << PHI_BF16_MR) - 1), r[i]);
         }
     }
+}
+
+BF16 static int gemm_bf16_panels(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const uint16_t *W,
+                                 float *y, int64_t ldy, int64_t n0, int64_t n1, int packed) {
+    return gemm_bf16_panels_to(xb, ldxb, T, K, W, y, ldy, n0, n1, packed, 0, 0);
 }
 
 #ifndef PHI_BF16_PANEL_MIN_T
@@ -458,6 +467,25 @@ int phi_gemm_bf16_prefers_packed(int64_t T) {
     (void)T;
     return 0;
 #endif
+}
+
+void phi_gemm_bf16_packed_chunks(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y,
+                                 int64_t ldy, int64_t N, int64_t chunkRows, int64_t *counter) {
+    if (chunkRows < 1) chunkRows = 1;
+    int64_t chunks = (N + chunkRows - 1) / chunkRows;
+    int64_t c = phi_next_chunk(counter);
+    while (c < chunks) {
+        int64_t next = phi_next_chunk(counter); // taken now, so this chunk's last panel can prefetch its first
+        int64_t n0 = c * chunkRows, n1 = n0 + chunkRows < N ? n0 + chunkRows : N;
+        int64_t nn0 = next < chunks ? next * chunkRows : 0, nn1 = next < chunks ? nn0 + chunkRows : 0;
+        if (nn1 > N) nn1 = N;
+#if defined(__x86_64__)
+        if (!((phi_cpu_features() & PHI_CPU_AVX512_BF16) &&
+              gemm_bf16_panels_to((const uint16_t *)ap, 0, T, K, W, y, ldy, n0, n1, 1, nn0, nn1)))
+#endif
+            phi_gemm_bf16_packed_ref(ap, T, K, W, y, ldy, n0, n1);
+        c = next;
+    }
 }
 
 void phi_gemm_bf16_packed(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y, int64_t ldy,

@@ -35,18 +35,13 @@ public enum Kernels {
             // (or a ragged split) does not leave the others waiting at the end of every matmul.
             let panels = (N + 31) / 32
             let perChunk = parallel.threads > 1 ? max(1, min(8, panels / (4 * parallel.threads))) : panels
-            let chunks = (panels + perChunk - 1) / perChunk
             let counter = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
             defer { counter.deallocate() }
             counter.initialize(to: 0)
-            parallel.forRanges(min(parallel.threads, chunks)) { _, _ in
-                while true {
-                    let c = Int(phi_next_chunk(counter))
-                    if c >= chunks { break }
-                    let n0 = c * perChunk * 32, n1 = min(N, n0 + perChunk * 32)
-                    phi_gemm_bf16_packed(app.assumingMemoryBound(to: UInt32.self), Int64(T), Int64(K), wp,
-                                         yp.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(n0), Int64(n1))
-                }
+            parallel.forRanges(min(parallel.threads, (panels + perChunk - 1) / perChunk)) { _, _ in
+                phi_gemm_bf16_packed_chunks(app.assumingMemoryBound(to: UInt32.self), Int64(T), Int64(K), wp,
+                                            yp.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(N),
+                                            Int64(perChunk * 32), counter)
             }
             return
         }

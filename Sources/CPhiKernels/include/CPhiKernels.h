@@ -67,6 +67,11 @@ void phi_gemm_bf16_packed(const uint32_t *ap, int64_t T, int64_t K, const uint16
                           int64_t n0, int64_t n1);
 void phi_gemm_bf16_packed_ref(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y, int64_t ldy,
                               int64_t n0, int64_t n1);
+/// The same over all N rows, for several threads at once: each caller takes chunks of `chunkRows` rows (a
+/// multiple of 32) from `*counter` (start it at 0) until none are left, and while finishing one chunk
+/// prefetches the weight rows of the chunk it takes next.
+void phi_gemm_bf16_packed_chunks(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y,
+                                 int64_t ldy, int64_t N, int64_t chunkRows, int64_t *counter);
 
 /// Causal attention for query heads [h0, h1).
 /// q: [T, nHeads*headDim] (row stride ldq); out: [T, nHeads*headDim] (row stride ldo).
