@@ -1,5 +1,7 @@
 // bf16 × bf16 → f32 products with AVX512-BF16 (vdpbf16ps: 32 multiply-adds per instruction).
 #include "CPhiKernels.h"
+#include <pthread.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +50,44 @@ void phi_gemm_bf16_ref(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, c
 #endif
 
 int64_t phi_bf16_packed_rows(void) { return PHI_BF16_MR; }
+
+// Per-thread buffers (the packed activations of the calling thread; each worker's weight panel), grown as
+// needed and unmapped when the thread exits. They are mapped directly rather than malloc'ed: a multi-MiB
+// block freed or kept inside the heap raises glibc's mmap threshold and pins heap pages (≈150 MiB more
+// resident after a 512-token prefill when the activations were allocated fresh per matmul).
+typedef struct {
+    void *p;
+    size_t bytes;
+} phi_tbuf;
+
+static pthread_key_t tbuf_key;
+static pthread_once_t tbuf_once = PTHREAD_ONCE_INIT;
+static _Thread_local phi_tbuf tl_bufs[2]; // 0: packed activations, 1: weight panel
+
+static void tbuf_release(void *arg) {
+    phi_tbuf *b = arg;
+    for (int i = 0; i < 2; i++)
+        if (b[i].p) munmap(b[i].p, b[i].bytes);
+}
+static void tbuf_key_init(void) { (void)pthread_key_create(&tbuf_key, tbuf_release); }
+
+static void *tbuf_get(int which, size_t bytes) {
+    phi_tbuf *b = &tl_bufs[which];
+    if (bytes <= b->bytes) return b->p;
+    (void)pthread_once(&tbuf_once, tbuf_key_init);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    if (b->p) munmap(b->p, b->bytes);
+    b->p = p;
+    b->bytes = bytes;
+    (void)pthread_setspecific(tbuf_key, tl_bufs);
+    return p;
+}
+
+uint32_t *phi_bf16_packed_scratch(int64_t count) {
+    if (count < 1 || count > INT64_MAX / 8) return NULL;
+    return tbuf_get(0, (size_t)count * 4);
+}
 
 int64_t phi_bf16_packed_count(int64_t T, int64_t K) {
     return (T + PHI_BF16_MR - 1) / PHI_BF16_MR * PHI_BF16_MR * ((K + 1) / 2);
@@ -306,7 +346,6 @@ static const uk_fn ukps[] = {0, ukp1, ukp2, ukp3, ukp4, ukp5, ukp6, ukp7, ukp8, 
 #endif
 };
 
-static _Thread_local uint32_t *tl_panel;
 
 // Rows [n0, n1) of the output. After the last panel it prefetches the first panel of rows [nn0, nn1) (the
 // caller's next range; empty: none).
@@ -314,12 +353,8 @@ BF16 static int gemm_bf16_panels_to(const uint16_t *xb, int64_t ldxb, int64_t T,
                                     float *y, int64_t ldy, int64_t n0, int64_t n1, int packed, int64_t nn0,
                                     int64_t nn1) {
     const uk_fn *fns = packed ? ukps : uks;
-    if (!tl_panel) {
-        void *p = NULL;
-        if (posix_memalign(&p, 64, (size_t)PHI_BF16_KC2 * PHI_BF16_NR * 4) != 0) return 0;
-        tl_panel = p;
-    }
-    uint32_t *panel = tl_panel;
+    uint32_t *panel = tbuf_get(1, (size_t)PHI_BF16_KC2 * PHI_BF16_NR * 4);
+    if (!panel) return 0;
     int64_t K2 = (K + 1) / 2;
     int64_t calls = (T + PHI_BF16_MR - 1) / PHI_BF16_MR;
     int rpc = (int)((PHI_BF16_NR + calls - 1) / calls); // next-panel rows to prefetch per microkernel call

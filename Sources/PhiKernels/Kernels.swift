@@ -22,9 +22,16 @@ public enum Kernels {
             // the panel kernel broadcasts from (split by row blocks across threads), then split the weight rows
             // in whole 32-row panels.
             let count = Int(phi_bf16_packed_count(Int64(T), Int64(K)))
-            let ap = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
-            defer { ap.deallocate() }
-            let apw = ap.bindMemory(to: UInt32.self, capacity: count)
+            var owned: UnsafeMutablePointer<UInt32>? = nil // only if the thread's scratch cannot grow
+            defer { owned?.deallocate() }
+            let apw: UnsafeMutablePointer<UInt32>
+            if let scratch = phi_bf16_packed_scratch(Int64(count)) {
+                apw = scratch
+            } else {
+                apw = UnsafeMutablePointer<UInt32>.allocate(capacity: count)
+                owned = apw
+            }
+            let ap = UnsafeMutableRawPointer(apw)
             let mr = Int(phi_bf16_packed_rows())
             parallel.forRanges(T, granularity: mr) { t0, t1 in
                 phi_pack_bf16_packed(xp.assumingMemoryBound(to: Float.self), Int64(ldx), Int64(T), Int64(K),

@@ -60,6 +60,9 @@ void phi_gemm_bf16_ref(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, c
 /// scalar reference `phi_gemm_bf16_packed_ref`.
 int64_t phi_bf16_packed_rows(void);
 int64_t phi_bf16_packed_count(int64_t T, int64_t K);
+/// A buffer of at least `count` dwords owned by the calling thread (reused by its next call, freed when it
+/// exits); NULL if it cannot be allocated.
+uint32_t *phi_bf16_packed_scratch(int64_t count);
 int phi_gemm_bf16_prefers_packed(int64_t T);
 void phi_pack_bf16_packed(const float *x, int64_t ldx, int64_t T, int64_t K, uint32_t *ap, int64_t t0, int64_t t1);
 void phi_pack_bf16_packed_ref(const float *x, int64_t ldx, int64_t T, int64_t K, uint32_t *ap, int64_t t0, int64_t t1);
