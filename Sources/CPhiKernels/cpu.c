@@ -24,5 +24,3 @@ int phi_cpu_features(void) {
 }
 
 void phi_set_cpu_mask(int mask) { g_mask = mask; }
-
-int64_t phi_next_chunk(int64_t *counter) { return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED); }

@@ -504,22 +504,38 @@ int phi_gemm_bf16_prefers_packed(int64_t T) {
 #endif
 }
 
+// Takes the next rows [*n0, *n0 + size) from *counter: guided self-scheduling, chunks shrink from maxRows
+// towards 32 as the rows run out, so the threads finish together. Returns the size (0: nothing left).
+static int64_t take_rows(int64_t *counter, int64_t N, int64_t maxRows, int64_t threads, int64_t *n0) {
+    int64_t cur = __atomic_load_n(counter, __ATOMIC_RELAXED);
+    for (;;) {
+        if (cur >= N) return 0;
+        int64_t size = (N - cur) / (3 * threads) / 32 * 32;
+        size = size < 32 ? 32 : size > maxRows ? maxRows : size;
+        if (size > N - cur) size = N - cur;
+        if (__atomic_compare_exchange_n(counter, &cur, cur + size, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            *n0 = cur;
+            return size;
+        }
+    }
+}
+
 void phi_gemm_bf16_packed_chunks(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y,
-                                 int64_t ldy, int64_t N, int64_t chunkRows, int64_t *counter) {
-    if (chunkRows < 1) chunkRows = 1;
-    int64_t chunks = (N + chunkRows - 1) / chunkRows;
-    int64_t c = phi_next_chunk(counter);
-    while (c < chunks) {
-        int64_t next = phi_next_chunk(counter); // taken now, so this chunk's last panel can prefetch its first
-        int64_t n0 = c * chunkRows, n1 = n0 + chunkRows < N ? n0 + chunkRows : N;
-        int64_t nn0 = next < chunks ? next * chunkRows : 0, nn1 = next < chunks ? nn0 + chunkRows : 0;
-        if (nn1 > N) nn1 = N;
+                                 int64_t ldy, int64_t N, int64_t maxRows, int64_t threads, int64_t *counter) {
+    if (maxRows < 32) maxRows = 32;
+    maxRows = maxRows / 32 * 32;
+    if (threads < 1) threads = 1;
+    int64_t n0 = 0, size = take_rows(counter, N, maxRows, threads, &n0);
+    while (size > 0) {
+        int64_t nn0 = 0, nsize = take_rows(counter, N, maxRows, threads, &nn0); // taken now, so this chunk's
+        int64_t n1 = n0 + size;                                                // last panel prefetches its first
 #if defined(__x86_64__)
         if (!((phi_cpu_features() & PHI_CPU_AVX512_BF16) &&
-              gemm_bf16_panels_to((const uint16_t *)ap, 0, T, K, W, y, ldy, n0, n1, 1, nn0, nn1)))
+              gemm_bf16_panels_to((const uint16_t *)ap, 0, T, K, W, y, ldy, n0, n1, 1, nn0, nn0 + nsize)))
 #endif
             phi_gemm_bf16_packed_ref(ap, T, K, W, y, ldy, n0, n1);
-        c = next;
+        n0 = nn0;
+        size = nsize;
     }
 }
 

@@ -38,17 +38,16 @@ public enum Kernels {
                                      apw, Int64(t0), Int64(t1))
             }
             let app = UnsafeRawPointer(ap), wp = weight.assumingMemoryBound(to: UInt16.self)
-            // Threads take chunks of panels in turn rather than fixed halves, so a core slowed by other work
-            // (or a ragged split) does not leave the others waiting at the end of every matmul.
-            let panels = (N + 31) / 32
-            let perChunk = parallel.threads > 1 ? max(1, min(8, panels / (4 * parallel.threads))) : panels
+            // Threads take chunks of 32-row panels in turn (shrinking towards the end) rather than fixed halves,
+            // so a core slowed by other work does not leave the others waiting at the end of every matmul.
+            let threads = min(parallel.threads, (N + 31) / 32)
             let counter = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
             defer { counter.deallocate() }
             counter.initialize(to: 0)
-            parallel.forRanges(min(parallel.threads, (panels + perChunk - 1) / perChunk)) { _, _ in
+            parallel.forRanges(threads) { _, _ in
                 phi_gemm_bf16_packed_chunks(app.assumingMemoryBound(to: UInt32.self), Int64(T), Int64(K), wp,
                                             yp.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(N),
-                                            Int64(perChunk * 32), counter)
+                                            8 * 32, Int64(threads), counter)
             }
             return
         }

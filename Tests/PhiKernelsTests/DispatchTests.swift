@@ -143,7 +143,7 @@ final class DispatchTests: XCTestCase {
                 // All N rows in 32-row chunks taken from a counter (as threads do), with the next-chunk prefetch.
                 var yAll = [Float](repeating: -7, count: T * ldy), yAllRef = yAll
                 var counter: Int64 = 0
-                phi_gemm_bf16_packed_chunks(packed, Int64(T), Int64(K), w, &yAll, Int64(ldy), Int64(N), 32, &counter)
+                phi_gemm_bf16_packed_chunks(packed, Int64(T), Int64(K), w, &yAll, Int64(ldy), Int64(N), 64, 2, &counter)
                 phi_gemm_bf16_packed_ref(ref, Int64(T), Int64(K), w, &yAllRef, Int64(ldy), 0, Int64(N))
                 assertClose(nanFree(yAll), nanFree(yAllRef), abs: 1e-5 + 2e-5 * Float(K).squareRoot(), rel: 1e-5, "gemm_bf16_packed_chunks \(mask) T=\(T) K=\(K) N=\(N)")
             }

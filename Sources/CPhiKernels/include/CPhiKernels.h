@@ -29,8 +29,6 @@ enum {
 int phi_cpu_features(void);
 /// Restricts the paths the dispatchers may use (a mask of PHI_CPU_*); for tests and benchmarks.
 void phi_set_cpu_mask(int mask);
-/// Atomically returns *counter and increments it: threads take work chunks in turn (dynamic scheduling).
-int64_t phi_next_chunk(int64_t *counter);
 
 /// y[t*ldy + n] = sum_k x[t*ldx + k] * W[n*K + k] for t < T, n0 <= n < n1.
 /// W is [N, K] row-major in `wtype`. x and y are f32. Alignment is not required.
@@ -70,11 +68,12 @@ void phi_gemm_bf16_packed(const uint32_t *ap, int64_t T, int64_t K, const uint16
                           int64_t n0, int64_t n1);
 void phi_gemm_bf16_packed_ref(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y, int64_t ldy,
                               int64_t n0, int64_t n1);
-/// The same over all N rows, for several threads at once: each caller takes chunks of `chunkRows` rows (a
-/// multiple of 32) from `*counter` (start it at 0) until none are left, and while finishing one chunk
-/// prefetches the weight rows of the chunk it takes next.
+/// The same over all N rows, for `threads` threads at once: each caller takes chunks of rows from `*counter`
+/// (start it at 0) until none are left — up to `maxRows` (a multiple of 32) at first, shrinking to one 32-row
+/// panel near the end so the threads finish together — and while finishing one chunk prefetches the weight
+/// rows of the chunk it takes next.
 void phi_gemm_bf16_packed_chunks(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y,
-                                 int64_t ldy, int64_t N, int64_t chunkRows, int64_t *counter);
+                                 int64_t ldy, int64_t N, int64_t maxRows, int64_t threads, int64_t *counter);
 
 /// Causal attention for query heads [h0, h1).
 /// q: [T, nHeads*headDim] (row stride ldq); out: [T, nHeads*headDim] (row stride ldo).
