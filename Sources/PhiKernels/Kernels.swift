@@ -106,26 +106,7 @@ public enum Kernels {
         x: UnsafeMutablePointer<Float>, ld: Int, rows T: Int, heads: Int, headDim: Int, rotaryDim: Int,
         interleaved: Bool = false, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
     ) {
-        let h = rotaryDim / 2
-        for t in 0..<T {
-            let c = cos + t * rotaryDim, s = sin + t * rotaryDim
-            for head in 0..<heads {
-                let v = x + t * ld + head * headDim
-                if interleaved {
-                    for j in 0..<h {
-                        let a = v[2 * j], b = v[2 * j + 1]
-                        v[2 * j] = a * c[j] - b * s[j]
-                        v[2 * j + 1] = b * c[j] + a * s[j]
-                    }
-                } else {
-                    for j in 0..<h {
-                        let a = v[j], b = v[j + h]
-                        v[j] = a * c[j] - b * s[j]
-                        v[j + h] = b * c[j + h] + a * s[j + h]
-                    }
-                }
-            }
-        }
+        phi_rotary(x, Int64(ld), Int64(T), Int64(heads), Int64(headDim), Int64(rotaryDim), interleaved ? 1 : 0, cos, sin)
     }
 
     /// Causal attention for all query heads; keys are cached transposed [nKV][headDim][capacity], values

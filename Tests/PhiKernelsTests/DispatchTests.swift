@@ -173,6 +173,23 @@ final class DispatchTests: XCTestCase {
         }
     }
 
+    func testRotary() {
+        var rng = Rand(s: 6)
+        // (T, heads, headDim, rotaryDim, ld): half-dims off the 16-lane vector, partial rotary, padded rows.
+        for (T, heads, D, rot, ld) in [(3, 2, 8, 8, 16), (5, 3, 96, 96, 290), (2, 4, 128, 128, 512), (4, 1, 40, 24, 41), (1, 2, 6, 2, 12)] {
+            let cos = rng.array(T * rot), sin = rng.array(T * rot), x = rng.array(T * ld)
+            for interleaved in [false, true] {
+                var ref = x
+                phi_rotary_ref(&ref, Int64(ld), Int64(T), Int64(heads), Int64(D), Int64(rot), interleaved ? 1 : 0, cos, sin)
+                forEachMask { mask in
+                    var y = x
+                    phi_rotary(&y, Int64(ld), Int64(T), Int64(heads), Int64(D), Int64(rot), interleaved ? 1 : 0, cos, sin)
+                    XCTAssertEqual(y, ref, "rotary \(mask) T=\(T) D=\(D) rot=\(rot) interleaved=\(interleaved)")
+                }
+            }
+        }
+    }
+
     func testSiLUMulAndRMSNorm() {
         var rng = Rand(s: 4)
         let rows = 3

@@ -98,6 +98,13 @@ void phi_rmsnorm_ref(const float *x, const float *w, float *y, int64_t rows, int
 
 int64_t phi_attention_scratch_count(int64_t T, int64_t past);
 
+/// Rotary embedding in place on the first rotaryDim dims of each head (see Kernels.applyRotary): x [T, heads·headDim]
+/// with row stride ld, cos/sin [T, rotaryDim]. Same arithmetic as the reference (no fused multiply-adds).
+void phi_rotary(float *x, int64_t ld, int64_t T, int64_t heads, int64_t headDim, int64_t rotaryDim, int interleaved,
+                const float *cos, const float *sin);
+void phi_rotary_ref(float *x, int64_t ld, int64_t T, int64_t heads, int64_t headDim, int64_t rotaryDim,
+                    int interleaved, const float *cos, const float *sin);
+
 
 #ifdef __cplusplus
 }
