@@ -50,46 +50,98 @@ void phi_attention_ref(const float *q, int64_t ldq, int64_t T, int64_t nHeads, i
 #define PHI_VEXP_AVX512
 #include "vexp.h"
 
-#define QB 4 /* queries per tile */
+#define QB 8 /* queries per tile */
 
-// Scores of QB query rows against keys [j0, j1) into s[r][j] (row stride lds), times scale.
-AVX512 static void scores_tile(const float *const *qr, int nq, int64_t D, const float *Kt, int64_t cap,
-                               int64_t j0, int64_t j1, float scale, float *s, int64_t lds) {
-    for (int64_t j = j0; j < j1; j += 16) {
-        __mmask16 m = (j1 - j >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (j1 - j)) - 1);
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+static inline __mmask16 mask16(int64_t left) {
+    return left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+}
+
+// Scores of QB query rows against keys [j0, j1) into s[r][j] (row stride lds), times scale: 32 keys × QB rows
+// per step (two key vectors share each query broadcast, QB rows share each key load).
+// NQ (a constant after inlining) rows are computed: decode's single query does not pay for a full tile.
+AVX512 static inline __attribute__((always_inline)) void scores_rows(const float *const *qr, int64_t D,
+                                                                    const float *Kt, int64_t cap, int64_t j0,
+                                                                    int64_t j1, float scale, float *s, int64_t lds,
+                                                                    const int NQ) {
+    for (int64_t j = j0; j < j1; j += 32) {
+        __mmask16 m0 = mask16(j1 - j), m1 = mask16(j1 - j - 16);
+        __m512 a[QB][2];
+        for (int r = 0; r < NQ; r++) a[r][0] = a[r][1] = _mm512_setzero_ps();
         for (int64_t d = 0; d < D; d++) {
-            __m512 k = _mm512_maskz_loadu_ps(m, Kt + d * cap + j);
-            a0 = _mm512_fmadd_ps(_mm512_set1_ps(qr[0][d]), k, a0);
-            if (nq > 1) a1 = _mm512_fmadd_ps(_mm512_set1_ps(qr[1][d]), k, a1);
-            if (nq > 2) a2 = _mm512_fmadd_ps(_mm512_set1_ps(qr[2][d]), k, a2);
-            if (nq > 3) a3 = _mm512_fmadd_ps(_mm512_set1_ps(qr[3][d]), k, a3);
+            __m512 k0 = _mm512_maskz_loadu_ps(m0, Kt + d * cap + j);
+            __m512 k1 = _mm512_maskz_loadu_ps(m1, Kt + d * cap + j + 16);
+            for (int r = 0; r < NQ; r++) {
+                __m512 qv = _mm512_set1_ps(qr[r][d]);
+                a[r][0] = _mm512_fmadd_ps(qv, k0, a[r][0]);
+                a[r][1] = _mm512_fmadd_ps(qv, k1, a[r][1]);
+            }
         }
         __m512 sc = _mm512_set1_ps(scale);
-        _mm512_mask_storeu_ps(s + j, m, _mm512_mul_ps(a0, sc));
-        if (nq > 1) _mm512_mask_storeu_ps(s + lds + j, m, _mm512_mul_ps(a1, sc));
-        if (nq > 2) _mm512_mask_storeu_ps(s + 2 * lds + j, m, _mm512_mul_ps(a2, sc));
-        if (nq > 3) _mm512_mask_storeu_ps(s + 3 * lds + j, m, _mm512_mul_ps(a3, sc));
+        for (int r = 0; r < NQ; r++) {
+            _mm512_mask_storeu_ps(s + r * lds + j, m0, _mm512_mul_ps(a[r][0], sc));
+            _mm512_mask_storeu_ps(s + r * lds + j + 16, m1, _mm512_mul_ps(a[r][1], sc));
+        }
     }
+}
+
+AVX512 static void scores_tile(const float *const *qr, int nq, int64_t D, const float *Kt, int64_t cap, int64_t j0,
+                               int64_t j1, float scale, float *s, int64_t lds) {
+    if (nq == 1) scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, 1);
+    else if (nq <= 4) scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, 4);
+    else scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, QB);
 }
 
 // In place: s[j] ← exp(s[j] − max) over [j0, j1); returns the sum.
 AVX512 static float softmax_row(float *s, int64_t j0, int64_t j1) {
     __m512 mx = _mm512_set1_ps(-INFINITY);
     for (int64_t j = j0; j < j1; j += 16) {
-        __mmask16 m = (j1 - j >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (j1 - j)) - 1);
+        __mmask16 m = mask16(j1 - j);
         mx = _mm512_mask_max_ps(mx, m, mx, _mm512_maskz_loadu_ps(m, s + j));
     }
     __m512 mv = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
     __m512 sum = _mm512_setzero_ps();
     for (int64_t j = j0; j < j1; j += 16) {
-        __mmask16 m = (j1 - j >= 16) ? (__mmask16)0xFFFF : (__mmask16)((1u << (j1 - j)) - 1);
+        __mmask16 m = mask16(j1 - j);
         __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + j), mv));
         e = _mm512_maskz_mov_ps(m, e);
         _mm512_mask_storeu_ps(s + j, m, e);
         sum = _mm512_add_ps(sum, e);
     }
     return _mm512_reduce_add_ps(sum);
+}
+
+// o[r] = inv[r] · Σ_j s[r][j] · V[j] for 4 rows over keys [j0, j1) (probabilities outside a row's own range are
+// zero), 64 dims at a time: each value load serves 4 rows.
+AVX512 static inline __attribute__((always_inline)) void pv_rows(const float *s, int64_t lds, const float *V,
+                                                                int64_t D, int64_t j0, int64_t j1, float *const *o,
+                                                                const float *inv, int nr, const int NR) {
+    for (int64_t d0 = 0; d0 < D; d0 += 64) {
+        __mmask16 m[4];
+        __m512 acc[4][4];
+        for (int v = 0; v < 4; v++) {
+            m[v] = mask16(D - d0 - 16 * v);
+            for (int r = 0; r < NR; r++) acc[r][v] = _mm512_setzero_ps();
+        }
+        for (int64_t j = j0; j < j1; j++) {
+            const float *vr = V + j * D + d0;
+            __m512 vv[4];
+            for (int v = 0; v < 4; v++) vv[v] = _mm512_maskz_loadu_ps(m[v], vr + 16 * v);
+            for (int r = 0; r < NR; r++) {
+                __m512 p = _mm512_set1_ps(s[r * lds + j]);
+                for (int v = 0; v < 4; v++) acc[r][v] = _mm512_fmadd_ps(p, vv[v], acc[r][v]);
+            }
+        }
+        for (int r = 0; r < nr; r++) {
+            __m512 iv = _mm512_set1_ps(inv[r]);
+            for (int v = 0; v < 4; v++) _mm512_mask_storeu_ps(o[r] + d0 + 16 * v, m[v], _mm512_mul_ps(acc[r][v], iv));
+        }
+    }
+}
+
+AVX512 static void pv_tile(const float *s, int64_t lds, const float *V, int64_t D, int64_t j0, int64_t j1,
+                           float *const *o, const float *inv, int nr) {
+    if (nr == 1) pv_rows(s, lds, V, D, j0, j1, o, inv, 1, 1);
+    else pv_rows(s, lds, V, D, j0, j1, o, inv, nr, 4);
 }
 
 AVX512 static void attention_avx512(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t D,
@@ -104,37 +156,30 @@ AVX512 static void attention_avx512(const float *q, int64_t ldq, int64_t T, int6
         for (int64_t t0 = 0; t0 < T; t0 += QB) {
             int nq = (int)(T - t0 < QB ? T - t0 : QB);
             const float *qr[QB];
+            float *orow[QB];
             int64_t lo[QB], hi[QB];
             for (int r = 0; r < QB; r++) {
-                int rr = r < nq ? r : nq - 1;
+                int rr = r < nq ? r : nq - 1; // missing rows repeat the last one (computed, never stored)
                 qr[r] = q + (t0 + rr) * ldq + h * D;
+                orow[r] = out + (t0 + rr) * ldo + h * D;
                 lo[r] = first_key(past + t0 + rr, window);
                 hi[r] = past + t0 + rr + 1;
             }
-            // Scores over the union of the rows' key ranges; each row then uses only its own range.
-            scores_tile(qr, nq, D, Kt, cap, lo[0], hi[nq - 1], scale, scratch, lds);
+            // Scores over the union of the rows' key ranges; each row's softmax uses only its own range and
+            // zeroes the rest, so the value products can run over the union for 4 rows at once.
+            int64_t ju0 = lo[0], ju1 = hi[QB - 1];
+            int nc = nq == 1 ? 1 : nq <= 4 ? 4 : QB; // rows computed (see scores_tile)
+            scores_tile(qr, nq, D, Kt, cap, ju0, ju1, scale, scratch, lds);
             float inv[QB];
-            for (int r = 0; r < nq; r++) inv[r] = 1.0f / softmax_row(scratch + r * lds, lo[r], hi[r]);
-            for (int r = 0; r < nq; r++) {
-                float *o = out + (t0 + r) * ldo + h * D;
+            for (int r = 0; r < nc; r++) {
                 float *s = scratch + r * lds;
-                for (int64_t d0 = 0; d0 < D; d0 += 64) {
-                    __mmask16 m[4];
-                    __m512 acc[4];
-                    for (int v = 0; v < 4; v++) {
-                        int64_t left = D - d0 - 16 * v;
-                        m[v] = left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
-                        acc[v] = _mm512_setzero_ps();
-                    }
-                    for (int64_t j = lo[r]; j < hi[r]; j++) {
-                        __m512 p = _mm512_set1_ps(s[j]);
-                        const float *vr = V + j * D + d0;
-                        for (int v = 0; v < 4; v++)
-                            acc[v] = _mm512_fmadd_ps(p, _mm512_maskz_loadu_ps(m[v], vr + 16 * v), acc[v]);
-                    }
-                    __m512 iv = _mm512_set1_ps(inv[r]);
-                    for (int v = 0; v < 4; v++) _mm512_mask_storeu_ps(o + d0 + 16 * v, m[v], _mm512_mul_ps(acc[v], iv));
-                }
+                inv[r] = 1.0f / softmax_row(s, lo[r], hi[r]);
+                for (int64_t j = ju0; j < lo[r]; j++) s[j] = 0.0f;
+                for (int64_t j = hi[r]; j < ju1; j++) s[j] = 0.0f;
+            }
+            for (int r0 = 0; r0 < nq; r0 += 4) {
+                int nr = nq - r0 < 4 ? nq - r0 : 4;
+                pv_tile(scratch + r0 * lds, lds, V, D, ju0, ju1, orow + r0, inv + r0, nr);
             }
         }
     }
@@ -151,7 +196,7 @@ void phi_attention_neon(const float *q, int64_t ldq, int64_t T, int64_t nHeads, 
                         int64_t window, float scale, float *out, int64_t ldo, int64_t h0, int64_t h1, float *scratch);
 #endif
 
-int64_t phi_attention_scratch_count(int64_t T, int64_t past) { return 4 * (past + T); }
+int64_t phi_attention_scratch_count(int64_t T, int64_t past) { return 8 * (past + T); } // QB rows of scores
 
 void phi_attention(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t headDim,
                    const float *kcache, const float *vcache, int64_t capacity, int64_t nKV, int64_t past,

@@ -21,6 +21,28 @@ void phi_rmsnorm_ref(const float *x, const float *w, float *y, int64_t rows, int
     }
 }
 
+void phi_rotary_ref(float *x, int64_t ld, int64_t T, int64_t heads, int64_t headDim, int64_t rotaryDim,
+                    int interleaved, const float *cos, const float *sin) {
+    int64_t h = rotaryDim / 2;
+    for (int64_t t = 0; t < T; t++) {
+        const float *c = cos + t * rotaryDim, *s = sin + t * rotaryDim;
+        for (int64_t head = 0; head < heads; head++) {
+            float *v = x + t * ld + head * headDim;
+            for (int64_t j = 0; j < h; j++) {
+                if (interleaved) {
+                    float a = v[2 * j], b = v[2 * j + 1];
+                    v[2 * j] = a * c[j] - b * s[j];
+                    v[2 * j + 1] = b * c[j] + a * s[j];
+                } else {
+                    float a = v[j], b = v[j + h];
+                    v[j] = a * c[j] - b * s[j];
+                    v[j + h] = b * c[j + h] + a * s[j + h];
+                }
+            }
+        }
+    }
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
@@ -72,6 +94,40 @@ void phi_rmsnorm_avx2(const float *x, const float *w, float *y, int64_t rows, in
 void phi_silu_mul_neon(const float *gu, float *out, int64_t rows, int64_t half); // elementwise_neon.c
 void phi_rmsnorm_neon(const float *x, const float *w, float *y, int64_t rows, int64_t n, float eps);
 #endif
+
+#if defined(__x86_64__)
+// rotate_half rotary, 16 frequencies per step; the same products and sums as the reference (no FMA), so the
+// results are identical.
+AVX512 static void rotary_avx512(float *x, int64_t ld, int64_t T, int64_t heads, int64_t headDim, int64_t rotaryDim,
+                                 const float *cos, const float *sin) {
+    int64_t h = rotaryDim / 2;
+    for (int64_t t = 0; t < T; t++) {
+        const float *c = cos + t * rotaryDim, *s = sin + t * rotaryDim;
+        for (int64_t head = 0; head < heads; head++) {
+            float *v = x + t * ld + head * headDim;
+            for (int64_t j = 0; j < h; j += 16) {
+                __mmask16 m = h - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (h - j)) - 1);
+                __m512 a = _mm512_maskz_loadu_ps(m, v + j), b = _mm512_maskz_loadu_ps(m, v + j + h);
+                __m512 c0 = _mm512_maskz_loadu_ps(m, c + j), s0 = _mm512_maskz_loadu_ps(m, s + j);
+                __m512 c1 = _mm512_maskz_loadu_ps(m, c + j + h), s1 = _mm512_maskz_loadu_ps(m, s + j + h);
+                _mm512_mask_storeu_ps(v + j, m, _mm512_sub_ps(_mm512_mul_ps(a, c0), _mm512_mul_ps(b, s0)));
+                _mm512_mask_storeu_ps(v + j + h, m, _mm512_add_ps(_mm512_mul_ps(b, c1), _mm512_mul_ps(a, s1)));
+            }
+        }
+    }
+}
+#endif
+
+void phi_rotary(float *x, int64_t ld, int64_t T, int64_t heads, int64_t headDim, int64_t rotaryDim, int interleaved,
+                const float *cos, const float *sin) {
+#if defined(__x86_64__)
+    if (!interleaved && (phi_cpu_features() & PHI_CPU_AVX512)) {
+        rotary_avx512(x, ld, T, heads, headDim, rotaryDim, cos, sin);
+        return;
+    }
+#endif
+    phi_rotary_ref(x, ld, T, heads, headDim, rotaryDim, interleaved, cos, sin);
+}
 
 void phi_silu_mul(const float *gu, float *out, int64_t rows, int64_t half) {
 #if defined(__x86_64__)

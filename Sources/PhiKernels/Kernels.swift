@@ -17,6 +17,40 @@ public enum Kernels {
         y: UnsafeMutablePointer<Float>, ldy: Int, parallel: Parallel
     ) {
         let xp = UnsafeRawPointer(x), yp = UnsafeMutableRawPointer(y)
+        if type == .bf16 && phi_gemm_bf16_prefers_packed(Int64(T)) != 0 {
+            // Many rows on an AVX512-BF16 CPU: round the activations to bf16 once, in the interleaved layout
+            // the panel kernel broadcasts from (split by row blocks across threads), then split the weight rows
+            // in whole 32-row panels.
+            let count = Int(phi_bf16_packed_count(Int64(T), Int64(K)))
+            var owned: UnsafeMutablePointer<UInt32>? = nil // only if the thread's scratch cannot grow
+            defer { owned?.deallocate() }
+            let apw: UnsafeMutablePointer<UInt32>
+            if let scratch = phi_bf16_packed_scratch(Int64(count)) {
+                apw = scratch
+            } else {
+                apw = UnsafeMutablePointer<UInt32>.allocate(capacity: count)
+                owned = apw
+            }
+            let ap = UnsafeMutableRawPointer(apw)
+            let mr = Int(phi_bf16_packed_rows())
+            parallel.forRanges(T, granularity: mr) { t0, t1 in
+                phi_pack_bf16_packed(xp.assumingMemoryBound(to: Float.self), Int64(ldx), Int64(T), Int64(K),
+                                     apw, Int64(t0), Int64(t1))
+            }
+            let app = UnsafeRawPointer(ap), wp = weight.assumingMemoryBound(to: UInt16.self)
+            // Threads take chunks of 32-row panels in turn (shrinking towards the end) rather than fixed halves,
+            // so a core slowed by other work does not leave the others waiting at the end of every matmul.
+            let threads = min(parallel.threads, (N + 31) / 32)
+            let counter = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+            defer { counter.deallocate() }
+            counter.initialize(to: 0)
+            parallel.forRanges(threads) { _, _ in
+                phi_gemm_bf16_packed_chunks(app.assumingMemoryBound(to: UInt32.self), Int64(T), Int64(K), wp,
+                                            yp.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(N),
+                                            8 * 32, Int64(threads), counter)
+            }
+            return
+        }
         if type == .bf16 {
             // bf16 weights: round the activations to bf16 once and use bf16 dot products (the reference
             // runs bf16 checkpoints with bf16 activations too).
@@ -72,26 +106,7 @@ public enum Kernels {
         x: UnsafeMutablePointer<Float>, ld: Int, rows T: Int, heads: Int, headDim: Int, rotaryDim: Int,
         interleaved: Bool = false, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
     ) {
-        let h = rotaryDim / 2
-        for t in 0..<T {
-            let c = cos + t * rotaryDim, s = sin + t * rotaryDim
-            for head in 0..<heads {
-                let v = x + t * ld + head * headDim
-                if interleaved {
-                    for j in 0..<h {
-                        let a = v[2 * j], b = v[2 * j + 1]
-                        v[2 * j] = a * c[j] - b * s[j]
-                        v[2 * j + 1] = b * c[j] + a * s[j]
-                    }
-                } else {
-                    for j in 0..<h {
-                        let a = v[j], b = v[j + h]
-                        v[j] = a * c[j] - b * s[j]
-                        v[j + h] = b * c[j + h] + a * s[j + h]
-                    }
-                }
-            }
-        }
+        phi_rotary(x, Int64(ld), Int64(T), Int64(heads), Int64(headDim), Int64(rotaryDim), interleaved ? 1 : 0, cos, sin)
     }
 
     /// Causal attention for all query heads; keys are cached transposed [nKV][headDim][capacity], values

@@ -95,11 +95,67 @@ final class DispatchTests: XCTestCase {
         }
     }
 
+    /// The prefill path: interleaved bf16 activations and the 32-row weight-panel kernel, on shapes off every
+    /// tile (rows off the row block, odd K, K over one k-panel, N off the 32-row panel, an N sub-range).
+    func testGemmBF16PackedPanels() {
+        var rng = Rand(s: 5)
+        let mr = Int(phi_bf16_packed_rows())
+        XCTAssertGreaterThan(mr, 0)
+        for (T, K, N) in [(1, 1, 1), (5, 33, 7), (13, 31, 45), (37, 1, 33), (25, 100, 64), (16, 64, 32), (mr, 3, 31),
+                          (2 * mr + 1, 63, 65), (30, 4099, 70), (17, 8193, 3), (100, 5000, 100)] {
+            let ldx = K + 3, ldy = N + 1, n0 = N > 4 ? 2 : 0
+            var x = rng.array(T * ldx)
+            if T > 3 { x[ldx + 1] = .nan; x[2 * ldx] = 1e-40 } // a NaN and a denormal round like the scalar code
+            let count = Int(phi_bf16_packed_count(Int64(T), Int64(K)))
+            XCTAssertEqual(count, (T + mr - 1) / mr * mr * ((K + 1) / 2))
+            var ref = [UInt32](repeating: 0xDEAD_BEEF, count: count)
+            phi_pack_bf16_packed_ref(x, Int64(ldx), Int64(T), Int64(K), &ref, 0, Int64(T))
+            // The layout itself, element by element, against the row-major rounding.
+            let ldxb = (K + 31) / 32 * 32
+            var xb = [UInt16](repeating: 0, count: T * ldxb)
+            phi_pack_bf16(x, Int64(ldx), Int64(T), Int64(K), &xb, Int64(ldxb))
+            let K2 = (K + 1) / 2
+            for t in 0..<((T + mr - 1) / mr * mr) {
+                for p in 0..<K2 {
+                    let lo = t < T ? UInt32(xb[t * ldxb + 2 * p]) : 0
+                    let hi = t < T && 2 * p + 1 < K ? UInt32(xb[t * ldxb + 2 * p + 1]) : 0
+                    let v = ref[(t / mr) * mr * K2 + p * mr + t % mr]
+                    if v != lo | hi << 16 { XCTFail("packed layout T=\(T) K=\(K) t=\(t) p=\(p)"); break }
+                }
+            }
+            let w = (0..<(N * K)).map { _ in UInt16(rng.next().bitPattern >> 16) }
+            var yRef = [Float](repeating: -7, count: T * ldy)
+            phi_gemm_bf16_packed_ref(ref, Int64(T), Int64(K), w, &yRef, Int64(ldy), Int64(n0), Int64(N))
+            // Same sums as the row-major bf16 reference (up to summation order).
+            var yRow = [Float](repeating: -7, count: T * ldy)
+            phi_gemm_bf16_ref(xb, Int64(ldxb), Int64(T), Int64(K), w, &yRow, Int64(ldy), Int64(n0), Int64(N))
+            let nanFree = { (v: [Float]) in v.map { $0.isNaN ? 12345 : $0 } } // the NaN row stays NaN in both
+            assertClose(nanFree(yRef), nanFree(yRow), abs: 1e-5 + 2e-5 * Float(K).squareRoot(), rel: 1e-5, "packed ref T=\(T) K=\(K) N=\(N)")
+            forEachMask { mask in
+                var packed = [UInt32](repeating: 0xDEAD_BEEF, count: count)
+                for t0 in stride(from: 0, to: T, by: mr) { // block by block, as threads split it
+                    phi_pack_bf16_packed(x, Int64(ldx), Int64(T), Int64(K), &packed, Int64(t0), Int64(min(T, t0 + mr)))
+                }
+                XCTAssertEqual(packed, ref, "pack \(mask) T=\(T) K=\(K)")
+                var y = [Float](repeating: -7, count: T * ldy)
+                phi_gemm_bf16_packed(packed, Int64(T), Int64(K), w, &y, Int64(ldy), Int64(n0), Int64(N))
+                assertClose(nanFree(y), nanFree(yRef), abs: 1e-5 + 2e-5 * Float(K).squareRoot(), rel: 1e-5, "gemm_bf16_packed \(mask) T=\(T) K=\(K) N=\(N)")
+                // All N rows in 32-row chunks taken from a counter (as threads do), with the next-chunk prefetch.
+                var yAll = [Float](repeating: -7, count: T * ldy), yAllRef = yAll
+                var counter: Int64 = 0
+                phi_gemm_bf16_packed_chunks(packed, Int64(T), Int64(K), w, &yAll, Int64(ldy), Int64(N), 64, 2, &counter)
+                phi_gemm_bf16_packed_ref(ref, Int64(T), Int64(K), w, &yAllRef, Int64(ldy), 0, Int64(N))
+                assertClose(nanFree(yAll), nanFree(yAllRef), abs: 1e-5 + 2e-5 * Float(K).squareRoot(), rel: 1e-5, "gemm_bf16_packed_chunks \(mask) T=\(T) K=\(K) N=\(N)")
+            }
+        }
+    }
+
     func testAttention() {
         var rng = Rand(s: 3)
-        // (heads, kvHeads, headDim, past, T, capacity): head dims off the 8/16/32/64 grid, T off the 4-query tile.
+        // (heads, kvHeads, headDim, past, T, capacity): head dims off the 8/16/32/64 grid, T off the 4- and 8-query tiles.
         for (H, KV, D, past, T, cap) in [(6, 2, 20, 5, 7, 16), (3, 1, 128, 37, 9, 64), (2, 2, 16, 0, 1, 4), (4, 2, 8, 30, 2, 40),
-                                         (4, 4, 5, 3, 6, 9), (2, 1, 130, 17, 5, 40), (8, 2, 33, 0, 13, 13), (2, 2, 64, 100, 1, 128)] {
+                                         (4, 4, 5, 3, 6, 9), (2, 1, 130, 17, 5, 40), (8, 2, 33, 0, 13, 13), (2, 2, 64, 100, 1, 128),
+                                         (3, 1, 128, 10, 37, 50), (2, 1, 72, 0, 21, 21)] {
             let ldq = H * D + 3, ldo = H * D + 1, h0 = H > 2 ? 1 : 0
             let q = rng.array(T * ldq, scale: 2), k = rng.array(KV * cap * D), v = rng.array(KV * cap * D)
             var scratch = [Float](repeating: 0, count: Int(phi_attention_scratch_count(Int64(T), Int64(past))))
@@ -112,6 +168,23 @@ final class DispatchTests: XCTestCase {
                     phi_attention(q, Int64(ldq), Int64(T), Int64(H), Int64(D), k, v, Int64(cap), Int64(KV), Int64(past),
                                   Int64(window), 0.3, &out, Int64(ldo), Int64(h0), Int64(H), &scratch)
                     assertClose(out, ref, abs: 2e-6, rel: 1e-5, "attention \(mask) H=\(H) KV=\(KV) D=\(D) past=\(past) T=\(T) window=\(window)")
+                }
+            }
+        }
+    }
+
+    func testRotary() {
+        var rng = Rand(s: 6)
+        // (T, heads, headDim, rotaryDim, ld): half-dims off the 16-lane vector, partial rotary, padded rows.
+        for (T, heads, D, rot, ld) in [(3, 2, 8, 8, 16), (5, 3, 96, 96, 290), (2, 4, 128, 128, 512), (4, 1, 40, 24, 41), (1, 2, 6, 2, 12)] {
+            let cos = rng.array(T * rot), sin = rng.array(T * rot), x = rng.array(T * ld)
+            for interleaved in [false, true] {
+                var ref = x
+                phi_rotary_ref(&ref, Int64(ld), Int64(T), Int64(heads), Int64(D), Int64(rot), interleaved ? 1 : 0, cos, sin)
+                forEachMask { mask in
+                    var y = x
+                    phi_rotary(&y, Int64(ld), Int64(T), Int64(heads), Int64(D), Int64(rot), interleaved ? 1 : 0, cos, sin)
+                    XCTAssertEqual(y, ref, "rotary \(mask) T=\(T) D=\(D) rot=\(rot) interleaved=\(interleaved)")
                 }
             }
         }

@@ -86,6 +86,29 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(one, two)
     }
 
+    func testPrefillMatmulMatchesDotProductPath() {
+        // Kernels.matmul switches to the packed panel kernel for many rows on AVX512-BF16 CPUs; whichever
+        // path runs, threaded and single-threaded results agree and match the bf16 reference.
+        var rng = LCG(s: 9)
+        for (T, K, N) in [(16, 77, 53), (40, 33, 100), (70, 301, 65)] {
+            let w = makeWeights(.bf16, n: N, k: K, rng: &rng)
+            let x = (0..<(T * K)).map { _ in rng.next() }
+            var one = [Float](repeating: 0, count: T * N), two = one, ref = one
+            let ldxb = (K + 31) / 32 * 32
+            var xb = [UInt16](repeating: 0, count: T * ldxb)
+            phi_pack_bf16(x, Int64(K), Int64(T), Int64(K), &xb, Int64(ldxb))
+            w.withUnsafeBytes { wb in
+                Kernels.matmul(x: x, ldx: K, rows: T, k: K, weight: wb.baseAddress!, type: .bf16, n: N, y: &one, ldy: N, parallel: Parallel(threads: 1))
+                Kernels.matmul(x: x, ldx: K, rows: T, k: K, weight: wb.baseAddress!, type: .bf16, n: N, y: &two, ldy: N, parallel: Parallel(threads: 3))
+                phi_gemm_bf16_ref(xb, Int64(ldxb), Int64(T), Int64(K), wb.bindMemory(to: UInt16.self).baseAddress, &ref, Int64(N), 0, Int64(N))
+            }
+            XCTAssertEqual(one, two, "T=\(T) K=\(K) N=\(N)")
+            for i in one.indices {
+                XCTAssertEqual(one[i], ref[i], accuracy: 1e-4 * Float(K).squareRoot() + 1e-5, "T=\(T) K=\(K) N=\(N)")
+            }
+        }
+    }
+
     func testScalarFallbackIsSelectable() {
         // With every SIMD path masked off the dispatcher must still give the reference answer.
         Kernels.setCPUMask(0)

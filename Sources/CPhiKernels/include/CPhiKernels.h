@@ -49,6 +49,33 @@ void phi_gemm_bf16(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const
 void phi_gemm_bf16_ref(const uint16_t *xb, int64_t ldxb, int64_t T, int64_t K, const uint16_t *W,
                        float *y, int64_t ldy, int64_t n0, int64_t n1);
 
+/// The prefill path for bf16 weights (AVX512-BF16 CPUs, `phi_gemm_bf16_prefers_packed(T)`): activations are
+/// rounded to bf16 once into an interleaved layout — blocks of `phi_bf16_packed_rows()` rows, each stored
+/// [k-pair][row] as dwords (bf16 of x[t][2p] in the low half, x[t][2p+1] in the high half; zero past K and past
+/// T), `phi_bf16_packed_count(T, K)` dwords in all. `phi_pack_bf16_packed` fills rows [t0, t1) (t0 a multiple of
+/// the block rows; t1 too, or >= T, which also zeroes the last block's padding rows).
+/// `phi_gemm_bf16_packed` then computes y = x · Wᵀ for n0 <= n < n1, repacking 32-row panels of the
+/// weight (which stays where it lies) into a small per-thread buffer; without AVX512-BF16 it runs the
+/// scalar reference `phi_gemm_bf16_packed_ref`.
+int64_t phi_bf16_packed_rows(void);
+int64_t phi_bf16_packed_count(int64_t T, int64_t K);
+/// A buffer of at least `count` dwords owned by the calling thread (reused by its next call, freed when it
+/// exits); NULL if it cannot be allocated.
+uint32_t *phi_bf16_packed_scratch(int64_t count);
+int phi_gemm_bf16_prefers_packed(int64_t T);
+void phi_pack_bf16_packed(const float *x, int64_t ldx, int64_t T, int64_t K, uint32_t *ap, int64_t t0, int64_t t1);
+void phi_pack_bf16_packed_ref(const float *x, int64_t ldx, int64_t T, int64_t K, uint32_t *ap, int64_t t0, int64_t t1);
+void phi_gemm_bf16_packed(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y, int64_t ldy,
+                          int64_t n0, int64_t n1);
+void phi_gemm_bf16_packed_ref(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y, int64_t ldy,
+                              int64_t n0, int64_t n1);
+/// The same over all N rows, for `threads` threads at once: each caller takes chunks of rows from `*counter`
+/// (start it at 0) until none are left — up to `maxRows` (a multiple of 32) at first, shrinking to one 32-row
+/// panel near the end so the threads finish together — and while finishing one chunk prefetches the weight
+/// rows of the chunk it takes next.
+void phi_gemm_bf16_packed_chunks(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y,
+                                 int64_t ldy, int64_t N, int64_t maxRows, int64_t threads, int64_t *counter);
+
 /// Causal attention for query heads [h0, h1).
 /// q: [T, nHeads*headDim] (row stride ldq); out: [T, nHeads*headDim] (row stride ldo).
 /// Keys are stored transposed, [nKV][headDim][capacity]; values [nKV][capacity][headDim]; both already hold
@@ -71,6 +98,13 @@ void phi_rmsnorm(const float *x, const float *w, float *y, int64_t rows, int64_t
 void phi_rmsnorm_ref(const float *x, const float *w, float *y, int64_t rows, int64_t n, float eps);
 
 int64_t phi_attention_scratch_count(int64_t T, int64_t past);
+
+/// Rotary embedding in place on the first rotaryDim dims of each head (see Kernels.applyRotary): x [T, heads·headDim]
+/// with row stride ld, cos/sin [T, rotaryDim]. Same arithmetic as the reference (no fused multiply-adds).
+void phi_rotary(float *x, int64_t ld, int64_t T, int64_t heads, int64_t headDim, int64_t rotaryDim, int interleaved,
+                const float *cos, const float *sin);
+void phi_rotary_ref(float *x, int64_t ld, int64_t T, int64_t heads, int64_t headDim, int64_t rotaryDim,
+                    int interleaved, const float *cos, const float *sin);
 
 
 #ifdef __cplusplus
