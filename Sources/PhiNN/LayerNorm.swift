@@ -51,3 +51,36 @@ public struct BiasedLinear: @unchecked Sendable {
         }
     }
 }
+
+/// The two-layer projector that maps encoder features into the language model's embedding space:
+/// Linear → exact GELU → Linear (Phi-4-multimodal's image and audio projectors).
+public struct GELUProjector: @unchecked Sendable {
+    public let up: BiasedLinear
+    public let down: BiasedLinear
+    public var outFeatures: Int { down.outFeatures }
+
+    public init(up: BiasedLinear, down: BiasedLinear) throws {
+        guard up.outFeatures == down.inFeatures else {
+            throw NNError.unsupportedWeight(name: "projector", reason: "up gives \(up.outFeatures) features but down takes \(down.inFeatures)")
+        }
+        self.up = up
+        self.down = down
+    }
+
+    /// x: [rows, up.inFeatures] → [rows, outFeatures].
+    public func callAsFunction(_ x: [Float], rows: Int, parallel: Parallel) -> [Float] {
+        var mid = [Float](repeating: 0, count: rows * up.outFeatures)
+        var out = [Float](repeating: 0, count: rows * outFeatures)
+        x.withUnsafeBufferPointer { xb in
+            mid.withUnsafeMutableBufferPointer { mb in
+                out.withUnsafeMutableBufferPointer { ob in
+                    guard let xp = xb.baseAddress, let mp = mb.baseAddress, let op = ob.baseAddress else { return }
+                    up(xp, rows: rows, into: mp, parallel: parallel)
+                    Kernels.activate(.gelu, mp, count: rows * up.outFeatures, parallel: parallel)
+                    down(mp, rows: rows, into: op, parallel: parallel)
+                }
+            }
+        }
+        return out
+    }
+}

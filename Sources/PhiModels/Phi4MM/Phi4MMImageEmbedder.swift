@@ -38,10 +38,9 @@ public final class Phi4MMImageEmbedder: @unchecked Sendable {
     public let encoder: SiglipVisionEncoder
     let subSeparator: FloatBuffer     // sub_GN  [H]
     let globalSeparator: FloatBuffer  // glb_GN  [H]
-    let projectionUp: BiasedLinear    // H → LM hidden
-    let projectionDown: BiasedLinear  // LM hidden → LM hidden
+    let projector: GELUProjector      // H → LM hidden → LM hidden
     let parallel: Parallel
-    public var outputSize: Int { projectionDown.outFeatures }
+    public var outputSize: Int { projector.outFeatures }
 
     public init(config: SiglipConfig, lmHidden: Int, weights w: TensorSource, parallel: Parallel) throws {
         let p = "model.embed_tokens_extend.image_embed."
@@ -49,10 +48,11 @@ public final class Phi4MMImageEmbedder: @unchecked Sendable {
         encoder = try SiglipVisionEncoder(config: config, weights: w, prefix: p + "img_processor.", parallel: parallel)
         subSeparator = FloatBuffer(try w.tensor(p + "sub_img_feature_extensor", shape: [1, 1, 1, H]).toFloatArray())
         globalSeparator = FloatBuffer(try w.tensor(p + "global_img_feature_extensor", shape: [1, 1, H]).toFloatArray())
-        projectionUp = try BiasedLinear(weight: try w.tensor(p + "img_projection_up.weight", shape: [lmHidden, H]),
-                                        bias: try w.tensor(p + "img_projection_up.bias", shape: [lmHidden]), name: p + "img_projection_up")
-        projectionDown = try BiasedLinear(weight: try w.tensor(p + "img_projection_down.weight", shape: [lmHidden, lmHidden]),
-                                          bias: try w.tensor(p + "img_projection_down.bias", shape: [lmHidden]), name: p + "img_projection_down")
+        projector = try GELUProjector(
+            up: try BiasedLinear(weight: try w.tensor(p + "img_projection_up.weight", shape: [lmHidden, H]),
+                                 bias: try w.tensor(p + "img_projection_up.bias", shape: [lmHidden]), name: p + "img_projection_up"),
+            down: try BiasedLinear(weight: try w.tensor(p + "img_projection_down.weight", shape: [lmHidden, lmHidden]),
+                                   bias: try w.tensor(p + "img_projection_down.bias", shape: [lmHidden]), name: p + "img_projection_down"))
         self.parallel = parallel
     }
 
@@ -120,19 +120,6 @@ public final class Phi4MMImageEmbedder: @unchecked Sendable {
                 put(subSeparator.pointer)
             }
         }
-        let D = projectionDown.outFeatures
-        var up = [Float](repeating: 0, count: count * D)
-        var out = [Float](repeating: 0, count: count * D)
-        seq.withUnsafeBufferPointer { s in
-            up.withUnsafeMutableBufferPointer { u in
-                out.withUnsafeMutableBufferPointer { o in
-                    guard let sb = s.baseAddress, let ub = u.baseAddress, let ob = o.baseAddress else { return }
-                    projectionUp(sb, rows: count, into: ub, parallel: parallel)
-                    Kernels.activate(.gelu, ub, count: count * D, parallel: parallel)
-                    projectionDown(ub, rows: count, into: ob, parallel: parallel)
-                }
-            }
-        }
-        return out
+        return projector(seq, rows: count, parallel: parallel)
     }
 }
