@@ -57,11 +57,26 @@ extension Kernels {
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: T * S)
             let kc = UnsafeMutablePointer<Float>.allocate(capacity: S * D)     // K_h  [S, D]
             let vt = UnsafeMutablePointer<Float>.allocate(capacity: D * S)     // V_hᵀ [D, S]
-            // bf16: inputs rounded and zero-padded to whole 32-element rows (the padding adds zeros to the sums).
-            let ldD = (D + 31) / 32 * 32, ldS = (S + 31) / 32 * 32
-            let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: bf16 ? max(T * ldD, T * ldS) : 1)
+            // bf16 with many queries: the packed panel kernel on exact shapes (activations interleaved once,
+            // weights as plain bf16 rows). Few queries: the dot-product kernel, rows zero-padded to 32.
+            let packed = bf16 && phi_gemm_bf16_prefers_packed(Int64(T)) != 0
+            let ldD = packed ? D : (D + 31) / 32 * 32, ldS = packed ? S : (S + 31) / 32 * 32
+            let apCount = packed ? Int(max(phi_bf16_packed_count(Int64(T), Int64(D)), phi_bf16_packed_count(Int64(T), Int64(S)))) : 1
+            let ap = UnsafeMutablePointer<UInt32>.allocate(capacity: apCount)
+            let xb = UnsafeMutablePointer<UInt16>.allocate(capacity: bf16 && !packed ? max(T * ldD, T * ldS) : 1)
             let wb = UnsafeMutablePointer<UInt16>.allocate(capacity: bf16 ? max(S * ldD, D * ldS) : 1)
-            defer { scores.deallocate(); kc.deallocate(); vt.deallocate(); xb.deallocate(); wb.deallocate() }
+            defer { scores.deallocate(); kc.deallocate(); vt.deallocate(); ap.deallocate(); xb.deallocate(); wb.deallocate() }
+            /// y[T, n] (stride ldy) = x[T, K] (f32, stride ldx) · wᵀ with w: bf16 [n, ldw] rows.
+            func bf16Matmul(_ x: UnsafePointer<Float>, _ ldx: Int, _ K: Int, _ ldw: Int, _ n: Int,
+                            _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
+                if packed {
+                    phi_pack_bf16_packed(x, Int64(ldx), Int64(T), Int64(K), ap, 0, Int64(T))
+                    phi_gemm_bf16_packed(ap, Int64(T), Int64(K), wb, y, Int64(ldy), 0, Int64(n))
+                } else {
+                    phi_pack_bf16(x, Int64(ldx), Int64(T), Int64(K), xb, Int64(ldw))
+                    phi_gemm_bf16(xb, Int64(ldw), Int64(T), Int64(ldw), wb, y, Int64(ldy), 0, Int64(n))
+                }
+            }
             for h in h0..<h1 {
                 for s in 0..<S {
                     let vr = v + s * ldv + h * D
@@ -69,9 +84,8 @@ extension Kernels {
                 }
                 let qh = q + h * D, kh = k + h * D
                 if bf16 {
-                    phi_pack_bf16(qh, Int64(ldq), Int64(T), Int64(D), xb, Int64(ldD))
                     phi_pack_bf16(kh, Int64(ldk), Int64(S), Int64(D), wb, Int64(ldD))
-                    phi_gemm_bf16(xb, Int64(ldD), Int64(T), Int64(ldD), wb, scores, Int64(S), 0, Int64(S))
+                    bf16Matmul(qh, ldq, D, ldD, S, scores, S)
                 } else {
                     for s in 0..<S { (kc + s * D).update(from: kh + s * ldk, count: D) }
                     phi_gemm(qh, Int64(ldq), Int64(T), Int64(D), UnsafeRawPointer(kc), Int32(PHI_WTYPE_F32),
@@ -85,9 +99,8 @@ extension Kernels {
                     phi_softmax_rows(scores, Int64(T), Int64(S), Int64(S), scale)
                 }
                 if bf16 {
-                    phi_pack_bf16(scores, Int64(S), Int64(T), Int64(S), xb, Int64(ldS))
                     phi_pack_bf16(vt, Int64(S), Int64(D), Int64(S), wb, Int64(ldS))
-                    phi_gemm_bf16(xb, Int64(ldS), Int64(T), Int64(ldS), wb, out + h * D, Int64(ldo), 0, Int64(D))
+                    bf16Matmul(scores, S, S, ldS, D, out + h * D, ldo)
                 } else {
                     phi_gemm(scores, Int64(S), Int64(T), Int64(S), UnsafeRawPointer(vt), Int32(PHI_WTYPE_F32),
                              out + h * D, Int64(ldo), 0, Int64(D))

@@ -122,11 +122,14 @@ public final class SiglipVisionEncoder: @unchecked Sendable {
         let allValid = validKeys.count == T
         let nk = validKeys.count
 
+        let prof = Profiler.shared
         for layer in layers {
-            layer.norm1(x, rows: T, into: h, parallel: parallel)
-            layer.q(h, rows: T, into: q, parallel: parallel)
-            layer.k(h, rows: T, into: k, parallel: parallel)
-            layer.v(h, rows: T, into: v, parallel: parallel)
+            prof.measure("vit.norm") { layer.norm1(x, rows: T, into: h, parallel: parallel) }
+            prof.measure("vit.qkv") {
+                layer.q(h, rows: T, into: q, parallel: parallel)
+                layer.k(h, rows: T, into: k, parallel: parallel)
+                layer.v(h, rows: T, into: v, parallel: parallel)
+            }
             if !allValid {
                 // Padded patches are not keys: compact the valid keys/values to the front.
                 for (j, src) in validKeys.enumerated() where j != src {
@@ -134,15 +137,17 @@ public final class SiglipVisionEncoder: @unchecked Sendable {
                     (v + j * H).update(from: v + src * H, count: H)
                 }
             }
-            Kernels.fullAttention(q: q, ldq: H, k: k, ldk: H, v: v, ldv: H, queries: T, keys: max(nk, 1),
-                                  heads: c.numAttentionHeads, headDim: c.headDim,
-                                  scale: 1 / Float(c.headDim).squareRoot(), bf16: bf16, out: a, ldo: H, parallel: parallel)
-            layer.out(a, rows: T, into: h, parallel: parallel)
+            prof.measure("vit.attention") {
+                Kernels.fullAttention(q: q, ldq: H, k: k, ldk: H, v: v, ldv: H, queries: T, keys: max(nk, 1),
+                                      heads: c.numAttentionHeads, headDim: c.headDim,
+                                      scale: 1 / Float(c.headDim).squareRoot(), bf16: bf16, out: a, ldo: H, parallel: parallel)
+            }
+            prof.measure("vit.out") { layer.out(a, rows: T, into: h, parallel: parallel) }
             Kernels.add(h, into: x, count: T * H)
-            layer.norm2(x, rows: T, into: h, parallel: parallel)
-            layer.fc1(h, rows: T, into: m, parallel: parallel)
-            Kernels.activate(.geluTanh, m, count: T * I, parallel: parallel)
-            layer.fc2(m, rows: T, into: h, parallel: parallel)
+            prof.measure("vit.norm") { layer.norm2(x, rows: T, into: h, parallel: parallel) }
+            prof.measure("vit.fc1") { layer.fc1(h, rows: T, into: m, parallel: parallel) }
+            prof.measure("vit.gelu") { Kernels.activate(.geluTanh, m, count: T * I, parallel: parallel) }
+            prof.measure("vit.fc2") { layer.fc2(m, rows: T, into: h, parallel: parallel) }
             Kernels.add(h, into: x, count: T * H)
         }
     }
