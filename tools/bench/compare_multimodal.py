@@ -91,7 +91,7 @@ def main() -> None:
     if not args.skip_phikit and not phi4.exists():
         sys.exit(f"{phi4} is missing: build it (swift build -c release --product phi4) or pass --build / --phi4")
 
-    rows = []  # (what, phikit seconds | None, pytorch seconds, phikit rss, pytorch rss, note)
+    rows = []  # (what, phikit median | None, phikit min, pytorch median, pytorch min, phikit rss, pytorch rss, note)
     ours = None
     if not args.skip_phikit:
         cmd = [str(phi4), "bench", "--model", str(args.model), "-p", "0", "-n", "0", "-r", str(args.repetitions),
@@ -108,7 +108,8 @@ def main() -> None:
     img = by_test.get("image")
     for v in tv["vision"]:
         rows.append((f"image {args.image.name}: {v['crops']} crops, {v['image_tokens']} tokens (PyTorch {v['dtype']})",
-                     img["seconds"] if img else None, v["seconds"], ours_rss if img else 0, tv_rss,
+                     img["seconds"] if img else None, img["min"] if img else None, v["seconds"],
+                     v["preprocess_seconds"] + min(v["encode_samples"]), ours_rss if img else 0, tv_rss,
                      f"PyTorch: preprocess {v['preprocess_seconds']:.2f} s + encode {v['encode_seconds']:.2f} s"))
 
     if not args.skip_audio:
@@ -117,17 +118,25 @@ def main() -> None:
         aud = by_test.get("audio")  # hook: PhiKit has no audio row yet
         for a in ta["audio"]:
             rows.append((f"audio {a['audio_seconds']:g} s: features {a['features_shape']}, {a['audio_tokens']} tokens "
-                         f"(PyTorch {a['dtype']})", aud["seconds"] if aud else None, a["seconds"],
-                         ours_rss if aud else 0, ta_rss,
+                         f"(PyTorch {a['dtype']})", aud["seconds"] if aud else None, aud["min"] if aud else None,
+                         a["seconds"], min(a["encoder_samples"]), ours_rss if aud else 0, ta_rss,
                          f"PyTorch: conformer {a['encoder_seconds']:.2f} s (+ projector {a['projector_seconds']:.3f} s)"
                          + ("" if aud else "; PhiKit side not benchmarked yet")))
 
     print(f"threads {args.threads}, median of {args.repetitions}, model {args.model}")
-    print("| encoder input | PhiKit s | PyTorch s | PyTorch/PhiKit | PhiKit peak RSS | PyTorch peak RSS | note |")
-    print("|---|---|---|---|---|---|---|")
-    for what, ps, ts, prss, trss, note in rows:
+    print("| encoder input | PhiKit s | PyTorch s | PyTorch/PhiKit | PhiKit min s | PyTorch min s | ratio of mins "
+          "| PhiKit peak RSS | PyTorch peak RSS | note |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+
+    def sec(x):
+        return f"{x:.2f}" if x else "—"
+
+    for what, ps, pmin, ts, tmin, prss, trss, note in rows:
         ratio = f"{ts / ps:.2f}x" if ps else "—"
-        print(f"| {what} | {f'{ps:.2f}' if ps else '—'} | {ts:.2f} | {ratio} | {gib(prss)} | {gib(trss)} | {note} |")
+        ratio_min = f"{tmin / pmin:.2f}x" if pmin else "—"
+        print(f"| {what} | {sec(ps)} | {ts:.2f} | {ratio} | {sec(pmin)} | {tmin:.2f} | {ratio_min} | {gib(prss)} "
+              f"| {gib(trss)} | {note} |")
+    print("seconds = median of the repetitions; min = fastest repetition (less disturbed by other load on the machine)")
     if ours:
         print(f"PhiKit: load {ours.get('load_seconds', 0):.1f} s, first token {ours.get('first_token_seconds', 0):.1f} s; "
               f"peak RSS includes the LM weights paged in by its one-token warm-up "
