@@ -99,6 +99,7 @@ struct Bench: ParsableCommand {
                 if Profiler.shared.enabled { Console.error("image encoding, all repetitions:\n" + Profiler.shared.report()) }
             }
             if let audio {
+                Profiler.shared.reset()
                 guard let mm = loaded.multimodal else { throw MultimodalError.notMultimodal("audio") }
                 let clip = try AudioDecoder.decode(contentsOf: URL(fileURLWithPath: (audio as NSString).expandingTildeInPath))
                 var frames = 0
@@ -115,6 +116,7 @@ struct Bench: ParsableCommand {
                 r["audio_seconds"] = clip.duration
                 r["audio_tokens"] = Phi4MMAudioFeatures.tokenCount(frames: frames)
                 results.append(r)
+                if Profiler.shared.enabled { Console.error("audio encoding, all repetitions:\n" + Profiler.shared.report()) }
             }
             if json {
                 let mem = Platform.residentBreakdown()

@@ -1,3 +1,4 @@
+import CPhiKernels
 import PhiKernels
 import PhiNN
 import PhiTensor
@@ -122,80 +123,88 @@ public final class ConformerEncoder: @unchecked Sendable {
         guard frames > 0, features.count == frames * F0 else {
             throw ModelError.unsupported("audio features must be [frames, \(F0)] with at least one frame")
         }
-        // CMVN, then conv0 (1 → C, 3×3, stride 2, pad 1) as a matmul over 9-tap rows, ReLU. Layout [t][f][c].
-        var x = features
-        for t in 0..<frames { for i in 0..<F0 { x[t * F0 + i] = (x[t * F0 + i] - mean.pointer[i]) * invstd.pointer[i] } }
-        var T = (frames + 1) / 2, F = (F0 + 1) / 2
-        var a = [Float](repeating: 0, count: T * F * C)
-        a.withUnsafeMutableBufferPointer { ab in
-            guard let ap = ab.baseAddress else { return }
-            for t in 0..<T {
-                for f in 0..<F {
-                    let o = ap + (t * F + f) * C
-                    o.update(from: conv0Bias.pointer, count: C)
-                    for ky in 0..<3 {
-                        let st = 2 * t - 1 + ky
-                        guard st >= 0, st < frames else { continue }
-                        for kx in 0..<3 {
-                            let sf = 2 * f - 1 + kx
-                            guard sf >= 0, sf < F0 else { continue }
-                            let v = x[st * F0 + sf], wv = conv0Weight.pointer + (ky * 3 + kx) * C
-                            for ch in 0..<C { o[ch] += v * wv[ch] }
-                        }
-                    }
-                    for ch in 0..<C { o[ch] = max(o[ch], 0) }
-                }
-            }
-        }
-        // Depthwise 3×3 stride 2 → pointwise 1×1 → ReLU, per further stage.
-        for s in 0..<(stages - 1) {
-            let T2 = (T + 1) / 2, F2 = (F + 1) / 2
-            var d = [Float](repeating: 0, count: T2 * F2 * C)
-            let w = dwWeights[s].pointer, bias = dwBiases[s].pointer
-            a.withUnsafeBufferPointer { ab in
-                d.withUnsafeMutableBufferPointer { db in
-                    guard let ap = ab.baseAddress, let dp = db.baseAddress else { return }
-                    let (Tc, Fc) = (T, F)
-                    parallel.forRanges(T2) { t0, t1 in
+        let (h, T) = Profiler.shared.measure("conf.subsample") { () -> ([Float], Int) in
+            // CMVN, then conv0 (1 → C, 3×3, stride 2, pad 1) as a matmul over 9-tap rows, ReLU. Layout [t][f][c].
+            var x = features
+            for t in 0..<frames { for i in 0..<F0 { x[t * F0 + i] = (x[t * F0 + i] - mean.pointer[i]) * invstd.pointer[i] } }
+            var T = (frames + 1) / 2, F = (F0 + 1) / 2
+            var a = [Float](repeating: 0, count: T * F * C)
+            let (T1, F1) = (T, F)
+            x.withUnsafeBufferPointer { xb in
+                a.withUnsafeMutableBufferPointer { ab in
+                    guard let xp = xb.baseAddress, let ap = ab.baseAddress else { return }
+                    Profiler.shared.measure("sub.conv0") { parallel.forRanges(T1) { t0, t1 in
                         for t in t0..<t1 {
-                            for f in 0..<F2 {
-                                let o = dp + (t * F2 + f) * C
-                                o.update(from: bias, count: C)
+                            for f in 0..<F1 {
+                                let o = ap + (t * F1 + f) * C
+                                o.update(from: conv0Bias.pointer, count: C)
                                 for ky in 0..<3 {
                                     let st = 2 * t - 1 + ky
-                                    guard st >= 0, st < Tc else { continue }
+                                    guard st >= 0, st < frames else { continue }
                                     for kx in 0..<3 {
                                         let sf = 2 * f - 1 + kx
-                                        guard sf >= 0, sf < Fc else { continue }
-                                        let src = ap + (st * Fc + sf) * C, wv = w + (ky * 3 + kx) * C
-                                        for ch in 0..<C { o[ch] += src[ch] * wv[ch] }
+                                        guard sf >= 0, sf < F0 else { continue }
+                                        let v = xp[st * F0 + sf], wv = conv0Weight.pointer + (ky * 3 + kx) * C
+                                        for ch in 0..<C { o[ch] += v * wv[ch] }
+                                    }
+                                }
+                                for ch in 0..<C { o[ch] = max(o[ch], 0) }
+                            }
+                        }
+                    } }
+                }
+            }
+            // Depthwise 3×3 stride 2 → pointwise 1×1 → ReLU, per further stage.
+            for s in 0..<(stages - 1) {
+                let T2 = (T + 1) / 2, F2 = (F + 1) / 2
+                var d = [Float](repeating: 0, count: T2 * F2 * C)
+                let w = dwWeights[s].pointer, bias = dwBiases[s].pointer
+                a.withUnsafeBufferPointer { ab in
+                    d.withUnsafeMutableBufferPointer { db in
+                        guard let ap = ab.baseAddress, let dp = db.baseAddress else { return }
+                        let (Tc, Fc) = (T, F)
+                        Profiler.shared.measure("sub.dw") { parallel.forRanges(T2) { t0, t1 in
+                            for t in t0..<t1 {
+                                for f in 0..<F2 {
+                                    let o = dp + (t * F2 + f) * C
+                                    o.update(from: bias, count: C)
+                                    for ky in 0..<3 {
+                                        let st = 2 * t - 1 + ky
+                                        guard st >= 0, st < Tc else { continue }
+                                        for kx in 0..<3 {
+                                            let sf = 2 * f - 1 + kx
+                                            guard sf >= 0, sf < Fc else { continue }
+                                            let src = ap + (st * Fc + sf) * C, wv = w + (ky * 3 + kx) * C
+                                            for ch in 0..<C { o[ch] += src[ch] * wv[ch] }
+                                        }
                                     }
                                 }
                             }
-                        }
+                        } }
+                    }
+                }
+                T = T2
+                F = F2
+                a = [Float](repeating: 0, count: T * F * C)
+                d.withUnsafeBufferPointer { db in
+                    a.withUnsafeMutableBufferPointer { ab in
+                        guard let dp = db.baseAddress, let ap = ab.baseAddress else { return }
+                        Profiler.shared.measure("sub.pw") { pwConvs[s](dp, rows: T * F, into: ap, parallel: parallel) }
+                        for i in 0..<(T * F * C) { ap[i] = max(ap[i], 0) }
                     }
                 }
             }
-            T = T2
-            F = F2
-            a = [Float](repeating: 0, count: T * F * C)
-            d.withUnsafeBufferPointer { db in
-                a.withUnsafeMutableBufferPointer { ab in
-                    guard let dp = db.baseAddress, let ap = ab.baseAddress else { return }
-                    pwConvs[s](dp, rows: T * F, into: ap, parallel: parallel)
-                    for i in 0..<(T * F * C) { ap[i] = max(ap[i], 0) }
+            // [t][f][c] → [t][c·F + f] (PyTorch flattens channel-major), then Linear(C·F → D).
+            var flat = [Float](repeating: 0, count: T * C * F)
+            for t in 0..<T { for f in 0..<F { for ch in 0..<C { flat[t * C * F + ch * F + f] = a[(t * F + f) * C + ch] } } }
+            var h = [Float](repeating: 0, count: T * D)
+            flat.withUnsafeBufferPointer { fb in
+                h.withUnsafeMutableBufferPointer { hb in
+                    guard let fp = fb.baseAddress, let hp = hb.baseAddress else { return }
+                    Profiler.shared.measure("sub.out") { out(fp, rows: T, into: hp, parallel: parallel) }
                 }
             }
-        }
-        // [t][f][c] → [t][c·F + f] (PyTorch flattens channel-major), then Linear(C·F → D).
-        var flat = [Float](repeating: 0, count: T * C * F)
-        for t in 0..<T { for f in 0..<F { for ch in 0..<C { flat[t * C * F + ch * F + f] = a[(t * F + f) * C + ch] } } }
-        var h = [Float](repeating: 0, count: T * D)
-        flat.withUnsafeBufferPointer { fb in
-            h.withUnsafeMutableBufferPointer { hb in
-                guard let fp = fb.baseAddress, let hp = hb.baseAddress else { return }
-                out(fp, rows: T, into: hp, parallel: parallel)
-            }
+            return (h, T)
         }
         h.withUnsafeBufferPointer { tap?("subsampled", -1, $0) }
         // Independent chunks of chunkSize frames; the last one is zero-padded and the padding attended to,
@@ -221,48 +230,64 @@ public final class ConformerEncoder: @unchecked Sendable {
         let v = UnsafeMutablePointer<Float>.allocate(capacity: T * D)
         let y = UnsafeMutablePointer<Float>.allocate(capacity: T * D)
         defer { [h, g, q, k, v, y].forEach { $0.deallocate() } }
-        let table = biasTable.pointer
+        // The relative-position bias depends only on (head, i, j): build it once for all blocks.
+        var relBias = [Float](repeating: 0, count: heads * T * T)
+        for head in 0..<heads {
+            for i in 0..<T {
+                for j in 0..<T {
+                    relBias[(head * T + i) * T + j] = biasTable.pointer[(min(max(j - i, -maxD), maxD - 1) + maxD) * heads + head]
+                }
+            }
+        }
 
         func feedForward(_ f: FeedForward) {
             f.norm(x, rows: T, into: h, parallel: parallel)
             f.gateUp(h, rows: T, into: g, parallel: parallel)
             // [u | g]: u = first half (value), g = second half (gate): u·swish(g), packed into the first U columns.
-            for t in 0..<T {
-                let row = g + t * 2 * U
-                Kernels.activate(.silu, row + U, count: U, parallel: Parallel(threads: 1))
-                for i in 0..<U { row[i] *= row[U + i] }
+            let gp = UnsafeMutableRawPointer(g)
+            parallel.forRanges(T) { t0, t1 in
+                for t in t0..<t1 {
+                    let row = gp.assumingMemoryBound(to: Float.self) + t * 2 * U
+                    phi_silu(row + U, Int64(U))
+                    for i in 0..<U { row[i] *= row[U + i] }
+                }
             }
             f.down(g, ldx: 2 * U, rows: T, into: y, parallel: parallel)
             for i in 0..<(T * D) { x[i] += 0.5 * y[i] }
         }
 
+        let prof = Profiler.shared
         for (bi, b) in blocks.enumerated() {
-            feedForward(b.ffIn)
+            prof.measure("conf.ffn") { feedForward(b.ffIn) }
             // Self-attention with the T5 relative bias (no causal mask).
+            prof.measure("conf.attn") {
             b.normAtt(x, rows: T, into: h, parallel: parallel)
             b.q(h, rows: T, into: q, parallel: parallel)
             b.k(h, rows: T, into: k, parallel: parallel)
             b.v(h, rows: T, into: v, parallel: parallel)
             Kernels.fullAttention(q: q, ldq: D, k: k, ldk: D, v: v, ldv: D, queries: T, keys: T, heads: heads, headDim: dh,
                                   scale: 1 / Float(dh).squareRoot(), bf16: bf16, bias: { head, scores in
-                                      for i in 0..<T {
-                                          let row = scores + i * T
-                                          for j in 0..<T {
-                                              let rel = min(max(j - i, -maxD), maxD - 1) + maxD
-                                              row[j] += table[rel * heads + head]
-                                          }
+                                      relBias.withUnsafeBufferPointer { rb in
+                                          guard let b = rb.baseAddress else { return }
+                                          let src = b + head * T * T
+                                          for i in 0..<(T * T) { scores[i] += src[i] }
                                       }
                                   }, out: h, ldo: D, parallel: parallel)
             b.o(h, rows: T, into: y, parallel: parallel)
             Kernels.add(y, into: x, count: T * D)
+            }
             // Convolution module: LN → GLU (value + b1)·swish(gate + b2) → causal depthwise conv → pointwise → swish → pointwise.
+            prof.measure("conf.conv") {
             b.convNorm(x, rows: T, into: h, parallel: parallel)
             b.gluConv(h, rows: T, into: g, parallel: parallel)
-            for t in 0..<T {
-                let row = g + t * 2 * D, out = h + t * D
-                for i in 0..<D { row[D + i] += b.b2.pointer[i] }
-                Kernels.activate(.silu, row + D, count: D, parallel: Parallel(threads: 1))
-                for i in 0..<D { out[i] = (row[i] + b.b1.pointer[i]) * row[D + i] }
+            let hp = UnsafeMutableRawPointer(h), gp = UnsafeMutableRawPointer(g)
+            parallel.forRanges(T) { t0, t1 in
+                for t in t0..<t1 {
+                    let row = gp.assumingMemoryBound(to: Float.self) + t * 2 * D, out = hp.assumingMemoryBound(to: Float.self) + t * D
+                    for i in 0..<D { row[D + i] += b.b2.pointer[i] }
+                    phi_silu(row + D, Int64(D))
+                    for i in 0..<D { out[i] = (row[i] + b.b1.pointer[i]) * row[D + i] }
+                }
             }
             // Depthwise conv, kernel K, padding K−1 both sides, last K−1 outputs dropped: out[t] = Σ_k w[k]·in[t+k−(K−1)].
             for t in 0..<T {
@@ -279,7 +304,8 @@ public final class ConformerEncoder: @unchecked Sendable {
             Kernels.activate(.silu, k, count: T * D, parallel: parallel)
             b.extPwConv(k, rows: T, into: y, parallel: parallel)
             Kernels.add(y, into: x, count: T * D)
-            feedForward(b.ffOut)
+            }
+            prof.measure("conf.ffn") { feedForward(b.ffOut) }
             b.norm(x, rows: T, into: h, parallel: parallel)
             x.update(from: h, count: T * D)
             tap?("block", bi, UnsafeBufferPointer(start: x, count: T * D))
