@@ -46,6 +46,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_random_phi4mini import numel, plan_shards  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE_CONFIGS = Path("/work/shared/reference/configs")
 DEFAULT_TOKENIZER_DIR = REPO / "Tests" / "PhiTokenizerTests" / "Fixtures"
@@ -301,25 +304,7 @@ def check_counts(specs) -> dict:
 
 # ---------------------------------------------------------------------------------------------- writing
 
-def numel(shape: list[int]) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
-
-
-def plan_shards(specs, elem_size: int) -> list[list]:
-    shards, cur, cur_bytes = [], [], 0
-    for spec in specs:
-        nbytes = numel(spec[1]) * elem_size
-        if cur and cur_bytes + nbytes > SHARD_BYTES:
-            shards.append(cur)
-            cur, cur_bytes = [], 0
-        cur.append(spec)
-        cur_bytes += nbytes
-    if cur:
-        shards.append(cur)
-    return shards
+# numel / plan_shards: shared with the Phi-4-mini generator (same shard size).
 
 
 def write_shard(path: Path, specs, torch_dtype, st_dtype: str, elem_size: int, gen: torch.Generator,
