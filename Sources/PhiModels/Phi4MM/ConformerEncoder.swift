@@ -123,88 +123,21 @@ public final class ConformerEncoder: @unchecked Sendable {
         guard frames > 0, features.count == frames * F0 else {
             throw ModelError.unsupported("audio features must be [frames, \(F0)] with at least one frame")
         }
-        let (h, T) = Profiler.shared.measure("conf.subsample") { () -> ([Float], Int) in
-            // CMVN, then conv0 (1 → C, 3×3, stride 2, pad 1) as a matmul over 9-tap rows, ReLU. Layout [t][f][c].
-            var x = features
-            for t in 0..<frames { for i in 0..<F0 { x[t * F0 + i] = (x[t * F0 + i] - mean.pointer[i]) * invstd.pointer[i] } }
-            var T = (frames + 1) / 2, F = (F0 + 1) / 2
-            var a = [Float](repeating: 0, count: T * F * C)
-            let (T1, F1) = (T, F)
-            x.withUnsafeBufferPointer { xb in
-                a.withUnsafeMutableBufferPointer { ab in
-                    guard let xp = xb.baseAddress, let ap = ab.baseAddress else { return }
-                    Profiler.shared.measure("sub.conv0") { parallel.forRanges(T1) { t0, t1 in
-                        for t in t0..<t1 {
-                            for f in 0..<F1 {
-                                let o = ap + (t * F1 + f) * C
-                                o.update(from: conv0Bias.pointer, count: C)
-                                for ky in 0..<3 {
-                                    let st = 2 * t - 1 + ky
-                                    guard st >= 0, st < frames else { continue }
-                                    for kx in 0..<3 {
-                                        let sf = 2 * f - 1 + kx
-                                        guard sf >= 0, sf < F0 else { continue }
-                                        let v = xp[st * F0 + sf], wv = conv0Weight.pointer + (ky * 3 + kx) * C
-                                        for ch in 0..<C { o[ch] += v * wv[ch] }
-                                    }
-                                }
-                                for ch in 0..<C { o[ch] = max(o[ch], 0) }
-                            }
-                        }
-                    } }
-                }
+        // The subsampling runs over slices of the input (with a margin wider than its receptive field, cut
+        // at multiples of its stride), so memory stays bounded for long recordings; results are identical.
+        let T = outputFrames(frames)
+        var h = [Float](repeating: 0, count: T * D)
+        Profiler.shared.measure("conf.subsample") {
+            let stride = 1 << stages, block = 128, margin = 4
+            var a = 0
+            while a < T {
+                let b = min(T, a + block)
+                let s0 = max(0, a - margin) * stride, s1 = min(frames, (b + margin) * stride)
+                let part = subsample(features[(s0 * F0)..<(s1 * F0)], frames: s1 - s0)
+                let skip = a - s0 / stride
+                h.replaceSubrange((a * D)..<(b * D), with: part[(skip * D)..<((skip + b - a) * D)])
+                a = b
             }
-            // Depthwise 3×3 stride 2 → pointwise 1×1 → ReLU, per further stage.
-            for s in 0..<(stages - 1) {
-                let T2 = (T + 1) / 2, F2 = (F + 1) / 2
-                var d = [Float](repeating: 0, count: T2 * F2 * C)
-                let w = dwWeights[s].pointer, bias = dwBiases[s].pointer
-                a.withUnsafeBufferPointer { ab in
-                    d.withUnsafeMutableBufferPointer { db in
-                        guard let ap = ab.baseAddress, let dp = db.baseAddress else { return }
-                        let (Tc, Fc) = (T, F)
-                        Profiler.shared.measure("sub.dw") { parallel.forRanges(T2) { t0, t1 in
-                            for t in t0..<t1 {
-                                for f in 0..<F2 {
-                                    let o = dp + (t * F2 + f) * C
-                                    o.update(from: bias, count: C)
-                                    for ky in 0..<3 {
-                                        let st = 2 * t - 1 + ky
-                                        guard st >= 0, st < Tc else { continue }
-                                        for kx in 0..<3 {
-                                            let sf = 2 * f - 1 + kx
-                                            guard sf >= 0, sf < Fc else { continue }
-                                            let src = ap + (st * Fc + sf) * C, wv = w + (ky * 3 + kx) * C
-                                            for ch in 0..<C { o[ch] += src[ch] * wv[ch] }
-                                        }
-                                    }
-                                }
-                            }
-                        } }
-                    }
-                }
-                T = T2
-                F = F2
-                a = [Float](repeating: 0, count: T * F * C)
-                d.withUnsafeBufferPointer { db in
-                    a.withUnsafeMutableBufferPointer { ab in
-                        guard let dp = db.baseAddress, let ap = ab.baseAddress else { return }
-                        Profiler.shared.measure("sub.pw") { pwConvs[s](dp, rows: T * F, into: ap, parallel: parallel) }
-                        for i in 0..<(T * F * C) { ap[i] = max(ap[i], 0) }
-                    }
-                }
-            }
-            // [t][f][c] → [t][c·F + f] (PyTorch flattens channel-major), then Linear(C·F → D).
-            var flat = [Float](repeating: 0, count: T * C * F)
-            for t in 0..<T { for f in 0..<F { for ch in 0..<C { flat[t * C * F + ch * F + f] = a[(t * F + f) * C + ch] } } }
-            var h = [Float](repeating: 0, count: T * D)
-            flat.withUnsafeBufferPointer { fb in
-                h.withUnsafeMutableBufferPointer { hb in
-                    guard let fp = fb.baseAddress, let hp = hb.baseAddress else { return }
-                    Profiler.shared.measure("sub.out") { out(fp, rows: T, into: hp, parallel: parallel) }
-                }
-            }
-            return (h, T)
         }
         h.withUnsafeBufferPointer { tap?("subsampled", -1, $0) }
         // Independent chunks of chunkSize frames; the last one is zero-padded and the padding attended to,
@@ -217,6 +150,92 @@ public final class ConformerEncoder: @unchecked Sendable {
             for k in 0..<chunks { runBlocks(p + k * chunk * D, frames: chunk, tap: chunks == 1 ? tap : nil) }
         }
         return Array(padded[0..<(T * D)])
+    }
+
+    /// CMVN and the NeMo subsampling over features [frames, inputSize] → [outputFrames(frames), D].
+    func subsample(_ features: ArraySlice<Float>, frames: Int) -> [Float] {
+        let c = config, F0 = c.inputSize, C = c.convChannels, D = c.attentionDim
+        // CMVN, then conv0 (1 → C, 3×3, stride 2, pad 1) as a matmul over 9-tap rows, ReLU. Layout [t][f][c].
+        var x = Array(features)
+        for t in 0..<frames { for i in 0..<F0 { x[t * F0 + i] = (x[t * F0 + i] - mean.pointer[i]) * invstd.pointer[i] } }
+        var T = (frames + 1) / 2, F = (F0 + 1) / 2
+        var a = [Float](repeating: 0, count: T * F * C)
+        let (T1, F1) = (T, F)
+        x.withUnsafeBufferPointer { xb in
+            a.withUnsafeMutableBufferPointer { ab in
+                guard let xp = xb.baseAddress, let ap = ab.baseAddress else { return }
+                Profiler.shared.measure("sub.conv0") { parallel.forRanges(T1) { t0, t1 in
+                    for t in t0..<t1 {
+                        for f in 0..<F1 {
+                            let o = ap + (t * F1 + f) * C
+                            o.update(from: conv0Bias.pointer, count: C)
+                            for ky in 0..<3 {
+                                let st = 2 * t - 1 + ky
+                                guard st >= 0, st < frames else { continue }
+                                for kx in 0..<3 {
+                                    let sf = 2 * f - 1 + kx
+                                    guard sf >= 0, sf < F0 else { continue }
+                                    let v = xp[st * F0 + sf], wv = conv0Weight.pointer + (ky * 3 + kx) * C
+                                    for ch in 0..<C { o[ch] += v * wv[ch] }
+                                }
+                            }
+                            for ch in 0..<C { o[ch] = max(o[ch], 0) }
+                        }
+                    }
+                } }
+            }
+        }
+        // Depthwise 3×3 stride 2 → pointwise 1×1 → ReLU, per further stage.
+        for s in 0..<(stages - 1) {
+            let T2 = (T + 1) / 2, F2 = (F + 1) / 2
+            var d = [Float](repeating: 0, count: T2 * F2 * C)
+            let w = dwWeights[s].pointer, bias = dwBiases[s].pointer
+            a.withUnsafeBufferPointer { ab in
+                d.withUnsafeMutableBufferPointer { db in
+                    guard let ap = ab.baseAddress, let dp = db.baseAddress else { return }
+                    let (Tc, Fc) = (T, F)
+                    Profiler.shared.measure("sub.dw") { parallel.forRanges(T2) { t0, t1 in
+                        for t in t0..<t1 {
+                            for f in 0..<F2 {
+                                let o = dp + (t * F2 + f) * C
+                                o.update(from: bias, count: C)
+                                for ky in 0..<3 {
+                                    let st = 2 * t - 1 + ky
+                                    guard st >= 0, st < Tc else { continue }
+                                    for kx in 0..<3 {
+                                        let sf = 2 * f - 1 + kx
+                                        guard sf >= 0, sf < Fc else { continue }
+                                        let src = ap + (st * Fc + sf) * C, wv = w + (ky * 3 + kx) * C
+                                        for ch in 0..<C { o[ch] += src[ch] * wv[ch] }
+                                    }
+                                }
+                            }
+                        }
+                    } }
+                }
+            }
+            T = T2
+            F = F2
+            a = [Float](repeating: 0, count: T * F * C)
+            d.withUnsafeBufferPointer { db in
+                a.withUnsafeMutableBufferPointer { ab in
+                    guard let dp = db.baseAddress, let ap = ab.baseAddress else { return }
+                    Profiler.shared.measure("sub.pw") { pwConvs[s](dp, rows: T * F, into: ap, parallel: parallel) }
+                    for i in 0..<(T * F * C) { ap[i] = max(ap[i], 0) }
+                }
+            }
+        }
+        // [t][f][c] → [t][c·F + f] (PyTorch flattens channel-major), then Linear(C·F → D).
+        var flat = [Float](repeating: 0, count: T * C * F)
+        for t in 0..<T { for f in 0..<F { for ch in 0..<C { flat[t * C * F + ch * F + f] = a[(t * F + f) * C + ch] } } }
+        var h = [Float](repeating: 0, count: T * D)
+        flat.withUnsafeBufferPointer { fb in
+            h.withUnsafeMutableBufferPointer { hb in
+                guard let fp = fb.baseAddress, let hp = hb.baseAddress else { return }
+                Profiler.shared.measure("sub.out") { out(fp, rows: T, into: hp, parallel: parallel) }
+            }
+        }
+        return h
     }
 
     /// The conformer blocks over one chunk x: [T, D], in place.
