@@ -26,13 +26,14 @@ public struct Attention: @unchecked Sendable {
     }
 
     /// h: [T, hidden] normalized input → out: [T, hidden]. Keys/values of these T positions are appended to
-    /// `cache` layer `layer` (the caller commits the positions after all layers ran).
+    /// `cache` layer `layer` (the caller commits the positions after all layers ran). With `outputFrom` r0 > 0
+    /// only rows r0 ..< T of `out` are computed (the last layer when only the last row's logits are wanted).
     /// `qkv` scratch holds T·qkvWidth floats, `attn` scratch T·heads·headDim.
     public func callAsFunction(
         _ h: UnsafePointer<Float>, rows T: Int, layer: Int, cache: KVCache,
         cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, rotary: RotaryEmbedding,
         qkv: UnsafeMutablePointer<Float>, attn: UnsafeMutablePointer<Float>,
-        into out: UnsafeMutablePointer<Float>, lora: LayerLoRA? = nil, parallel: Parallel
+        into out: UnsafeMutablePointer<Float>, lora: LayerLoRA? = nil, outputFrom r0: Int = 0, parallel: Parallel
     ) {
         let width = qkvWidth
         let qOff = 0, kOff = heads * headDim, vOff = (heads + kvHeads) * headDim
@@ -55,16 +56,17 @@ public struct Attention: @unchecked Sendable {
                                 rotaryDim: rotary.rotaryDim, interleaved: rotary.interleaved, cos: cos, sin: sin)
             cache.store(layer: layer, k: qkv + kOff, ldk: width, v: qkv + vOff, ldv: width, rows: T)
         }
-        let past = cache.count
+        // Keys and values of every row are cached; outputs are computed for rows r0 ..< T only.
+        let past = cache.count, rows = T - r0, aw = heads * headDim
         prof.measure("attention") {
-            Kernels.attention(q: qkv + qOff, ldq: width, rows: T, heads: heads, headDim: headDim,
+            Kernels.attention(q: qkv + qOff + r0 * width, ldq: width, rows: rows, heads: heads, headDim: headDim,
                               keys: cache.keys(layer: layer), values: cache.values(layer: layer),
-                              capacity: cache.capacity, kvHeads: kvHeads, past: past, window: slidingWindow,
-                              scale: 1 / Float(headDim).squareRoot(), out: attn, ldo: heads * headDim, parallel: parallel)
+                              capacity: cache.capacity, kvHeads: kvHeads, past: past + r0, window: slidingWindow,
+                              scale: 1 / Float(headDim).squareRoot(), out: attn + r0 * aw, ldo: aw, parallel: parallel)
         }
         prof.measure("o_proj") {
-            output(attn, rows: T, into: out, parallel: parallel)
-            lora?.o?.add(attn, rows: T, into: out, parallel: parallel)
+            output(attn + r0 * aw, rows: rows, into: out + r0 * output.outFeatures, parallel: parallel)
+            lora?.o?.add(attn + r0 * aw, rows: rows, into: out + r0 * output.outFeatures, parallel: parallel)
         }
     }
 }

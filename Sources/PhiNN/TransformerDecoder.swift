@@ -154,35 +154,40 @@ public final class TransformerDecoder: @unchecked Sendable {
         cosT.withUnsafeBufferPointer { cosB in
             sinT.withUnsafeBufferPointer { sinB in
                 guard let cp = cosB.baseAddress, let sp = sinB.baseAddress else { return } // never nil: tables hold ≥ 1 element
+                // When only the last row's logits are wanted (and nobody taps the activations), the last layer
+                // computes keys/values for every row but its outputs for the last row only, as llama.cpp does.
+                let lastRowOnly = tap == nil && logitRows == (T - 1)..<T && T > 1
                 for (l, b) in blocks.enumerated() {
                     let lora = adapters.flatMap { l < $0.count ? $0[l] : nil }
+                    let r0 = lastRowOnly && l == blocks.count - 1 ? T - 1 : 0, rows = T - r0
+                    let xr = x + r0 * H, hr = h + r0 * H
                     prof.measure("norm") { b.inputNorm(x, rows: T, into: h, parallel: parallel) }
                     b.attention(h, rows: T, layer: l, cache: cache, cos: cp, sin: sp, rotary: rotary,
-                                qkv: qkv, attn: attn, into: h, lora: lora, parallel: parallel)
-                    Kernels.add(h, into: x, count: T * H)
-                    prof.measure("norm") { b.postAttentionNorm(x, rows: T, into: h, parallel: parallel) }
+                                qkv: qkv, attn: attn, into: h, lora: lora, outputFrom: r0, parallel: parallel)
+                    Kernels.add(hr, into: xr, count: rows * H)
+                    prof.measure("norm") { b.postAttentionNorm(xr, rows: rows, into: hr, parallel: parallel) }
                     let inter = b.feedForward.intermediateSize
                     let down: Linear
                     switch b.feedForward {
                     case .fused(let gateUp, let d):
                         prof.measure("gate_up") {
-                            gateUp(h, rows: T, into: gu, parallel: parallel)
-                            lora?.gateUp?.add(h, rows: T, into: gu, parallel: parallel)
+                            gateUp(hr, rows: rows, into: gu, parallel: parallel)
+                            lora?.gateUp?.add(hr, rows: rows, into: gu, parallel: parallel)
                         }
                         down = d
                     case .separate(let gate, let up, let d):
                         prof.measure("gate_up") {
-                            gate(h, rows: T, into: gu, ldy: 2 * inter, parallel: parallel)
-                            up(h, rows: T, into: gu + inter, ldy: 2 * inter, parallel: parallel)
+                            gate(hr, rows: rows, into: gu, ldy: 2 * inter, parallel: parallel)
+                            up(hr, rows: rows, into: gu + inter, ldy: 2 * inter, parallel: parallel)
                         }
                         down = d
                     }
-                    prof.measure("silu") { Kernels.siluGateUp(gu: gu, out: m, rows: T, half: inter, parallel: parallel) }
+                    prof.measure("silu") { Kernels.siluGateUp(gu: gu, out: m, rows: rows, half: inter, parallel: parallel) }
                     prof.measure("down") {
-                        down(m, rows: T, into: h, parallel: parallel)
-                        lora?.down?.add(m, rows: T, into: h, parallel: parallel)
+                        down(m, rows: rows, into: hr, parallel: parallel)
+                        lora?.down?.add(m, rows: rows, into: hr, parallel: parallel)
                     }
-                    Kernels.add(h, into: x, count: T * H)
+                    Kernels.add(hr, into: xr, count: rows * H)
                     tap?("layer", l, UnsafeBufferPointer(start: x, count: T * H), T, H)
                 }
             }
