@@ -11,8 +11,8 @@ One after the other, so they never share the CPU (other users of the machine sti
   (b) tools/bench/bench_vision_torch.py --skip-audio --model DIR: the same image through transformers' native
       vision path in f32 (eager, bidirectional, 26 of 27 layers as the model uses), one warm-up + median of R;
   (c) tools/bench/bench_vision_torch.py --skip-vision --model DIR: the conformer on 30 s of audio (f32).
-      Audio hook: the PhiKit side has no audio bench yet; when `phi4 bench` gains an "audio" result row (e.g.
-      `--audio-seconds 30` or `--audio FILE`), pass its flag with --phikit-audio-args and the row is compared too.
+      PhiKit's side: pass `--phikit-audio-args "--audio FILE"` (a 30 s recording) and `phi4 bench` adds an "audio"
+      row (log-mel features + conformer + speech projector), compared with PyTorch's conformer + projector.
 Each child runs in its own process so its peak RSS (from wait4) is its own. Prints a markdown table (seconds,
 PyTorch/PhiKit ratio = how many times faster PhiKit is, peak RSS) and writes every raw JSON to stderr.
 """
@@ -80,7 +80,7 @@ def main() -> None:
     ap.add_argument("--skip-phikit", action="store_true")
     ap.add_argument("--skip-audio", action="store_true")
     ap.add_argument("--phikit-audio-args", default="",
-                    help="extra `phi4 bench` arguments that time the audio encoder (hook; none exist yet)")
+                    help='extra `phi4 bench` arguments that time the audio encoder, e.g. "--audio 30s.wav"')
     ap.add_argument("--audio-seconds", type=float, default=30.0)
     args = ap.parse_args()
 
@@ -115,7 +115,7 @@ def main() -> None:
     if not args.skip_audio:
         ta, ta_rss, _ = run_json(bench + ["--skip-vision", "--audio-seconds", str(args.audio_seconds)])
         print(json.dumps({"pytorch_audio": ta, "peak_rss_bytes_wait4": ta_rss}), file=sys.stderr, flush=True)
-        aud = by_test.get("audio")  # hook: PhiKit has no audio row yet
+        aud = by_test.get("audio")  # present when --phikit-audio-args "--audio FILE" was given
         for a in ta["audio"]:
             rows.append((f"audio {a['audio_seconds']:g} s: features {a['features_shape']}, {a['audio_tokens']} tokens "
                          f"(PyTorch {a['dtype']})", aud["seconds"] if aud else None, aud["min"] if aud else None,
