@@ -93,6 +93,8 @@ def write_shard(path: Path, specs, torch_dtype, st_dtype: str, elem_size: int, g
         offset += nbytes
     blob = json.dumps(header, separators=(",", ":")).encode()
     blob += b" " * ((8 - len(blob) % 8) % 8)  # data start aligned to 8 bytes, like safetensors does
+    # kind -> (std, offset): "normal" weights, "norm"/"one" scales around 1, small "bias" values.
+    init = {"normal": (std, 0.0), "norm": (std, 1.0), "one": (std, 1.0), "bias": (std / 10, 0.0)}
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(blob)))
         f.write(blob)
@@ -102,9 +104,8 @@ def write_shard(path: Path, specs, torch_dtype, st_dtype: str, elem_size: int, g
             step = max(1, CHUNK_ELEMENTS // row_elems)
             for r0 in range(0, rows, step):
                 r1 = min(rows, r0 + step)
-                chunk = torch.randn([r1 - r0] + shape[1:], generator=gen, dtype=torch.float32) * std
-                if kind == "norm":
-                    chunk += 1.0
+                k_std, k_offset = init[kind]
+                chunk = torch.randn([r1 - r0] + shape[1:], generator=gen, dtype=torch.float32) * k_std + k_offset
                 chunk = chunk.to(torch_dtype).contiguous()
                 raw = chunk.view(torch.int16) if torch_dtype == torch.bfloat16 else chunk
                 f.write(raw.numpy().tobytes())

@@ -47,13 +47,12 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_random_phi4mini import numel, plan_shards  # noqa: E402
+from make_random_phi4mini import numel, plan_shards, write_shard  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE_CONFIGS = Path("/work/shared/reference/configs")
 DEFAULT_TOKENIZER_DIR = REPO / "Tests" / "PhiTokenizerTests" / "Fixtures"
 SHARD_BYTES = 5 * 1000 ** 3
-CHUNK_ELEMENTS = 64 * 1024 * 1024
 EXPECTED_PARAMETERS = 5_574_460_384
 EXPECTED_GROUPS = {  # reference §9
     "lm": 3_836_021_760,
@@ -304,36 +303,7 @@ def check_counts(specs) -> dict:
 
 # ---------------------------------------------------------------------------------------------- writing
 
-# numel / plan_shards: shared with the Phi-4-mini generator (same shard size).
-
-
-def write_shard(path: Path, specs, torch_dtype, st_dtype: str, elem_size: int, gen: torch.Generator,
-                std: float) -> int:
-    header = {"__metadata__": {"format": "pt"}}
-    offset = 0
-    for name, shape, _ in specs:
-        nbytes = numel(shape) * elem_size
-        header[name] = {"dtype": st_dtype, "shape": shape, "data_offsets": [offset, offset + nbytes]}
-        offset += nbytes
-    blob = json.dumps(header, separators=(",", ":")).encode()
-    blob += b" " * ((8 - len(blob) % 8) % 8)  # data start aligned to 8 bytes, like safetensors does
-    scale = {"normal": std, "norm": std, "one": std, "bias": std / 10}
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(blob)))
-        f.write(blob)
-        for name, shape, kind in specs:
-            rows = shape[0]
-            row_elems = numel(shape[1:]) if len(shape) > 1 else 1
-            step = max(1, CHUNK_ELEMENTS // row_elems)
-            for r0 in range(0, rows, step):
-                r1 = min(rows, r0 + step)
-                chunk = torch.randn([r1 - r0] + shape[1:], generator=gen, dtype=torch.float32) * scale[kind]
-                if kind in ("norm", "one"):
-                    chunk += 1.0
-                chunk = chunk.to(torch_dtype).contiguous()
-                raw = chunk.view(torch.int16) if torch_dtype == torch.bfloat16 else chunk
-                f.write(raw.numpy().tobytes())
-    return offset
+# numel / plan_shards / write_shard: shared with the Phi-4-mini generator (same shard size and init kinds).
 
 
 def copy_tokenizer(src: Path, out: Path) -> bool:
