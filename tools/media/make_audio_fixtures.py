@@ -410,6 +410,15 @@ def main():
         manifest["features"].append({"file": name, "features": fname, "frames": int(f.shape[0]),
                                      "tokens": int(ref.token_count(f.shape[0]))})
 
+    # ---- features of a 44.1 kHz stereo clip: mono mean, soxr VHQ to 16 kHz (a reference resampler; the original
+    # processor mishandles 44.1 kHz, reference §11.2), then the original extractor. PhiKit resamples with its own
+    # filter, so the comparison carries a tolerance.
+    x, rate = expected_mono(path("speech_44k_stereo.wav"))
+    f = ref.extract(soxr.resample(x, rate, 16000, quality="VHQ").astype(np.float32))
+    f.astype("<f4").tofile(path("speech_44k_stereo.soxr_features.f32"))
+    manifest["features_resampled"] = [{"file": "speech_44k_stereo.wav", "features": "speech_44k_stereo.soxr_features.f32",
+                                       "frames": int(f.shape[0]), "resampler": "soxr VHQ 44100 -> 16000"}]
+
     # ---- WAV format matrix: 0.1 s at 22050 Hz, stereo tone + noise
     n = 2205
     base = np.stack([0.7 * np.sin(2 * np.pi * 500 * np.arange(n) / 22050),
