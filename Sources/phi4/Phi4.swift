@@ -14,6 +14,7 @@ struct Phi4: ParsableCommand {
           phi4 run --model ~/models/Phi-4-mini-instruct "Explain LongRoPE in two sentences."
           phi4 chat --model ~/models/Phi-4-mini-instruct
           phi4 run --model ~/models/Phi-4-multimodal-instruct --image receipt.jpg "What is the total?"
+          phi4 transcribe --model ~/models/Phi-4-multimodal-instruct --format srt interview.flac
         """,
         subcommands: [Run.self, Chat.self, Transcribe.self, Logits.self, Tokenize.self, Bench.self, Quantize.self])
 }
