@@ -28,12 +28,17 @@ public final class LoadedModel: @unchecked Sendable {
     /// `<|tool|>` and `<|/tool|>`, as Phi-4-mini's template does.
     public func promptTokens(_ prompt: String, raw: Bool, system: String? = nil, tools: String? = nil) -> [Int] {
         if raw { return tokenizer.encode(prompt, parseSpecial: true) }
+        return chatFormat.encode(Self.turn(prompt, system: system, tools: tools), addGenerationPrompt: true)
+    }
+
+    /// One user turn, after a system turn when a system message or tools are given.
+    static func turn(_ prompt: String, system: String?, tools: String?) -> [ChatMessage] {
         var messages: [ChatMessage] = []
         if system != nil || tools != nil {
             messages.append(ChatMessage(role: "system", content: system ?? "", tools: tools))
         }
         messages.append(ChatMessage(role: "user", content: prompt, tools: nil))
-        return chatFormat.encode(messages, addGenerationPrompt: true)
+        return messages
     }
 }
 

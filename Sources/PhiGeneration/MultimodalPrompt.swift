@@ -141,10 +141,7 @@ extension LoadedModel {
                 }
             }
         } else {
-            var messages: [ChatMessage] = []
-            if system != nil || tools != nil { messages.append(ChatMessage(role: "system", content: system ?? "", tools: tools)) }
-            messages.append(ChatMessage(role: "user", content: text, tools: nil))
-            ids = chatFormat.encode(messages, addGenerationPrompt: true, media: placeholders)
+            ids = chatFormat.encode(Self.turn(text, system: system, tools: tools), addGenerationPrompt: true, media: placeholders)
         }
         let imageSlots = ids.filter { $0 == placeholders.imageTokenID }.count
         let audioSlots = ids.filter { $0 == placeholders.audioTokenID }.count

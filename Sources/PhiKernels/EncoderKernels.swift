@@ -55,7 +55,7 @@ extension Kernels {
             let q = qp.assumingMemoryBound(to: Float.self), k = kp.assumingMemoryBound(to: Float.self)
             let v = vp.assumingMemoryBound(to: Float.self), out = op.assumingMemoryBound(to: Float.self)
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: T * S)
-            let kc = UnsafeMutablePointer<Float>.allocate(capacity: S * D)     // K_h  [S, D]
+            let kc = UnsafeMutablePointer<Float>.allocate(capacity: bf16 ? 1 : S * D)  // K_h [S, D] (f32 path)
             let vt = UnsafeMutablePointer<Float>.allocate(capacity: D * S)     // V_hᵀ [D, S]
             // bf16 with many queries: the packed panel kernel on exact shapes (activations interleaved once,
             // weights as plain bf16 rows). Few queries: the dot-product kernel, rows zero-padded to 32.

@@ -89,9 +89,7 @@ struct Bench: ParsableCommand {
                     tokens = input.tokenCount
                     return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 }
-                var r = row("image", seconds)
-                r["seconds"] = r["tokens_per_second"]
-                r["tokens_per_second"] = nil
+                var r = row("image", seconds: seconds)
                 r["crops"] = crops
                 r["image_tokens"] = tokens
                 r["image_size"] = [decoded.width, decoded.height]
@@ -110,9 +108,7 @@ struct Bench: ParsableCommand {
                     frames = n
                     return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 }
-                var r = row("audio", seconds)
-                r["seconds"] = r["tokens_per_second"]
-                r["tokens_per_second"] = nil
+                var r = row("audio", seconds: seconds)
                 r["audio_seconds"] = clip.duration
                 r["audio_tokens"] = Phi4MMAudioFeatures.tokenCount(frames: frames)
                 results.append(r)
@@ -150,13 +146,17 @@ struct Bench: ParsableCommand {
         try (0..<repetitions).map { _ in try body() }
     }
 
-    private func row(_ test: String, _ rates: [Double]) -> [String: Any] {
+    /// A result row: median (under `key`), spread, extremes and the samples.
+    private func row(_ test: String, _ rates: [Double], key: String = "tokens_per_second") -> [String: Any] {
         let sorted = rates.sorted()
         let mid = sorted.count / 2
         let median = sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
         let mean = rates.reduce(0, +) / Double(rates.count)
         let sd = (rates.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, rates.count - 1))).squareRoot()
-        return ["test": test, "tokens_per_second": median, "stddev": sd, "min": sorted.first ?? 0, "max": sorted.last ?? 0,
+        return ["test": test, key: median, "stddev": sd, "min": sorted.first ?? 0, "max": sorted.last ?? 0,
                 "samples": rates]
     }
+
+    /// A row of timings in seconds (encoder benchmarks).
+    private func row(_ test: String, seconds: [Double]) -> [String: Any] { row(test, seconds, key: "seconds") }
 }

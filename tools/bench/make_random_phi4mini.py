@@ -112,6 +112,28 @@ def write_shard(path: Path, specs, torch_dtype, st_dtype: str, elem_size: int, g
     return offset
 
 
+def write_sharded(out: Path, specs, torch_dtype, st_dtype: str, elem_size: int, seed: int, std: float,
+                  total_parameters: int) -> tuple[int, int]:
+    """Replaces out's safetensors shards with random ones for `specs` plus model.safetensors.index.json;
+    returns (shard count, bytes of tensor data)."""
+    for old in list(out.glob("model*.safetensors")) + list(out.glob("model.safetensors.index.json")):
+        old.unlink()
+    torch.set_num_threads(2)
+    gen = torch.Generator().manual_seed(seed)
+    shards = plan_shards(specs, elem_size)
+    weight_map, total = {}, 0
+    t0 = time.time()
+    for k, shard in enumerate(shards):
+        name = f"model-{k + 1:05d}-of-{len(shards):05d}.safetensors"
+        total += write_shard(out / name, shard, torch_dtype, st_dtype, elem_size, gen, std)
+        weight_map.update({s[0]: name for s in shard})
+        print(f"wrote {name} ({len(shard)} tensors) at {time.time() - t0:.0f} s", flush=True)
+    index = {"metadata": {"total_size": total, "total_parameters": total_parameters},
+             "weight_map": dict(sorted(weight_map.items()))}
+    (out / "model.safetensors.index.json").write_text(json.dumps(index, indent=2) + "\n")
+    return len(shards), total
+
+
 def copy_tokenizer(src: Path, out: Path) -> bool:
     files = ["tokenizer.json", "tokenizer_config.json"]
     if not all((src / f).is_file() for f in files):
@@ -146,28 +168,14 @@ def main() -> None:
     (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
     shutil.copyfile(REFERENCE_CONFIGS / "phi4-mini.generation_config.json", out / "generation_config.json")
     copy_tokenizer(args.tokenizer_dir, out)
-    for old in list(out.glob("model*.safetensors")) + list(out.glob("model.safetensors.index.json")):
-        old.unlink()
-
-    torch.set_num_threads(2)
-    gen = torch.Generator().manual_seed(args.seed)
-    specs = tensor_specs(cfg)
-    shards = plan_shards(specs, elem_size)
-    weight_map, total = {}, 0
     t0 = time.time()
-    for k, shard in enumerate(shards):
-        name = f"model-{k + 1:05d}-of-{len(shards):05d}.safetensors"
-        total += write_shard(out / name, shard, torch_dtype, st_dtype, elem_size, gen, args.std)
-        weight_map.update({s[0]: name for s in shard})
-        print(f"wrote {name} ({len(shard)} tensors) at {time.time() - t0:.0f} s", flush=True)
+    specs = tensor_specs(cfg)
     n_params = sum(numel(s[1]) for s in specs)
-    index = {"metadata": {"total_size": total, "total_parameters": n_params},
-             "weight_map": dict(sorted(weight_map.items()))}
-    (out / "model.safetensors.index.json").write_text(json.dumps(index, indent=2) + "\n")
+    n_shards, total = write_sharded(out, specs, torch_dtype, st_dtype, elem_size, args.seed, args.std, n_params)
     (out / "RANDOM_WEIGHTS.txt").write_text(
         f"Random weights (N(0, {args.std}), norms 1 + N(0, {args.std}), seed {args.seed}, {args.dtype}) in the "
         f"Phi-4-mini layout, written by tools/bench/make_random_phi4mini.py. For speed benchmarks only.\n")
-    print(f"{out}: {n_params:,} parameters, {total / 1e9:.3f} GB in {len(shards)} shards, {time.time() - t0:.0f} s")
+    print(f"{out}: {n_params:,} parameters, {total / 1e9:.3f} GB in {n_shards} shards, {time.time() - t0:.0f} s")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,6 @@ import json
 import math
 import re
 import shutil
-import struct
 import sys
 import time
 from pathlib import Path
@@ -47,12 +46,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_random_phi4mini import numel, plan_shards, write_shard  # noqa: E402
+from make_random_phi4mini import numel, write_sharded  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE_CONFIGS = Path("/work/shared/reference/configs")
 DEFAULT_TOKENIZER_DIR = REPO / "Tests" / "PhiTokenizerTests" / "Fixtures"
-SHARD_BYTES = 5 * 1000 ** 3
 EXPECTED_PARAMETERS = 5_574_460_384
 EXPECTED_GROUPS = {  # reference §9
     "lm": 3_836_021_760,
@@ -303,7 +301,7 @@ def check_counts(specs) -> dict:
 
 # ---------------------------------------------------------------------------------------------- writing
 
-# numel / plan_shards / write_shard: shared with the Phi-4-mini generator (same shard size and init kinds).
+# numel / write_sharded: shared with the Phi-4-mini generator (same shard size and init kinds).
 
 
 def copy_tokenizer(src: Path, out: Path) -> bool:
@@ -392,27 +390,13 @@ def main() -> None:
         write_bench_image(args.image)
     if args.extras_only:
         return
-    for old in list(out.glob("model*.safetensors")) + list(out.glob("model.safetensors.index.json")):
-        old.unlink()
-
-    torch.set_num_threads(2)
-    gen = torch.Generator().manual_seed(args.seed)
-    shards = plan_shards(specs, elem_size)
-    weight_map, total = {}, 0
     t0 = time.time()
-    for k, shard in enumerate(shards):
-        name = f"model-{k + 1:05d}-of-{len(shards):05d}.safetensors"
-        total += write_shard(out / name, shard, torch_dtype, st_dtype, elem_size, gen, args.std)
-        weight_map.update({s[0]: name for s in shard})
-        print(f"wrote {name} ({len(shard)} tensors) at {time.time() - t0:.0f} s", flush=True)
-    index = {"metadata": {"total_size": total, "total_parameters": counts["total"]},
-             "weight_map": dict(sorted(weight_map.items()))}
-    (out / "model.safetensors.index.json").write_text(json.dumps(index, indent=2) + "\n")
+    n_shards, total = write_sharded(out, specs, torch_dtype, st_dtype, elem_size, args.seed, args.std, counts["total"])
     (out / "RANDOM_WEIGHTS.txt").write_text(
         f"Random weights (N(0, {args.std}); norms and global_invstd 1 + N(0, {args.std}); biases N(0, "
         f"{args.std / 10:g}); seed {args.seed}; {args.dtype}) in the original Phi-4-multimodal (phi4mm) layout, "
         f"written by tools/bench/make_random_phi4mm.py. For speed benchmarks only.\n")
-    print(f"{out}: {counts['total']:,} parameters, {total / 1e9:.3f} GB in {len(shards)} shards, "
+    print(f"{out}: {counts['total']:,} parameters, {total / 1e9:.3f} GB in {n_shards} shards, "
           f"{time.time() - t0:.0f} s")
 
 

@@ -94,15 +94,9 @@ public final class Phi4MMImageEmbedder: @unchecked Sendable {
         let H = encoder.config.hiddenSize, half = encoder.config.patchesPerSide / 2
         let R = image.validRows, C = image.validColumns
         let count = image.tokenCount(pooledSide: half)
-        var seq = [Float](repeating: 0, count: count * H)
-        var row = 0
-        func put(_ src: UnsafePointer<Float>) {
-            seq.withUnsafeMutableBufferPointer { s in
-                guard let b = s.baseAddress else { return }
-                (b + row * H).update(from: src, count: H)
-            }
-            row += 1
-        }
+        var seq: [Float] = []
+        seq.reserveCapacity(count * H)
+        func put(_ src: UnsafePointer<Float>) { seq.append(contentsOf: UnsafeBufferPointer(start: src, count: H)) }
         pooled.withUnsafeBufferPointer { pb in
             guard let p = pb.baseAddress else { return }
             // Sub grid [16·rows, 16·columns] (crops row-major, then pooled patches row-major), cut to R × C.
