@@ -119,7 +119,7 @@ public final class ConformerEncoder: @unchecked Sendable {
     /// `tap` sees named intermediate results ("subsampled", "block" with its index) for bisection.
     public func encode(_ features: [Float], frames: Int,
                        tap: ((String, Int, UnsafeBufferPointer<Float>) -> Void)? = nil) throws -> [Float] {
-        let c = config, F0 = c.inputSize, C = c.convChannels, D = c.attentionDim
+        let c = config, F0 = c.inputSize, D = c.attentionDim
         guard frames > 0, features.count == frames * F0 else {
             throw ModelError.unsupported("audio features must be [frames, \(F0)] with at least one frame")
         }
