@@ -252,13 +252,16 @@ static int64_t token_block(int64_t ldxq) {
     return tb < 8 ? 8 : tb;
 }
 
-// Rows [n0, n1), panel by panel. Repacked weights: a block of tokens (kept in L2) meets every panel in turn.
-// GGML-layout weights: each panel is repacked once into `scratch` and meets every token.
+// Rows [n0, n1), panel by panel, tokens in blocks of token_block (kept in L2 while the panels stream past).
+// Repacked weights: a block of tokens meets every panel in turn. GGML-layout weights: each panel is repacked once
+// into `scratch` and meets every token block. Both call the panel kernel on the same (panel, token block) pairs,
+// so both give bit-identical results: a model may switch from GGML rows to repacked panels between two tokens
+// (background repacking after load) without changing any output.
 static void drive(int wtype, panel_fn fn, const uint8_t *xq, int64_t ldxq, int64_t T, int64_t K, float *y,
                   int64_t ldy, int64_t n0, int64_t n1, const uint8_t *Wr, const uint8_t *W, uint8_t *scratch) {
-    const int64_t pbytes = panel_bytes(wtype, K), TB = Wr ? token_block(ldxq) : T;
-    for (int64_t tb = 0; tb < T; tb += TB) {
-        const int64_t tn = T - tb < TB ? T - tb : TB;
+    const int64_t pbytes = panel_bytes(wtype, K), TB = token_block(ldxq);
+    const int64_t blocks = Wr ? (T + TB - 1) / TB : 1, inner = Wr ? 1 : (T + TB - 1) / TB;
+    for (int64_t ob = 0; ob < blocks; ob++) {
         for (int64_t row0 = n0 / P * P; row0 < n1; row0 += P) {
             const uint8_t *panel = scratch;
             if (Wr) {
@@ -273,7 +276,10 @@ static void drive(int wtype, panel_fn fn, const uint8_t *xq, int64_t ldxq, int64
             }
             const int r0 = row0 < n0 ? (int)(n0 - row0) : 0;
             const int r1 = row0 + P > n1 ? (int)(n1 - row0) : P;
-            fn(wtype, panel, K, xq + tb * ldxq, ldxq, tn, y + tb * ldy + row0, ldy, r0, r1);
+            for (int64_t ib = 0; ib < inner; ib++) {
+                const int64_t tb = (ob + ib) * TB, tn = T - tb < TB ? T - tb : TB;
+                fn(wtype, panel, K, xq + tb * ldxq, ldxq, tn, y + tb * ldy + row0, ldy, r0, r1);
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import PhiKernels
 import PhiModels
+import PhiNN
 import PhiTensor
 import PhiTokenizer
 import PhiWeights
@@ -20,6 +21,13 @@ public final class LoadedModel: @unchecked Sendable {
         self.eosTokenIDs = eosTokenIDs
         self.chatFormat = chatFormat
     }
+
+    /// Repacks quantized weights in the background after loading (nil when there were none to repack).
+    /// Generation works meanwhile, from the GGML rows, with the same outputs; only speed differs.
+    public internal(set) var repacker: WeightRepacker?
+
+    /// Blocks until every weight is in its fastest layout (for benchmarks; generation never needs it).
+    public func waitForWeights() { repacker?.wait() }
 
     public func makeGenerator() -> Generator { Generator(model: model, tokenizer: tokenizer, eosTokenIDs: eosTokenIDs) }
 
@@ -81,6 +89,20 @@ public enum ModelLoader {
     /// load time (the original mapping is then no longer read).
     public static func load(path: String, threads: Int? = nil, quantize: LoadQuantization = .none,
                             downloadProgress: (@Sendable (String, Int64, Int64?) -> Void)? = nil) throws -> LoadedModel {
+        let parallel = Parallel(threads: threads)
+        let repacker = WeightRepacker()
+        let loaded = try WeightRepacker.$collecting.withValue(repacker) {
+            try build(path: path, parallel: parallel, quantize: quantize, downloadProgress: downloadProgress)
+        }
+        if repacker.remaining > 0 {
+            loaded.repacker = repacker
+            repacker.start(parallel: parallel)
+        }
+        return loaded
+    }
+
+    private static func build(path: String, parallel: Parallel, quantize: LoadQuantization,
+                              downloadProgress: (@Sendable (String, Int64, Int64?) -> Void)?) throws -> LoadedModel {
         var url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: url.path), HubDownloader.isRepositoryID(path) {
@@ -89,7 +111,6 @@ public enum ModelLoader {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
             throw ModelError.missingFile(url.path)
         }
-        let parallel = Parallel(threads: threads)
         let transform = quantize.dtype.map { WeightQuantizer(type: $0).transform }
         if !isDir.boolValue {
             guard url.pathExtension.lowercased() == "gguf" else {

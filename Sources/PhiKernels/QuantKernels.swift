@@ -60,10 +60,22 @@ public enum QuantKernels {
         weight: UnsafeRawPointer, ggmlType: Int, n N: Int, k K: Int, into destination: UnsafeMutableRawPointer,
         parallel: Parallel = Parallel(threads: 1)
     ) throws {
-        guard supports(ggmlType: ggmlType, k: K), N >= 0 else { throw QuantError.unsupported(ggmlType: ggmlType, k: K) }
-        let dst = UncheckedPointer(destination)
-        parallel.forRanges(N, granularity: panelRows) { n0, n1 in
-            phi_quant_repack(Int32(ggmlType), weight, Int64(N), Int64(K), dst.pointer, Int64(n0), Int64(n1))
+        try repack(weight: weight, ggmlType: ggmlType, n: N, k: K, into: destination, rows: 0..<max(N, 0), parallel: parallel)
+    }
+
+    /// `repack` for the panels holding `rows` only (its bounds multiples of `panelRows`, or N at the end), so
+    /// a large weight can be repacked piece by piece.
+    public static func repack(
+        weight: UnsafeRawPointer, ggmlType: Int, n N: Int, k K: Int, into destination: UnsafeMutableRawPointer,
+        rows: Range<Int>, parallel: Parallel
+    ) throws {
+        guard supports(ggmlType: ggmlType, k: K), N >= 0, rows.lowerBound >= 0, rows.upperBound <= N,
+              rows.lowerBound % panelRows == 0, rows.upperBound % panelRows == 0 || rows.upperBound == N else {
+            throw QuantError.unsupported(ggmlType: ggmlType, k: K)
+        }
+        let dst = UncheckedPointer(destination), base = rows.lowerBound
+        parallel.forRanges(rows.count, granularity: panelRows) { n0, n1 in
+            phi_quant_repack(Int32(ggmlType), weight, Int64(N), Int64(K), dst.pointer, Int64(base + n0), Int64(base + n1))
         }
     }
 

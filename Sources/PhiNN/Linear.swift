@@ -14,8 +14,10 @@ public enum NNError: Error, CustomStringConvertible {
 
 /// y = x · Wᵀ for a weight stored [out, in] (PyTorch layout). One Linear serves every storage format:
 /// dense f32/f16/bf16 weights are used where they lie (usually a memory-mapped file); GGML block-quantized
-/// weights are repacked once at load into interleaved panels the kernels read directly, and the mapped pages
-/// they came from are released, so no second full copy stays resident.
+/// weights are repacked into interleaved panels the kernels read directly, and the mapped pages they came from
+/// are released, so no second full copy stays resident. The repacking happens in the initializer, or, for
+/// mapped weights built while a `WeightRepacker` is collecting, in the background after loading (the GGML rows
+/// serve until then, with identical results).
 public struct Linear: @unchecked Sendable {
     public let inFeatures: Int
     public let outFeatures: Int
@@ -25,10 +27,10 @@ public struct Linear: @unchecked Sendable {
 
     enum Storage {
         case dense(Tensor, WeightType)
-        case quantized(Tensor)
-        case repacked(ByteBuffer)
+        case quantized(QuantizedWeight)
     }
 
+    /// `repack: false` keeps quantized weights in their GGML rows (for tests of that path).
     public init(weight: Tensor, name: String = "", repack: Bool = true) throws {
         guard weight.shape.count == 2 else {
             throw NNError.unsupportedWeight(name: name, reason: "expected a 2-D matrix, got shape \(weight.shape)")
@@ -45,17 +47,22 @@ public struct Linear: @unchecked Sendable {
             guard QuantKernels.supports(ggmlType: type, k: inFeatures) else {
                 throw NNError.unsupportedWeight(name: name, reason: "no \(weight.dtype.rawValue) kernel for rows of \(inFeatures) values")
             }
-            let bytes = QuantKernels.repackedByteCount(ggmlType: type, n: outFeatures, k: inFeatures)
-            if repack && bytes > 0 {
-                let buffer = ByteBuffer(count: bytes)
-                try QuantKernels.repack(weight: weight.data, ggmlType: type, n: outFeatures, k: inFeatures,
-                                        into: buffer.pointer, parallel: Parallel())
-                weight.releaseMappedPages()
-                storage = .repacked(buffer)
-            } else {
-                storage = .quantized(weight)
+            let q = QuantizedWeight(source: weight, ggmlType: type, rows: outFeatures, columns: inFeatures)
+            if repack {
+                if weight.isMapped, let repacker = WeightRepacker.collecting {
+                    repacker.add(q)
+                } else {
+                    try q.repack(parallel: Parallel())
+                }
             }
+            storage = .quantized(q)
         }
+    }
+
+    /// Whether the weight is read from repacked panels (always false for dense weights).
+    public var isRepacked: Bool {
+        if case .quantized(let q) = storage { return q.isRepacked }
+        return false
     }
 
     /// x: [rows, inFeatures] (row stride ldx) → y: [rows, outFeatures] (row stride ldy).
@@ -70,13 +77,7 @@ public struct Linear: @unchecked Sendable {
                            y: y, ldy: ldy, parallel: parallel)
         case .quantized(let w):
             quantized(x, ldx, rows, y, ldy, parallel) {
-                try QuantKernels.matmul(x: x, ldx: ldx, rows: rows, k: inFeatures, weight: w.data, ggmlType: dtype.ggmlType,
-                                        n: outFeatures, y: y, ldy: ldy, parallel: parallel)
-            }
-        case .repacked(let b):
-            quantized(x, ldx, rows, y, ldy, parallel) {
-                try QuantKernels.matmulRepacked(x: x, ldx: ldx, rows: rows, k: inFeatures, weight: UnsafeRawPointer(b.pointer),
-                                                ggmlType: dtype.ggmlType, n: outFeatures, y: y, ldy: ldy, parallel: parallel)
+                try w(x, ldx: ldx, rows: rows, into: y, ldy: ldy, parallel: parallel)
             }
         }
     }

@@ -196,4 +196,13 @@ extension Tensor {
     public func releaseMappedPages() {
         (owner as? MappedTensorOwner)?.releasePages(data, count: byteCount)
     }
+
+    /// Releases the whole pages inside bytes [offset, offset+count) of this tensor (see `releaseMappedPages`).
+    public func releaseMappedPages(offset: Int, count: Int) {
+        guard offset >= 0, count > 0, offset <= byteCount - count else { return }
+        (owner as? MappedTensorOwner)?.releasePages(data + offset, count: count)
+    }
+
+    /// Whether this tensor lives in a memory-mapped file (its pages can be given back and read again).
+    public var isMapped: Bool { owner is MappedTensorOwner }
 }

@@ -117,6 +117,34 @@ final class GGUFModelTests: XCTestCase {
         XCTAssertTrue(a == b, "max diff \(zip(a, b).map { abs($0 - $1) }.max() ?? -1)")
     }
 
+    /// Quantized GGUF weights are repacked in the background after loading; until then the GGML rows serve.
+    /// The switch must change no output: logits before (no weight repacked) and after (all repacked) are equal.
+    func testBackgroundRepackingChangesNoOutput() throws {
+        let url = temp("tiny-q4.gguf")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Self.writeTinyGGUF(to: url, quantize: .q4_0)
+        let file = try GGUFFile(url: url)
+        let repacker = WeightRepacker()
+        let model = try WeightRepacker.$collecting.withValue(repacker) {
+            try GGUFModelFactory.makeModel(file: file, parallel: Parallel(threads: 2))
+        }
+        XCTAssertGreaterThan(repacker.remaining, 0, "the quantized matrices wait for the background repacker")
+        let ids = [54, 345, 83, 291, 262, 348, 344, 286, 347, 295, 30]
+        let before = try model.forward(ids, cache: model.makeCache(maxLength: nil), logits: .all)
+        repacker.start(parallel: Parallel(threads: 2))
+        repacker.wait()
+        XCTAssertEqual(repacker.remaining, 0)
+        let after = try model.forward(ids, cache: model.makeCache(maxLength: nil), logits: .all)
+        XCTAssertEqual(before.count, after.count)
+        XCTAssertTrue(before == after, "max diff \(zip(before, after).map { abs($0 - $1) }.max() ?? -1)")
+        // ModelLoader starts the repacker itself; waiting leaves nothing behind.
+        let loaded = try ModelLoader.load(path: url.path, threads: 2)
+        loaded.waitForWeights()
+        XCTAssertEqual(loaded.repacker?.remaining ?? 0, 0)
+        XCTAssertNotNil(loaded.repacker)
+        XCTAssertEqual(try logits(loaded, ids), after)
+    }
+
     func testLoadTimeQuantizationStaysCloseToFloat() throws {
         let ids = [54, 345, 83, 291, 262, 348, 344, 286, 347, 295, 30]
         let exact = try logits(try ModelLoader.load(path: Self.tiny.path, threads: 2), ids)

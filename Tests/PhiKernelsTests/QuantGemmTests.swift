@@ -108,6 +108,31 @@ final class QuantGemmTests: XCTestCase {
         }
     }
 
+    /// GGML rows and repacked panels give bit-identical products on every path, also when the tokens span
+    /// several of the driver's token blocks (K = 8192 makes a block about 50 tokens), so a model can switch
+    /// layouts between two tokens without changing any output.
+    func testGGMLRowsAndRepackedPanelsAreBitIdentical() {
+        var rng = LCG(s: 31)
+        for type in QuantFormatTests.gemmTypes {
+            let K = 8192, N = 37, T = 120
+            let c = makeCase(type: type, T: T, K: K, N: N, rng: &rng)
+            var packed = [UInt8](repeating: 0, count: Int(phi_quant_repacked_bytes(type, Int64(N), Int64(K))))
+            XCTAssertEqual(phi_quant_repack(type, c.weights, Int64(N), Int64(K), &packed, 0, Int64(N)), 0)
+            for (name, mask) in Self.paths {
+                phi_set_cpu_mask(mask)
+                for (t, n0, n1) in [(T, 0, N), (1, 0, N), (T, 16, 35)] {
+                    var a = [Float](repeating: .nan, count: t * N), b = a
+                    XCTAssertEqual(phi_gemm_q(type, c.xq, Int64(c.rowBytes), Int64(t), Int64(K), c.weights, &a, Int64(N), Int64(n0), Int64(n1)), 0)
+                    XCTAssertEqual(phi_gemm_q_repacked(type, c.xq, Int64(c.rowBytes), Int64(t), Int64(K), packed, &b, Int64(N), Int64(n0), Int64(n1)), 0)
+                    let same = zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) }
+                    XCTAssertTrue(same, "type \(type) \(name) T \(t) rows \(n0)..<\(n1)")
+                    XCTAssertFalse(a[(t - 1) * N + n0].isNaN, "type \(type) \(name): outputs written")
+                }
+            }
+            phi_set_cpu_mask(-1)
+        }
+    }
+
     /// Rows outside [n0, n1) and columns beyond N in a wider y are never written.
     func testOnlyRequestedOutputsAreWritten() {
         var rng = LCG(s: 9)

@@ -28,6 +28,11 @@ enum {
 
 /// Feature bits of this CPU (PHI_CPU_*), detected once.
 int phi_cpu_features(void);
+
+/// Publishing a pointer from one thread to others (Swift's own atomics need macOS 15): the store releases
+/// everything written before it, the load acquires it.
+static inline void *phi_atomic_load_pointer(void *const *slot) { return __atomic_load_n(slot, __ATOMIC_ACQUIRE); }
+static inline void phi_atomic_store_pointer(void **slot, void *value) { __atomic_store_n(slot, value, __ATOMIC_RELEASE); }
 /// Restricts the paths the dispatchers may use (a mask of PHI_CPU_*); for tests and benchmarks.
 void phi_set_cpu_mask(int mask);
 

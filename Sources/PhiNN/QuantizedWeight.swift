@@ -1,0 +1,133 @@
+import Dispatch
+import Foundation
+import PhiKernels
+import PhiTensor
+
+/// A GGML block-quantized matrix as the kernels read it: the GGML rows where they lie (usually a memory-mapped
+/// file) until the 16-row interleaved panels are ready, then the panels. Both paths give bit-identical products
+/// (the drivers feed the panel kernel the same panel and token blocks), so a weight may switch between two
+/// tokens without changing any output. Once repacked, the mapped pages are given back, chunk by chunk, so the
+/// resident set never holds both full copies.
+final class QuantizedWeight: @unchecked Sendable {
+    let source: Tensor
+    let ggmlType: Int
+    let rows: Int
+    let columns: Int
+    private let panels = PublishedPointer()
+    /// Keeps the published panels alive; written once, before publishing.
+    private var buffer: ByteBuffer?
+
+    init(source: Tensor, ggmlType: Int, rows: Int, columns: Int) {
+        self.source = source
+        self.ggmlType = ggmlType
+        self.rows = rows
+        self.columns = columns
+    }
+
+    var isRepacked: Bool { panels.value != nil }
+
+    /// Repacks once (later calls return at once). Not to be called from two threads at the same time.
+    func repack(parallel: Parallel) throws {
+        guard panels.value == nil else { return }
+        let bytes = QuantKernels.repackedByteCount(ggmlType: ggmlType, n: rows, k: columns)
+        guard bytes > 0 else { return }
+        let out = ByteBuffer(count: bytes)
+        // Chunks of whole panels, about 32 MiB of source each: the source pages leave the resident set as
+        // soon as their panels are written.
+        let rowBytes = source.byteCount / max(rows, 1)
+        let panel = QuantKernels.panelRows
+        let chunkRows = max(panel, (32 << 20) / max(rowBytes, 1) / panel * panel)
+        var r0 = 0
+        while r0 < rows {
+            let r1 = min(rows, r0 + chunkRows)
+            try QuantKernels.repack(weight: source.data, ggmlType: ggmlType, n: rows, k: columns, into: out.pointer,
+                                    rows: r0..<r1, parallel: parallel)
+            source.releaseMappedPages(offset: r0 * rowBytes, count: (r1 - r0) * rowBytes)
+            r0 = r1
+        }
+        buffer = out
+        panels.publish(out.pointer)
+    }
+
+    func callAsFunction(_ x: UnsafePointer<Float>, ldx: Int, rows T: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
+                        parallel: Parallel) throws {
+        if let p = panels.value {
+            try QuantKernels.matmulRepacked(x: x, ldx: ldx, rows: T, k: columns, weight: UnsafeRawPointer(p),
+                                            ggmlType: ggmlType, n: rows, y: y, ldy: ldy, parallel: parallel)
+        } else {
+            try QuantKernels.matmul(x: x, ldx: ldx, rows: T, k: columns, weight: source.data, ggmlType: ggmlType,
+                                    n: rows, y: y, ldy: ldy, parallel: parallel)
+        }
+    }
+}
+
+/// Repacks quantized weights in the background after a model is loaded, so loading only maps the file and the
+/// first tokens are computed from the GGML rows (as llama.cpp does for the types it does not repack) while the
+/// faster panels are written with idle CPU time. Outputs do not depend on when each weight switches.
+///
+/// Loaders bind `WeightRepacker.collecting` while they build a model; every `Linear` over mapped quantized
+/// weights then registers here instead of repacking in its initializer. Call `start` once the model is built.
+public final class WeightRepacker: @unchecked Sendable {
+    /// The repacker that `Linear`s built in this scope register with (nil: repack at once).
+    @TaskLocal public static var collecting: WeightRepacker?
+
+    private let lock = NSLock()
+    private var pending: [QuantizedWeight] = []
+    private var started = false
+    private let done = DispatchGroup()
+
+    public init() {}
+
+    func add(_ weight: QuantizedWeight) {
+        lock.lock()
+        defer { lock.unlock() }
+        pending.append(weight)
+    }
+
+    /// Weights registered and not yet repacked.
+    public var remaining: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return pending.count { !$0.isRepacked }
+    }
+
+    /// Starts repacking on `parallel.threads` background threads that only use CPU time the model's own
+    /// threads leave idle, so they never slow the first tokens. Weights go in registration order (the order a
+    /// forward pass reads them), one per thread at a time.
+    public func start(parallel: Parallel) {
+        lock.lock()
+        guard !started else { lock.unlock(); return }
+        started = true
+        let work = pending
+        lock.unlock()
+        guard !work.isEmpty else { return }
+        let next = Counter()
+        for i in 0..<min(parallel.threads, work.count) {
+            done.enter()
+            Platform.startBackgroundThread(name: "phikit-repack-\(i)") { [self] in
+                defer { done.leave() }
+                // `Linear` checked each shape, so repacking cannot fail; a weight that somehow could not be
+                // repacked would keep working from its GGML rows.
+                while let k = next.take(below: work.count) { try? work[k].repack(parallel: Parallel(threads: 1)) }
+            }
+        }
+    }
+
+    /// Hands out 0, 1, 2, … to threads.
+    private final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func take(below limit: Int) -> Int? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard value < limit else { return nil }
+            value += 1
+            return value - 1
+        }
+    }
+
+    /// Blocks until every registered weight is repacked (at once if `start` was never called or all are done).
+    public func wait() {
+        done.wait()
+    }
+}
