@@ -22,8 +22,8 @@ public final class LoadedModel: @unchecked Sendable {
         self.chatFormat = chatFormat
     }
 
-    /// Repacks quantized weights in the background after loading (nil when there were none to repack).
-    /// Generation works meanwhile, from the GGML rows, with the same outputs; only speed differs.
+    /// Repacks quantized weights in the background once the first token is computed (nil when there were none
+    /// to repack). Generation works meanwhile, from the GGML rows, with the same outputs; only speed differs.
     public internal(set) var repacker: WeightRepacker?
 
     /// Blocks until every weight is in its fastest layout (for benchmarks; generation never needs it).
@@ -96,7 +96,7 @@ public enum ModelLoader {
         }
         if repacker.remaining > 0 {
             loaded.repacker = repacker
-            repacker.start(parallel: parallel)
+            repacker.prepare(parallel: parallel)
         }
         return loaded
     }

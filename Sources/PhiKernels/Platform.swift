@@ -47,20 +47,10 @@ public enum Platform {
         #endif
     }
 
-    /// Starts a thread that only gets CPU time the foreground threads leave unused (Linux: nice 19, which the
-    /// scheduler weighs at 1.5% of a normal thread; Apple platforms: the background QoS class).
-    public static func startBackgroundThread(name: String, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread {
-            #if os(Linux)
-            // On Linux, PRIO_PROCESS with id 0 sets the calling thread only.
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
-            #endif
-            body()
-        }
+    /// Starts a named thread (for work that outlives the call that starts it).
+    public static func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread { body() }
         thread.name = name
-        #if !os(Linux)
-        thread.qualityOfService = .background
-        #endif
         thread.start()
     }
 

@@ -14,6 +14,8 @@ final class QuantizedWeight: @unchecked Sendable {
     let rows: Int
     let columns: Int
     private let panels = PublishedPointer()
+    /// The background repacker this weight waits for (nil when repacked in the initializer).
+    weak var repacker: WeightRepacker?
     /// Keeps the published panels alive; written once, before publishing.
     private var buffer: ByteBuffer?
 
@@ -55,6 +57,7 @@ final class QuantizedWeight: @unchecked Sendable {
             try QuantKernels.matmulRepacked(x: x, ldx: ldx, rows: T, k: columns, weight: UnsafeRawPointer(p),
                                             ggmlType: ggmlType, n: rows, y: y, ldy: ldy, parallel: parallel)
         } else {
+            repacker?.used(self)
             try QuantKernels.matmul(x: x, ldx: ldx, rows: T, k: columns, weight: source.data, ggmlType: ggmlType,
                                     n: rows, y: y, ldy: ldy, parallel: parallel)
         }
@@ -62,11 +65,13 @@ final class QuantizedWeight: @unchecked Sendable {
 }
 
 /// Repacks quantized weights in the background after a model is loaded, so loading only maps the file and the
-/// first tokens are computed from the GGML rows (as llama.cpp does for the types it does not repack) while the
-/// faster panels are written with idle CPU time. Outputs do not depend on when each weight switches.
+/// first token is computed from the GGML rows (as llama.cpp does for the types it does not repack). Repacking
+/// starts when a weight is used a second time (the first forward pass is over), on `start`, or on `wait`; it
+/// then shares the CPU with generation until the panels are written. Outputs do not depend on when each weight
+/// switches.
 ///
 /// Loaders bind `WeightRepacker.collecting` while they build a model; every `Linear` over mapped quantized
-/// weights then registers here instead of repacking in its initializer. Call `start` once the model is built.
+/// weights then registers here instead of repacking in its initializer.
 public final class WeightRepacker: @unchecked Sendable {
     /// The repacker that `Linear`s built in this scope register with (nil: repack at once).
     @TaskLocal public static var collecting: WeightRepacker?
@@ -78,10 +83,30 @@ public final class WeightRepacker: @unchecked Sendable {
 
     public init() {}
 
+    private var parallel = Parallel()
+    private var seen = Set<ObjectIdentifier>()
+
     func add(_ weight: QuantizedWeight) {
         lock.lock()
         defer { lock.unlock() }
         pending.append(weight)
+        weight.repacker = self
+    }
+
+    /// Sets the threads `start` uses when it is triggered by use.
+    public func prepare(parallel: Parallel) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.parallel = parallel
+    }
+
+    /// A weight served a product from its GGML rows; its second use starts the repacking.
+    func used(_ weight: QuantizedWeight) {
+        lock.lock()
+        let again = !started && !seen.insert(ObjectIdentifier(weight)).inserted
+        let p = parallel
+        lock.unlock()
+        if again { start(parallel: p) }
     }
 
     /// Weights registered and not yet repacked.
@@ -91,20 +116,20 @@ public final class WeightRepacker: @unchecked Sendable {
         return pending.count { !$0.isRepacked }
     }
 
-    /// Starts repacking on `parallel.threads` background threads that only use CPU time the model's own
-    /// threads leave idle, so they never slow the first tokens. Weights go in registration order (the order a
-    /// forward pass reads them), one per thread at a time.
+    /// Starts repacking on `parallel.threads` threads, in registration order (the order a forward pass reads
+    /// the weights), one weight per thread at a time. Later calls do nothing.
     public func start(parallel: Parallel) {
         lock.lock()
         guard !started else { lock.unlock(); return }
         started = true
+        seen = []
         let work = pending
         lock.unlock()
         guard !work.isEmpty else { return }
         let next = Counter()
         for i in 0..<min(parallel.threads, work.count) {
             done.enter()
-            Platform.startBackgroundThread(name: "phikit-repack-\(i)") { [self] in
+            Platform.startThread(name: "phikit-repack-\(i)") { [self] in
                 defer { done.leave() }
                 // `Linear` checked each shape, so repacking cannot fail; a weight that somehow could not be
                 // repacked would keep working from its GGML rows.
@@ -126,8 +151,12 @@ public final class WeightRepacker: @unchecked Sendable {
         }
     }
 
-    /// Blocks until every registered weight is repacked (at once if `start` was never called or all are done).
+    /// Starts the repacking if it has not started, and blocks until every registered weight is repacked.
     public func wait() {
+        lock.lock()
+        let p = parallel
+        lock.unlock()
+        start(parallel: p)
         done.wait()
     }
 }
