@@ -33,6 +33,8 @@ public protocol DecoderLanguageModel: LanguageModel {
 
 extension DecoderLanguageModel {
     public var vocabularySize: Int { decoder.vocabularySize }
+    /// Weight bytes one generated token reads (see `TransformerDecoder.weightBytesPerToken`).
+    public var weightBytesPerToken: Int { decoder.weightBytesPerToken }
     public var contextLength: Int { decoder.contextLength }
     public var hiddenSize: Int { decoder.hiddenSize }
     public var parallel: Parallel { decoder.parallel }

@@ -59,6 +59,14 @@ public struct Linear: @unchecked Sendable {
         }
     }
 
+    /// Bytes of the stored weight (what one product with a single row reads).
+    public var storedBytes: Int {
+        switch storage {
+        case .dense(let w, _): return w.byteCount
+        case .quantized(let q): return q.source.byteCount
+        }
+    }
+
     /// Whether the weight is read from repacked panels (always false for dense weights).
     public var isRepacked: Bool {
         if case .quantized(let q) = storage { return q.isRepacked }

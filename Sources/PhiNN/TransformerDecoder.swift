@@ -66,6 +66,24 @@ public final class TransformerDecoder: @unchecked Sendable {
     public var prefillChunk = 512
 
     public var vocabularySize: Int { lmHead.outFeatures }
+
+    /// Bytes of weights one generated token reads: every matrix once, plus one embedding row (norms and the
+    /// KV cache are comparatively tiny). Memory bandwidth ÷ this bounds tokens per second.
+    public var weightBytesPerToken: Int {
+        var total = lmHead.storedBytes + embedding.table.rowBytes
+        for b in blocks {
+            switch b.attention.projection {
+            case .fused(let l): total += l.storedBytes
+            case .separate(let q, let k, let v): total += q.storedBytes + k.storedBytes + v.storedBytes
+            }
+            total += b.attention.output.storedBytes
+            switch b.feedForward {
+            case .fused(let gu, let d): total += gu.storedBytes + d.storedBytes
+            case .separate(let g, let u, let d): total += g.storedBytes + u.storedBytes + d.storedBytes
+            }
+        }
+        return total
+    }
     public var hiddenSize: Int { embedding.dim }
 
     public init(embedding: Embedding, blocks: [DecoderBlock], finalNorm: RMSNorm, lmHead: Linear,

@@ -7,8 +7,8 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure prompt processing and generation speed (tokens per second).")
 
-    @Option(name: .long, help: "Model folder or .gguf file.")
-    var model: String
+    @Option(name: .long, help: "Model folder or .gguf file (optional with --bandwidth).")
+    var model: String?
     @Option(name: .customShort("p"), help: "Prompt tokens (0 skips the prompt test).")
     var promptTokens: Int = 512
     @Option(name: .customShort("n"), help: "Generated tokens (0 skips the generation test).")
@@ -23,6 +23,8 @@ struct Bench: ParsableCommand {
     var image: String?
     @Option(help: "Also time encoding this audio file (Phi-4-multimodal): log-mel features, the conformer and the speech projector.")
     var audio: String?
+    @Flag(help: "Measure the memory read bandwidth with -t threads (generation can never beat bandwidth ÷ weight bytes per token).")
+    var bandwidth = false
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -30,10 +32,22 @@ struct Bench: ParsableCommand {
         guard promptTokens >= 0, genTokens >= 0, threads >= 1, repetitions >= 1 else {
             throw ValidationError("-p and -n must be ≥ 0, -t and -r ≥ 1")
         }
+        guard model != nil || bandwidth else { throw ValidationError("--model is required (unless only --bandwidth is measured)") }
     }
 
     func run() throws {
         try runCLI {
+            // Measured first, before model pages compete for the caches.
+            let readBandwidth = bandwidth ? MemoryBandwidth.measureRead(parallel: Parallel(threads: threads)) : nil
+            guard let model else {
+                let gbs = (readBandwidth ?? 0) / 1e9
+                if json {
+                    Console.write("{\"read_bandwidth_gbs\":\(String(format: "%.2f", gbs)),\"threads\":\(threads)}\n")
+                } else {
+                    Console.write(String(format: "read bandwidth, %d thread(s): %.1f GB/s\n", threads, gbs))
+                }
+                return
+            }
             let loadStart = DispatchTime.now().uptimeNanoseconds
             guard let q = LoadQuantization(name: quantize ?? "none") else { throw ValidationError("unknown --quantize \(quantize ?? "")") }
             let loaded = try ModelLoader.load(path: model, threads: threads, quantize: q)
@@ -120,13 +134,17 @@ struct Bench: ParsableCommand {
             }
             if json {
                 let mem = Platform.residentBreakdown()
-                let obj: [String: Any] = ["model": model, "threads": threads, "load_seconds": loadSeconds,
+                var obj: [String: Any] = ["model": model, "threads": threads, "load_seconds": loadSeconds,
                                           "first_token_seconds": firstTokenSeconds,
                                           "load_first_token_seconds": loadSeconds + firstTokenSeconds,
                                           "repack_wait_seconds": repackSeconds,
                                           "peak_resident_bytes": Platform.peakResidentBytes(),
                                           "resident_anonymous_bytes": mem.anonymous, "resident_file_bytes": mem.file,
                                           "results": results]
+                if let readBandwidth {
+                    obj["read_bandwidth_gbs"] = readBandwidth / 1e9
+                    if let bytes = (m as? DecoderLanguageModel)?.weightBytesPerToken { obj["weight_bytes_per_token"] = bytes }
+                }
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
                 Console.write(String(decoding: data, as: UTF8.self) + "\n")
             } else {
@@ -135,6 +153,14 @@ struct Bench: ParsableCommand {
                               + (loaded.repacker == nil ? "" : " (weights repacked \(String(format: "%.2f", repackSeconds)) s later)")
                               + "  "
                               + "resident: \(mem.anonymous >> 20) MiB heap + \(mem.file >> 20) MiB mapped weights\n")
+                if let readBandwidth {
+                    var line = String(format: "read bandwidth: %.1f GB/s", readBandwidth / 1e9)
+                    if let bytes = (m as? DecoderLanguageModel)?.weightBytesPerToken, bytes > 0 {
+                        line += String(format: "  weights per token: %.3f GB  generation bound: %.2f tokens/s",
+                                       Double(bytes) / 1e9, readBandwidth / Double(bytes))
+                    }
+                    Console.write(line + "\n")
+                }
                 for r in results {
                     if let s = r["seconds"] as? Double {
                         let what = r["crops"] != nil ? "\(r["crops"] as? Int ?? 0) crops, \(r["image_tokens"] as? Int ?? 0) tokens"

@@ -62,6 +62,27 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(Array(prompt.suffix(2)), [special["<|end|>"]!, special["<|assistant|>"]!])
     }
 
+    /// `bench --bandwidth` measures the read bandwidth (the bound on generation) alone or with a model, where it
+    /// also reports the weight bytes one token reads; without either it is a usage error.
+    func testBenchBandwidth() throws {
+        let alone = try phi4(["bench", "--bandwidth", "-t", "1", "--json"])
+        XCTAssertEqual(alone.status, 0, alone.stderr)
+        let a = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(alone.stdout.utf8)) as? [String: Any])
+        XCTAssertGreaterThan(try XCTUnwrap(a["read_bandwidth_gbs"] as? Double), 0.1)
+        let with = try phi4(["bench", "--model", tiny, "--bandwidth", "-p", "4", "-n", "2", "-r", "1", "-t", "1", "--json"])
+        XCTAssertEqual(with.status, 0, with.stderr)
+        let w = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(with.stdout.utf8)) as? [String: Any])
+        XCTAssertGreaterThan(try XCTUnwrap(w["read_bandwidth_gbs"] as? Double), 0.1)
+        // The tiny fixture: f32 matrices; the weight bytes are at least the output head's.
+        let bytes = try XCTUnwrap(w["weight_bytes_per_token"] as? Int)
+        let cfg = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixtures.appendingPathComponent("phi4mini-tiny/config.json"))) as? [String: Any])
+        let vocab = try XCTUnwrap(cfg["vocab_size"] as? Int), hidden = try XCTUnwrap(cfg["hidden_size"] as? Int)
+        XCTAssertGreaterThan(bytes, vocab * hidden * 4)
+        let none = try phi4(["bench"])
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertTrue(none.stderr.contains("--model"), none.stderr)
+    }
+
     func testToolsGoInTheSystemTurn() throws {
         let special = try XCTUnwrap(try reference()["special_ids"] as? [String: Int])
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("tools-\(UUID().uuidString).json")

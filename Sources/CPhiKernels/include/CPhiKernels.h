@@ -33,6 +33,10 @@ int phi_cpu_features(void);
 /// everything written before it, the load acquires it.
 static inline void *phi_atomic_load_pointer(void *const *slot) { return __atomic_load_n(slot, __ATOMIC_ACQUIRE); }
 static inline void phi_atomic_store_pointer(void **slot, void *value) { __atomic_store_n(slot, value, __ATOMIC_RELEASE); }
+/// Reads bytes [0, n) of p once, as fast as the CPU can stream them (for measuring read bandwidth); returns
+/// a checksum so the reads cannot be optimized away.
+uint64_t phi_read_pass(const void *p, int64_t bytes);
+
 /// Restricts the paths the dispatchers may use (a mask of PHI_CPU_*); for tests and benchmarks.
 void phi_set_cpu_mask(int mask);
 
