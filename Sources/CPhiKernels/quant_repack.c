@@ -315,3 +315,30 @@ int phi_gemm_q_repacked(int wtype, const void *xq, int64_t ldxq, int64_t T, int6
     free(row);
     return 0;
 }
+
+// Takes the next rows [*n0, *n0 + size) from *counter: guided self-scheduling in whole panels, chunks shrinking
+// from a third of each thread's share towards 32 rows, so the threads finish together. Returns the size (0: done).
+static int64_t take_panels(int64_t *counter, int64_t N, int64_t threads, int64_t *n0) {
+    int64_t cur = __atomic_load_n(counter, __ATOMIC_RELAXED);
+    for (;;) {
+        if (cur >= N) return 0;
+        int64_t size = (N - cur) / (3 * threads) / P * P;
+        if (size < 2 * P) size = 2 * P;
+        if (size > N - cur) size = N - cur;
+        if (__atomic_compare_exchange_n(counter, &cur, cur + size, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            *n0 = cur;
+            return size;
+        }
+    }
+}
+
+int phi_gemm_q_repacked_chunks(int wtype, const void *xq, int64_t ldxq, int64_t T, int64_t K, const void *Wr,
+                               float *y, int64_t ldy, int64_t N, int64_t threads, int64_t *counter) {
+    if (!args_ok(wtype, ldxq, T, K, 0, N)) return -1;
+    if (threads < 1) threads = 1;
+    int64_t n0 = 0, size;
+    while ((size = take_panels(counter, N, threads, &n0)) > 0)
+        if (phi_gemm_q_repacked(wtype, xq, ldxq, T, K, Wr, y, ldy, n0, n0 + size) != 0) return -1;
+    return 0;
+}
+

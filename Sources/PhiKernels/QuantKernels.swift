@@ -123,15 +123,23 @@ public enum QuantKernels {
                                      Int64(t1 - t0), Int64(K), xqp.pointer + t0 * rowBytes, Int64(rowBytes))
         }
         let yp = UncheckedPointer(UnsafeMutableRawPointer(y))
-        parallel.forRanges(N, granularity: panelRows) { n0, n1 in
-            let out = yp.pointer.assumingMemoryBound(to: Float.self)
-            if repacked {
-                phi_gemm_q_repacked(type, xqp.pointer, Int64(rowBytes), Int64(T), Int64(K), weight, out, Int64(ldy),
-                                    Int64(n0), Int64(n1))
-            } else {
-                phi_gemm_q(type, xqp.pointer, Int64(rowBytes), Int64(T), Int64(K), weight, out, Int64(ldy),
-                           Int64(n0), Int64(n1))
+        if repacked {
+            // Chunks taken in turn rather than fixed halves (see phi_gemm_q_repacked_chunks).
+            let threads = min(parallel.threads, (N + panelRows - 1) / panelRows)
+            let counter = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+            defer { counter.deallocate() }
+            counter.initialize(to: 0)
+            let cp = UncheckedPointer(UnsafeMutableRawPointer(counter))
+            parallel.forRanges(threads) { _, _ in
+                phi_gemm_q_repacked_chunks(type, xqp.pointer, Int64(rowBytes), Int64(T), Int64(K), weight,
+                                           yp.pointer.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(N),
+                                           Int64(threads), cp.pointer.assumingMemoryBound(to: Int64.self))
             }
+            return
+        }
+        parallel.forRanges(N, granularity: panelRows) { n0, n1 in
+            phi_gemm_q(type, xqp.pointer, Int64(rowBytes), Int64(T), Int64(K), weight,
+                       yp.pointer.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(n0), Int64(n1))
         }
     }
 }

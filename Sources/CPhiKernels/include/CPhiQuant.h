@@ -92,6 +92,12 @@ int phi_quant_unpack_row(int wtype, const void *Wr, int64_t K, int64_t n, void *
 int phi_gemm_q_repacked(int wtype, const void *xq, int64_t ldxq, int64_t T, int64_t K, const void *Wr, float *y,
                         int64_t ldy, int64_t n0, int64_t n1);
 
+/// phi_gemm_q_repacked over all N rows, shared by `threads` callers that each run this with the same counter
+/// (initially 0): they take chunks of whole panels in turn, shrinking towards the end, so a core slowed by other
+/// work does not leave the others waiting. Results do not depend on who computed which rows.
+int phi_gemm_q_repacked_chunks(int wtype, const void *xq, int64_t ldxq, int64_t T, int64_t K, const void *Wr,
+                               float *y, int64_t ldy, int64_t N, int64_t threads, int64_t *counter);
+
 #ifdef __cplusplus
 }
 #endif
