@@ -23,8 +23,12 @@
 
 // Tokens per tile: 4 for the 32-value blocks (16 int32x4 block sums), 2 for the K-quants (block sums and
 // super-block sums, 16 registers).
+#ifndef QN_RT32
 #define QN_RT32 4
+#endif
+#ifndef QN_RTK
 #define QN_RTK 2
+#endif
 
 static inline int32_t ld32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
 static inline int16_t ld16(const void *p) { int16_t v; memcpy(&v, p, 2); return v; }

@@ -114,47 +114,52 @@ QN_TGT static AI void QN(tile_q8_0)(const uint8_t *pn, int64_t K, const uint8_t 
     for (int t = 0; t < RT; t++) store16(y + t * ldy, acc[t], r0, r1);
 }
 
-// One Q4_K/Q5_K sub-block (32 codes of each row: low nibbles of chunk pv for even sub-blocks, high for odd),
-// its exact int32 dot times the 6-bit scale added to isum. hm: Q5_K's fifth bits of the sub-block (unread for Q4_K).
-QN_TGT static AI void QN(k_sub)(const uint8_t *pv, const uint8_t *hm, const uint8_t *scp, const int8_t *const *xs,
-                                int32x4_t isum[][4], const int RT, const int odd, const int five) {
+// One 64-code chunk of Q4_K/Q5_K (low nibbles: sub-block 2c, high nibbles: 2c+1, both from the same load, with
+// their own accumulators), the exact int32 dots times the 6-bit scales added to isum. Q5_K's fifth bits follow
+// the chunk's vectors (pv + 512: sub-block 2c, pv + 576: 2c+1). xs: the chunk's 64 activations per token.
+QN_TGT static AI void QN(k_chunk)(const uint8_t *pv, const uint8_t *scp, const int8_t *const *xs,
+                                  int32x4_t isum[][4], const int RT, const int five) {
     const uint8x16_t m4 = vdupq_n_u8(0x0F), c16 = vdupq_n_u8(16);
     const uint8x16_t bitsel = vreinterpretq_u8_u64(vdupq_n_u64(0x8040201008040201ULL));
-    int32x4_t s[QN_RTK][4], s2[4];
-    int8x16_t xa[QN_RTK], xb[QN_RTK];
+    int32x4_t se[QN_RTK][4], so[QN_RTK][4];
+    int8x16_t x0[QN_RTK], x1[QN_RTK], x2[QN_RTK], x3[QN_RTK];
     for (int t = 0; t < RT; t++) {
-        for (int g = 0; g < 4; g++) s[t][g] = vdupq_n_s32(0);
-        xa[t] = vld1q_s8(xs[t]);
-        xb[t] = vld1q_s8(xs[t] + 16);
+        for (int g = 0; g < 4; g++) se[t][g] = so[t][g] = vdupq_n_s32(0);
+        x0[t] = vld1q_s8(xs[t]);
+        x1[t] = vld1q_s8(xs[t] + 16);
+        x2[t] = vld1q_s8(xs[t] + 32);
+        x3[t] = vld1q_s8(xs[t] + 48);
     }
-    for (int g = 0; g < 4; g++) s2[g] = vdupq_n_s32(0);
-#define QN_K_VEC(q, X, L)                                                                                          \
+#define QN_K_VEC(q, XE, XO, L)                                                                                     \
     {                                                                                                              \
-        uint8x16_t hb = vdupq_n_u8(0);                                                                             \
+        uint8x16_t he = vdupq_n_u8(0), ho = vdupq_n_u8(0);                                                         \
         if (five) {                                                                                                \
-            const uint8x8_t h8 = vld1_u8(hm + 8 * (q));                                                            \
-            hb = vcombine_u8(h8, h8);                                                                              \
+            const uint8x8_t e8 = vld1_u8(pv + 512 + 8 * (q)), o8 = vld1_u8(pv + 576 + 8 * (q));                    \
+            he = vcombine_u8(e8, e8);                                                                              \
+            ho = vcombine_u8(o8, o8);                                                                              \
         }                                                                                                          \
         for (int g = 0; g < 4; g++) {                                                                              \
             const uint8x16_t raw = vld1q_u8(pv + 64 * (q) + 16 * g);                                               \
-            uint8x16_t u = odd ? vshrq_n_u8(raw, 4) : vandq_u8(raw, m4);                                           \
-            if (five) /* bits 16g..16g+15 of the mask: bit 4r+i is code i of row 4g+r */                             \
-                u = vorrq_u8(u, vandq_u8(vtstq_u8(vqtbl1q_u8(hb, vld1q_u8(qn_bit_idx[g])), bitsel), c16));         \
-            const int8x16_t w = vreinterpretq_s8_u8(u);                                                            \
-            if (RT == 1 && ((q) & 1)) s2[g] = QN_DOT(s2[g], w, X[0], L);                                           \
-            else                                                                                                   \
-                for (int t = 0; t < RT; t++) s[t][g] = QN_DOT(s[t][g], w, X[t], L);                                \
+            uint8x16_t ue = vandq_u8(raw, m4), uo = vshrq_n_u8(raw, 4);                                            \
+            if (five) { /* mask bits 16g..16g+15: bit 4r+i is code i of row 4g+r */                                \
+                const uint8x16_t ix = vld1q_u8(qn_bit_idx[g]);                                                     \
+                ue = vorrq_u8(ue, vandq_u8(vtstq_u8(vqtbl1q_u8(he, ix), bitsel), c16));                            \
+                uo = vorrq_u8(uo, vandq_u8(vtstq_u8(vqtbl1q_u8(ho, ix), bitsel), c16));                            \
+            }                                                                                                      \
+            for (int t = 0; t < RT; t++) {                                                                         \
+                se[t][g] = QN_DOT(se[t][g], vreinterpretq_s8_u8(ue), XE[t], L);                                    \
+                so[t][g] = QN_DOT(so[t][g], vreinterpretq_s8_u8(uo), XO[t], L);                                    \
+            }                                                                                                      \
         }                                                                                                          \
     }
-    QN_K_VEC(0, xa, 0) QN_K_VEC(1, xa, 1) QN_K_VEC(2, xa, 2) QN_K_VEC(3, xa, 3)
-    QN_K_VEC(4, xb, 0) QN_K_VEC(5, xb, 1) QN_K_VEC(6, xb, 2) QN_K_VEC(7, xb, 3)
+    QN_K_VEC(0, x0, x2, 0) QN_K_VEC(1, x0, x2, 1) QN_K_VEC(2, x0, x2, 2) QN_K_VEC(3, x0, x2, 3)
+    QN_K_VEC(4, x1, x3, 0) QN_K_VEC(5, x1, x3, 1) QN_K_VEC(6, x1, x3, 2) QN_K_VEC(7, x1, x3, 3)
 #undef QN_K_VEC
-    if (RT == 1)
-        for (int g = 0; g < 4; g++) s[0][g] = vaddq_s32(s[0][g], s2[g]);
-    int32x4_t sc[4];
-    u8x16_to_s32(vld1q_u8(scp), sc);
+    int32x4_t sce[4], sco[4];
+    u8x16_to_s32(vld1q_u8(scp), sce);
+    u8x16_to_s32(vld1q_u8(scp + 16), sco);
     for (int t = 0; t < RT; t++)
-        for (int g = 0; g < 4; g++) isum[t][g] = vmlaq_s32(isum[t][g], s[t][g], sc[g]);
+        for (int g = 0; g < 4; g++) isum[t][g] = vmlaq_s32(vmlaq_s32(isum[t][g], se[t][g], sce[g]), so[t][g], sco[g]);
 }
 
 // Q4_K / Q5_K: mins·(activation sums of 32) as int16 × int16 widening multiply-adds, per super-block.
@@ -196,9 +201,7 @@ QN_TGT static AI void QN(tile_q45k)(const uint8_t *pn, int64_t K, const uint8_t 
             const uint8_t *pv = pb + 320 + chunk * c;
             const int8_t *xs[QN_RTK];
             for (int t = 0; t < RT; t++) xs[t] = x[t].qs + 256 * b + 64 * c;
-            QN(k_sub)(pv, five ? pv + 512 : NULL, pb + 64 + 16 * (2 * c), xs, isum, RT, 0, five);
-            for (int t = 0; t < RT; t++) xs[t] += 32;
-            QN(k_sub)(pv, five ? pv + 576 : NULL, pb + 64 + 16 * (2 * c + 1), xs, isum, RT, 1, five);
+            QN(k_chunk)(pv, pb + 64 + 32 * c, xs, isum, RT, five);
         }
         for (int t = 0; t < RT; t++) {
             const float xd = ldf(x[t].d + 4 * b);
