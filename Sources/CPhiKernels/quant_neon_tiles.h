@@ -219,6 +219,9 @@ QN_TGT static AI void QN(tile_q45k)(const uint8_t *pn, int64_t K, const uint8_t 
 QN_TGT static AI void QN(q6_sub)(const uint8_t *gp, const int e, const uint8_t *scp, const uint8_t *const *bias,
                                  const int8_t *const *xs, int32x4_t isum[][4], const int RT) {
     const uint8x16_t c3f = vdupq_n_u8(0x3F);
+    // e = 3 reads the X, Y, Z vectors e = 0, 1, 2 read just before: reloading them from L1 is cheaper than the
+    // spills clang makes when it keeps all 48 live (the barrier stops it merging the loads).
+    __asm__ __volatile__("" ::: "memory");
     int32x4_t s[QN_RTK][4], s2[4];
     int8x16_t xv[QN_RTK];
     for (int t = 0; t < RT; t++) {
