@@ -14,7 +14,8 @@
 //                   q = qb..qb+3. With e_j the 6-bit code 128h+32j+4q+i of row r, byte i of lane r holds
 //                   X = e0 | e3<<6, Y = e1 | (e3>>2)<<6, Z = e2 | (e3>>4)<<6: three codes are one AND away and
 //                   the fourth costs 6 operations (GGML's ql/qh split costs 13 for the four).
-// Every kernel reads a panel block front to back, which keeps the hardware prefetcher streaming.
+// Every kernel reads a panel block front to back, which keeps the hardware prefetcher streaming. On aarch64 a
+// 64-byte vector is 4 NEON registers of 4 rows each (quant_neon.c).
 #include "CPhiQuant.h"
 #include "CPhiKernels.h"
 #include <stdlib.h>
