@@ -2,7 +2,7 @@
 // phi_rmsnorm, the quantized products phi_gemm_q / phi_gemm_q_repacked for Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K,
 // and phi_quantize_activations) with its scalar _ref twin on ragged shapes, under every CPU mask given on the
 // command line (default: all features, then scalar). Built and run under qemu-aarch64 by run.sh; also builds
-// natively.
+// natively with every file of Sources/CPhiKernels (x86: the AVX2/AVX-512 paths face the same checks).
 #include "CPhiKernels.h"
 #include <math.h>
 #include <stdio.h>
