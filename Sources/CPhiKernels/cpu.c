@@ -1,5 +1,16 @@
 #include "CPhiKernels.h"
 
+#if defined(__aarch64__) && !defined(__ARM_FEATURE_DOTPROD)
+#if defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+#elif defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
+#endif
+
 static int g_features = -1;
 static int g_mask = -1;
 
@@ -14,6 +25,15 @@ static int detect(void) {
     if ((f & PHI_CPU_AVX512) && __builtin_cpu_supports("avx512vnni")) f |= PHI_CPU_AVX512_VNNI;
 #elif defined(__aarch64__)
     f |= PHI_CPU_NEON;
+#if defined(__ARM_FEATURE_DOTPROD) // the compile target has it (arm64 macOS: apple-m1)
+    f |= PHI_CPU_NEON_DOTPROD;
+#elif defined(__linux__)
+    if (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) f |= PHI_CPU_NEON_DOTPROD;
+#elif defined(__APPLE__)
+    int dp = 0;
+    size_t len = sizeof dp;
+    if (sysctlbyname("hw.optional.arm.FEAT_DotProd", &dp, &len, NULL, 0) == 0 && dp) f |= PHI_CPU_NEON_DOTPROD;
+#endif
 #endif
     return f;
 }

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-// GGML's reference arithmetic is plain f32 multiply and add: never fuse them.
+// GGML's reference arithmetic is plain f32 multiply and add: never fuse them (gcc: -ffp-contract=off).
+#if defined(__clang__)
 #pragma clang fp contract(off)
+#endif
 
 #define QK 32
 #define QKK 256
@@ -605,6 +607,8 @@ static void quantize_activation_row(int wtype, const float *x, int64_t K, uint8_
 
 #if defined(__x86_64__)
 void phi_quantize_activation_row_avx512(int wtype, const float *x, int64_t K, uint8_t *row);
+#elif defined(__aarch64__)
+void phi_quantize_activation_row_neon(int wtype, const float *x, int64_t K, uint8_t *row); // quant_neon.c
 #endif
 
 int phi_quantize_activations(int wtype, const float *x, int64_t ldx, int64_t T, int64_t K, void *xq, int64_t ldxq) {
@@ -612,6 +616,8 @@ int phi_quantize_activations(int wtype, const float *x, int64_t ldx, int64_t T, 
     if (rb == 0 || T < 0 || ldx < K || ldxq < rb) return -1;
 #if defined(__x86_64__)
     const int simd = (phi_cpu_features() & PHI_CPU_AVX512) != 0;
+#elif defined(__aarch64__)
+    const int simd = (phi_cpu_features() & PHI_CPU_NEON) != 0;
 #else
     const int simd = 0;
 #endif
@@ -619,6 +625,9 @@ int phi_quantize_activations(int wtype, const float *x, int64_t ldx, int64_t T, 
         uint8_t *row = (uint8_t *)xq + t * ldxq;
 #if defined(__x86_64__)
         if (simd) phi_quantize_activation_row_avx512(wtype, x + t * ldx, K, row);
+        else
+#elif defined(__aarch64__)
+        if (simd) phi_quantize_activation_row_neon(wtype, x + t * ldx, K, row);
         else
 #endif
             quantize_activation_row(wtype, x + t * ldx, K, row);

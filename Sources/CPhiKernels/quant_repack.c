@@ -14,7 +14,8 @@
 //                   q = qb..qb+3. With e_j the 6-bit code 128h+32j+4q+i of row r, byte i of lane r holds
 //                   X = e0 | e3<<6, Y = e1 | (e3>>2)<<6, Z = e2 | (e3>>4)<<6: three codes are one AND away and
 //                   the fourth costs 6 operations (GGML's ql/qh split costs 13 for the four).
-// Every kernel reads a panel block front to back, which keeps the hardware prefetcher streaming.
+// Every kernel reads a panel block front to back, which keeps the hardware prefetcher streaming. On aarch64 a
+// 64-byte vector is 4 NEON registers of 4 rows each (quant_neon.c).
 #include "CPhiQuant.h"
 #include "CPhiKernels.h"
 #include <stdlib.h>
@@ -27,6 +28,10 @@ void phi_qpanel_avx512(int wtype, const uint8_t *panel, int64_t K, const uint8_t
                        float *y, int64_t ldy, int r0, int r1);
 void phi_qpanel_avx2(int wtype, const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T,
                      float *y, int64_t ldy, int r0, int r1);
+void phi_qpanel_neon(int wtype, const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T,
+                     float *y, int64_t ldy, int r0, int r1);
+void phi_qpanel_neon_dot(int wtype, const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T,
+                         float *y, int64_t ldy, int r0, int r1);
 int phi_qrepack_panel_avx512(int wtype, const uint8_t *W, int64_t rowb, int nrows, int64_t K, uint8_t *o);
 
 // Byte offsets inside a Q5_K / Q6_K panel block.
@@ -237,6 +242,9 @@ static panel_fn pick_panel_kernel(void) {
     int f = phi_cpu_features();
     if ((f & PHI_CPU_AVX512) && (f & PHI_CPU_AVX512_VNNI)) return phi_qpanel_avx512;
     if (f & PHI_CPU_AVX2) return phi_qpanel_avx2;
+#elif defined(__aarch64__)
+    int f = phi_cpu_features();
+    if (f & PHI_CPU_NEON) return (f & PHI_CPU_NEON_DOTPROD) ? phi_qpanel_neon_dot : phi_qpanel_neon;
 #endif
     return NULL;
 }

@@ -12,6 +12,8 @@ final class QuantGemmTests: XCTestCase {
         var p: [(String, Int32)] = [("scalar", 0)]
         if f & Int32(PHI_CPU_AVX2) != 0 { p.append(("avx2", Int32(PHI_CPU_AVX2))) }
         if f & Int32(PHI_CPU_AVX512) != 0, f & Int32(PHI_CPU_AVX512_VNNI) != 0 { p.append(("avx512", -1)) }
+        if f & Int32(PHI_CPU_NEON) != 0 { p.append(("neon", Int32(PHI_CPU_NEON))) }
+        if f & Int32(PHI_CPU_NEON) != 0, f & Int32(PHI_CPU_NEON_DOTPROD) != 0 { p.append(("neon-dotprod", -1)) }
         return p
     }
 

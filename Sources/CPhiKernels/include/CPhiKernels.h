@@ -24,6 +24,7 @@ enum {
     PHI_CPU_AVX512_BF16 = 1 << 2,
     PHI_CPU_AVX512_VNNI = 1 << 3,
     PHI_CPU_NEON = 1 << 4,
+    PHI_CPU_NEON_DOTPROD = 1 << 5, // ARMv8.2 sdot/udot (Linux: HWCAP_ASIMDDP; Apple M-series: always)
 };
 
 /// Feature bits of this CPU (PHI_CPU_*), detected once.

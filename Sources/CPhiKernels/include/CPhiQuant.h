@@ -66,7 +66,8 @@ int phi_quantize_activations(int wtype, const float *x, int64_t ldx, int64_t T, 
 int phi_dequantize_activations(int wtype, const void *xq, int64_t K, float *dst);
 
 /// y[t*ldy + n] = Σ_k x[t,k]·W[n,k] for t < T, n0 <= n < n1. W: GGML rows of K values (K/block·blockBytes
-/// bytes each). No globals: callers split [n0, n1) across threads. Dispatch: AVX-512 VNNI → AVX2 → `_ref`.
+/// bytes each). No globals: callers split [n0, n1) across threads. Dispatch: AVX-512 VNNI → AVX2 → `_ref` on
+/// x86-64, NEON with the ARMv8.2 dot product → NEON → `_ref` on aarch64.
 /// Fast paths equal `_ref` up to f32 summation order (block sums are exact integers in both).
 int phi_gemm_q(int wtype, const void *xq, int64_t ldxq, int64_t T, int64_t K, const void *W, float *y, int64_t ldy,
                int64_t n0, int64_t n1);
@@ -79,7 +80,9 @@ int phi_gemm_q_ref(int wtype, const void *xq, int64_t ldxq, int64_t T, int64_t K
 // values: scales and mins unpacked to bytes). Rows are padded to a multiple of 16 with zero rows.
 // Prefer it for decode: on the Zen 4 dev machine the repacked matvec streams at 80-100% of the read bandwidth,
 // phi_gemm_q on GGML rows at 40-65% with one thread (prefill speed is the same for both). Repack once at load
-// time (threads may repack disjoint panel ranges) and keep only the repacked copy. aarch64 runs `_ref`.
+// time (threads may repack disjoint panel ranges) and keep only the repacked copy. aarch64 runs NEON kernels on
+// the same panels (sdot by element where the CPU has the dot product, widening multiplies otherwise; checked
+// against `_ref` under qemu by tools/neon/run.sh, not yet timed on hardware).
 
 /// Bytes of the repacked form of N rows of K values (0 when phi_quant_check fails or N < 0).
 int64_t phi_quant_repacked_bytes(int wtype, int64_t N, int64_t K);
