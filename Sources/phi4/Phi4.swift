@@ -27,7 +27,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: [.customShort("t"), .long], help: "Threads to use (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Quantize the weights at load time: q4 (q4_0), q4_k, q6_k or q8 (q8_0).")
+    @Option(help: "Quantize the weights at load time: q4 (q4_0), q4_k, q6_k or q8 (q8_0); already-quantized (GGUF) weights are requantized. f32 dequantizes every matrix instead (a reference for measuring quantization error).")
     var quantize: String?
 
     func load() throws -> LoadedModel {
