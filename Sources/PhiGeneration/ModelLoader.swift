@@ -12,13 +12,18 @@ public final class LoadedModel: @unchecked Sendable {
     public let tokenizer: Tokenizer
     public let eosTokenIDs: Set<Int>
     public let chatFormat: any ChatFormat
+    /// Whether the model's tokenizer puts BOS before raw text (GGUF `tokenizer.ggml.add_bos_token`, HF
+    /// tokenizer_config `add_bos_token`); false for Phi-4. Chat prompts carry their own start tokens.
+    public let addsBOSToken: Bool
 
-    public init(directory: URL, model: LanguageModel, tokenizer: Tokenizer, eosTokenIDs: Set<Int>, chatFormat: any ChatFormat) {
+    public init(directory: URL, model: LanguageModel, tokenizer: Tokenizer, eosTokenIDs: Set<Int>, chatFormat: any ChatFormat,
+                addsBOSToken: Bool = false) {
         self.directory = directory
         self.model = model
         self.tokenizer = tokenizer
         self.eosTokenIDs = eosTokenIDs
         self.chatFormat = chatFormat
+        self.addsBOSToken = addsBOSToken && tokenizer.bosTokenID != nil
     }
 
     public func makeGenerator() -> Generator { Generator(model: model, tokenizer: tokenizer, eosTokenIDs: eosTokenIDs) }
@@ -124,7 +129,8 @@ public enum ModelLoader {
         let tokenizer = try Tokenizer(directory: url)
         let eos = try eosTokenIDs(directory: url, fallback: model.config.eosTokenIds, tokenizer: tokenizer)
         return LoadedModel(directory: url, model: model, tokenizer: tokenizer, eosTokenIDs: eos,
-                           chatFormat: try ChatFormats.detect(tokenizer: tokenizer, template: tokenizer.chatTemplate))
+                           chatFormat: try ChatFormats.detect(tokenizer: tokenizer, template: tokenizer.chatTemplate),
+                           addsBOSToken: addsBOSToken(directory: url))
     }
 
     /// A llama.cpp GGUF: architecture, weights, tokenizer and chat template all come from the file.
@@ -138,7 +144,16 @@ public enum ModelLoader {
         if let end = tokenizer.specialTokenID("<|end|>") { eos.insert(end) }
         if let imEnd = tokenizer.specialTokenID("<|im_end|>") { eos.insert(imEnd) }
         return LoadedModel(directory: url, model: model, tokenizer: tokenizer, eosTokenIDs: eos,
-                           chatFormat: try ChatFormats.detect(tokenizer: tokenizer, template: cfg.chatTemplate))
+                           chatFormat: try ChatFormats.detect(tokenizer: tokenizer, template: cfg.chatTemplate),
+                           addsBOSToken: cfg.addBOSToken ?? false)
+    }
+
+    /// tokenizer_config.json's `add_bos_token` (false when absent or unreadable; the tokenizer load reports
+    /// a malformed file).
+    static func addsBOSToken(directory: URL) -> Bool {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent("tokenizer_config.json")),
+              let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return (j["add_bos_token"] as? Bool) ?? false
     }
 
     /// generation_config.json's eos_token_id (a number or a list), else the config's, else the tokenizer's.
