@@ -31,19 +31,17 @@ final class PerplexityCLITests: XCTestCase {
         return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [Int])
     }
 
-    /// One window covering the whole text: its perplexity is exp(mean NLL) of the second half, computed here
-    /// from the full [T, vocab] logits `phi4 logits` writes.
-    func testPerplexityEqualsExpMeanNLLFromFullLogits() throws {
-        let ids = try tokenIDs(text)
+    /// exp(mean NLL) of the second half of `ids`, and its ± estimate, from the full [T, vocab] logits that
+    /// `phi4 logits --raw PROMPT` writes (PROMPT must tokenize to `ids`).
+    func expectedPerplexity(model: String, prompt: String, ids: [Int]) throws -> (ppl: Double, meanNLL: Double, error: Double) {
         let T = ids.count
-        XCTAssertTrue((8...64).contains(T), "\(T) tokens")
         let npy = temp("logits.npy")
         defer { try? FileManager.default.removeItem(at: npy) }
-        let lr = try phi4(["logits", "--model", tiny, "--raw", "--out", npy.path, text])
+        let lr = try phi4(["logits", "--model", model, "--raw", "--out", npy.path, prompt])
         XCTAssertEqual(lr.status, 0, lr.stderr)
         let logits = try NpyReader.read(path: npy.path)
-        XCTAssertEqual(logits.shape, [T, 384])
         let V = 384
+        XCTAssertEqual(logits.shape, [T, V])
         var nlls: [Double] = []
         for j in (T / 2)..<(T - 1) {
             let row = logits.values[(j * V)..<((j + 1) * V)].map(Double.init)
@@ -53,7 +51,16 @@ final class PerplexityCLITests: XCTestCase {
         }
         let mean = nlls.reduce(0, +) / Double(nlls.count)
         let variance = nlls.reduce(0) { $0 + $1 * $1 } / Double(nlls.count) - mean * mean
-        let expectedError = exp(mean) * (variance / Double(nlls.count - 1)).squareRoot()
+        return (exp(mean), mean, exp(mean) * (variance / Double(nlls.count - 1)).squareRoot())
+    }
+
+    /// One window covering the whole text: its perplexity is exp(mean NLL) of the second half, computed here
+    /// from the full [T, vocab] logits `phi4 logits` writes.
+    func testPerplexityEqualsExpMeanNLLFromFullLogits() throws {
+        let ids = try tokenIDs(text)
+        let T = ids.count
+        XCTAssertTrue((8...64).contains(T), "\(T) tokens")
+        let expected = try expectedPerplexity(model: tiny, prompt: text, ids: ids)
 
         let file = try writeText(text)
         let obj = try json(try phi4(["perplexity", "--model", tiny, "--file", file.path, "--ctx", "\(T)", "--json"]))
@@ -61,11 +68,31 @@ final class PerplexityCLITests: XCTestCase {
         XCTAssertEqual(obj["text_tokens"] as? Int, T)
         XCTAssertEqual(obj["scored_tokens"] as? Int, T - T / 2 - 1)
         let ppl = try XCTUnwrap(obj["perplexity"] as? Double)
-        XCTAssertEqual(ppl, exp(mean), accuracy: 1e-6 * exp(mean))
-        XCTAssertEqual(try XCTUnwrap(obj["mean_nll"] as? Double), mean, accuracy: 1e-6)
-        XCTAssertEqual(try XCTUnwrap(obj["perplexity_error"] as? Double), expectedError, accuracy: 1e-6 * expectedError + 1e-12)
+        XCTAssertEqual(ppl, expected.ppl, accuracy: 1e-6 * expected.ppl)
+        XCTAssertEqual(try XCTUnwrap(obj["mean_nll"] as? Double), expected.meanNLL, accuracy: 1e-6)
+        XCTAssertEqual(try XCTUnwrap(obj["perplexity_error"] as? Double), expected.error, accuracy: 1e-6 * expected.error + 1e-12)
         XCTAssertNil(obj["kl_divergence"])
         XCTAssertGreaterThan(ppl, 1)
+    }
+
+    /// A tokenizer that adds BOS (tokenizer_config add_bos_token) gets it before the text, as llama.cpp does.
+    func testBOSWhenTheTokenizerAddsIt() throws {
+        let dir = temp("bos")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: tiny), to: dir)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("tokenizer_config.json")
+        var cfg = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        cfg["add_bos_token"] = true
+        try JSONSerialization.data(withJSONObject: cfg).write(to: url)
+        let bos = try XCTUnwrap(cfg["bos_token"] as? String)
+        let r = try phi4(["tokenize", "--model", dir.path, "--parse-special", "--json", bos])
+        let bosID = try XCTUnwrap((JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [Int])?.first)
+        let ids = [bosID] + (try tokenIDs(text))
+        let expected = try expectedPerplexity(model: dir.path, prompt: bos + text, ids: ids)
+        let file = try writeText(text)
+        let obj = try json(try phi4(["perplexity", "--model", dir.path, "--file", file.path, "--ctx", "\(ids.count)", "--json"]))
+        XCTAssertEqual(obj["text_tokens"] as? Int, ids.count)
+        XCTAssertEqual(try XCTUnwrap(obj["perplexity"] as? Double), expected.ppl, accuracy: 1e-6 * expected.ppl)
     }
 
     /// Windows are non-overlapping and whole; --chunks limits them; text output has the final line.
