@@ -38,7 +38,8 @@ public struct WeightQuantizer: Sendable {
         let rows = tensor.shape[0], cols = tensor.shape[1]
         if target == .f32 { return try widen(name, tensor) }
         guard cols % target.blockElements == 0 else {
-            // Row length not a multiple of the block: keep this one unquantized rather than fail.
+            // Row length not a multiple of the block: keep this one as stored (float, or the file's own
+            // block type) rather than fail.
             return tensor
         }
         guard let rowBytes = target.byteCount(elements: cols),
