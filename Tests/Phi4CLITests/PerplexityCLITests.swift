@@ -176,6 +176,11 @@ final class PerplexityCLITests: XCTestCase {
         try assertCleanFailure(["perplexity", "--model", tiny, "--file", file.path, "--compare-quantize", "f32"], mentions: "--compare")
     }
 
+    func testQuantizeCommandPointsGGUFToLoadTimeQuantization() throws {
+        try assertCleanFailure(["quantize", "--model", "/tmp/some-model.gguf", "--type", "q4", "--out", "/tmp/unused"],
+                               mentions: "--quantize q4")
+    }
+
     /// A copy of the tiny model whose vocabulary is padded to 448 rows (the tokenizer is unchanged).
     func testVocabularyMismatch() throws {
         let dir = temp("wide-vocab")
