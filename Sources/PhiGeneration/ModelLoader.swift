@@ -13,13 +13,18 @@ public final class LoadedModel: @unchecked Sendable {
     public let tokenizer: Tokenizer
     public let eosTokenIDs: Set<Int>
     public let chatFormat: any ChatFormat
+    /// Whether the model's tokenizer puts BOS before raw text (GGUF `tokenizer.ggml.add_bos_token`, HF
+    /// tokenizer_config `add_bos_token`); false for Phi-4. Chat prompts carry their own start tokens.
+    public let addsBOSToken: Bool
 
-    public init(directory: URL, model: LanguageModel, tokenizer: Tokenizer, eosTokenIDs: Set<Int>, chatFormat: any ChatFormat) {
+    public init(directory: URL, model: LanguageModel, tokenizer: Tokenizer, eosTokenIDs: Set<Int>, chatFormat: any ChatFormat,
+                addsBOSToken: Bool = false) {
         self.directory = directory
         self.model = model
         self.tokenizer = tokenizer
         self.eosTokenIDs = eosTokenIDs
         self.chatFormat = chatFormat
+        self.addsBOSToken = addsBOSToken && tokenizer.bosTokenID != nil
     }
 
     /// Repacks quantized weights in the background once the first token is computed (nil when there were none
@@ -58,11 +63,14 @@ public enum LoadQuantization: String, Sendable, CaseIterable {
     case q4_0 = "q4_0"
     case q4_K = "q4_k"
     case q6_K = "q6_k"
+    /// Every matrix dequantized (or widened) to f32: the unquantized reference of a quantized file.
+    case f32 = "f32"
 
-    /// Accepts the names users type: q4, q8, q4_0, Q4_K, …
+    /// Accepts the names users type: q4, q8, q4_0, Q4_K, f32, …
     public init?(name: String) {
         switch name.lowercased() {
-        case "none", "f32", "bf16", "f16": self = .none
+        case "none", "bf16", "f16": self = .none
+        case "f32": self = .f32
         case "q8", "q8_0": self = .q8_0
         case "q4", "q4_0": self = .q4_0
         case "q4_k", "q4k": self = .q4_K
@@ -78,6 +86,7 @@ public enum LoadQuantization: String, Sendable, CaseIterable {
         case .q4_0: return .q4_0
         case .q4_K: return .q4_K
         case .q6_K: return .q6_K
+        case .f32: return .f32
         }
     }
 }
@@ -141,7 +150,8 @@ public enum ModelLoader {
         let tokenizer = try Tokenizer(directory: url)
         let eos = try eosTokenIDs(directory: url, fallback: model.config.eosTokenIds, tokenizer: tokenizer)
         return LoadedModel(directory: url, model: model, tokenizer: tokenizer, eosTokenIDs: eos,
-                           chatFormat: try ChatFormats.detect(tokenizer: tokenizer, template: tokenizer.chatTemplate))
+                           chatFormat: try ChatFormats.detect(tokenizer: tokenizer, template: tokenizer.chatTemplate),
+                           addsBOSToken: addsBOSToken(directory: url))
     }
 
     /// A llama.cpp GGUF: architecture, weights, tokenizer and chat template all come from the file.
@@ -155,7 +165,16 @@ public enum ModelLoader {
         if let end = tokenizer.specialTokenID("<|end|>") { eos.insert(end) }
         if let imEnd = tokenizer.specialTokenID("<|im_end|>") { eos.insert(imEnd) }
         return LoadedModel(directory: url, model: model, tokenizer: tokenizer, eosTokenIDs: eos,
-                           chatFormat: try ChatFormats.detect(tokenizer: tokenizer, template: cfg.chatTemplate))
+                           chatFormat: try ChatFormats.detect(tokenizer: tokenizer, template: cfg.chatTemplate),
+                           addsBOSToken: cfg.addBOSToken ?? false)
+    }
+
+    /// tokenizer_config.json's `add_bos_token` (false when absent or unreadable; the tokenizer load reports
+    /// a malformed file).
+    static func addsBOSToken(directory: URL) -> Bool {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent("tokenizer_config.json")),
+              let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return (j["add_bos_token"] as? Bool) ?? false
     }
 
     /// generation_config.json's eos_token_id (a number or a list), else the config's, else the tokenizer's.

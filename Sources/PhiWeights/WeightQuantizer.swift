@@ -15,6 +15,9 @@ public enum QuantizeError: Error, CustomStringConvertible {
 /// Quantizes weight matrices row by row with the GGML reference quantizers (no importance matrix).
 /// Scheme: every linear layer to `type`; the output head (`lm_head.weight`, tied or not) to Q6_K when
 /// `type` is a 4-bit type (as llama-quantize does), else to `type`; norms and embeddings stay as stored.
+/// Weights that are already block-quantized (a GGUF file) are requantized from their dequantized values,
+/// unless they already have the target type. `type == .f32` dequantizes (or widens) every matrix to f32:
+/// the reference that quantization error is measured against.
 public struct WeightQuantizer: Sendable {
     public let type: DType
     /// File name of the quantized weights `phi4 quantize` writes into a model folder.
@@ -30,11 +33,13 @@ public struct WeightQuantizer: Sendable {
     /// The `WeightTransform` for model loading: returns an owned quantized copy of a 2-D weight.
     public func transform(_ name: String, _ tensor: Tensor) throws -> Tensor {
         let target = targetType(for: name)
-        guard !tensor.dtype.isQuantized else { return tensor }   // already quantized: keep as is
+        guard tensor.dtype != target else { return tensor }   // already in the target type: keep as is
         guard tensor.shape.count == 2 else { throw QuantizeError.unsupported(name: name, reason: "not a matrix") }
         let rows = tensor.shape[0], cols = tensor.shape[1]
+        if target == .f32 { return try widen(name, tensor) }
         guard cols % target.blockElements == 0 else {
-            // Row length not a multiple of the block: keep this one unquantized rather than fail.
+            // Row length not a multiple of the block: keep this one as stored (float, or the file's own
+            // block type) rather than fail.
             return tensor
         }
         guard let rowBytes = target.byteCount(elements: cols),
@@ -55,6 +60,22 @@ public struct WeightQuantizer: Sendable {
         }
         if failed.isSet { throw QuantizeError.unsupported(name: name, reason: "the \(target.rawValue) quantizer rejected it") }
         return out.tensor(dtype: target, shape: tensor.shape)
+    }
+
+    /// An owned f32 copy of a matrix (quantized blocks dequantized, f16/bf16 widened).
+    private func widen(_ name: String, _ tensor: Tensor) throws -> Tensor {
+        let rows = tensor.shape[0], cols = tensor.shape[1]
+        guard case let (count, false) = rows.multipliedReportingOverflow(by: cols),
+              case let (total, false) = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride) else {
+            throw QuantizeError.unsupported(name: name, reason: "size overflow")
+        }
+        let out = ByteBuffer(count: total)
+        let srcRowBytes = tensor.rowBytes
+        let src = tensor.data, dst = out.pointer.assumingMemoryBound(to: Float.self)
+        Parallel().forRanges(rows, granularity: 16) { r0, r1 in
+            for r in r0..<r1 { Convert.toF32(dtype: tensor.dtype, src: src + r * srcRowBytes, dst: dst + r * cols, count: cols) }
+        }
+        return out.tensor(dtype: .f32, shape: tensor.shape)
     }
 }
 

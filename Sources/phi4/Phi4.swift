@@ -15,8 +15,9 @@ struct Phi4: ParsableCommand {
           phi4 chat --model ~/models/Phi-4-mini-instruct
           phi4 run --model ~/models/Phi-4-multimodal-instruct --image receipt.jpg "What is the total?"
           phi4 transcribe --model ~/models/Phi-4-multimodal-instruct --format srt interview.flac
+          phi4 perplexity --model DIR --quantize q4 --compare DIR --file text.txt
         """,
-        subcommands: [Run.self, Chat.self, Transcribe.self, Logits.self, Tokenize.self, Bench.self, Quantize.self])
+        subcommands: [Run.self, Chat.self, Transcribe.self, Logits.self, Tokenize.self, Bench.self, PerplexityCommand.self, Quantize.self])
 }
 
 /// Options every model command shares.
@@ -27,7 +28,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: [.customShort("t"), .long], help: "Threads to use (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Quantize the weights at load time: q4 (q4_0), q4_k, q6_k or q8 (q8_0).")
+    @Option(help: "Quantize the weights at load time: q4 (q4_0), q4_k, q6_k or q8 (q8_0); already-quantized (GGUF) weights are requantized. f32 dequantizes every matrix instead (a reference for measuring quantization error).")
     var quantize: String?
 
     func load() throws -> LoadedModel {

@@ -15,7 +15,7 @@ struct Quantize: ParsableCommand {
 
     @Option(help: "Model folder (Hugging Face layout).")
     var model: String
-    @Option(name: .customLong("type"), help: "q4_0, q4_k, q6_k or q8_0 (q4 = q4_0, q8 = q8_0).")
+    @Option(name: .customLong("type"), help: "q4_0, q4_k, q6_k or q8_0 (q4 = q4_0, q8 = q8_0); f32 writes a float copy.")
     var type: String
     @Option(help: "Output folder (created).")
     var out: String
@@ -26,6 +26,9 @@ struct Quantize: ParsableCommand {
                 throw ValidationError("unknown --type \(type): use q4_0, q4_k, q6_k or q8_0")
             }
             let src = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
+            if src.pathExtension.lowercased() == "gguf" {
+                throw CLIError("phi4 quantize reads Hugging Face folders; a .gguf is requantized at load time with --quantize \(type) (run, chat, bench, perplexity)")
+            }
             let dst = URL(fileURLWithPath: (out as NSString).expandingTildeInPath)
             let config = try Phi3Config.load(directory: src)
             let store = try WeightStore(directory: src)

@@ -164,6 +164,47 @@ final class GGUFModelTests: XCTestCase {
         }
     }
 
+    /// Weights that are already quantized (a GGUF file) are requantized from their dequantized values, kept
+    /// when already in the target type, and dequantized by `.f32`.
+    func testRequantizeAndDequantizeQuantizedWeights() throws {
+        var rng = SystemRandomNumberGenerator()
+        let values = (0..<(8 * 64)).map { _ in Float.random(in: -1...1, using: &rng) }
+        let dense = FloatBuffer(values).tensor(shape: [8, 64])
+        let q8 = try WeightQuantizer(type: .q8_0).transform("w", dense)
+        XCTAssertEqual(q8.dtype, .q8_0)
+        XCTAssertEqual(try WeightQuantizer(type: .q8_0).transform("w", q8).data, q8.data, "same type: kept")
+
+        let f = try WeightQuantizer(type: .f32).transform("w", q8)
+        XCTAssertEqual(f.dtype, .f32)
+        XCTAssertEqual(f.shape, [8, 64])
+        let dequantized = q8.toFloatArray()
+        XCTAssertEqual(f.toFloatArray(), dequantized)
+        XCTAssertNotEqual(dequantized, values, "Q8_0 is lossy")
+
+        let q4 = try WeightQuantizer(type: .q4_0).transform("w", q8)
+        XCTAssertEqual(q4.dtype, .q4_0)
+        let direct = try WeightQuantizer(type: .q4_0).transform("w", FloatBuffer(dequantized).tensor(shape: [8, 64]))
+        XCTAssertEqual(Data(bytes: q4.data, count: q4.byteCount), Data(bytes: direct.data, count: direct.byteCount))
+        XCTAssertEqual(try WeightQuantizer(type: .f32).transform("w", dense).data, dense.data, "f32 stays")
+    }
+
+    /// `--quantize` on a GGUF input: f32 and q4_0 both change what a Q8_0 file computes; q8_0 keeps it.
+    func testLoadTimeQuantizationOfAGGUF() throws {
+        let url = temp("tiny-q8.gguf")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Self.writeTinyGGUF(to: url, quantize: .q8_0)
+        let ids = [54, 345, 83, 291, 262, 348, 344, 286, 347, 295, 30]
+        let stored = try logits(try ModelLoader.load(path: url.path, threads: 2), ids)
+        let same = try logits(try ModelLoader.load(path: url.path, threads: 2, quantize: .q8_0), ids)
+        XCTAssertEqual(stored, same)
+        let f32 = try logits(try ModelLoader.load(path: url.path, threads: 2, quantize: .f32), ids)
+        let q4 = try logits(try ModelLoader.load(path: url.path, threads: 2, quantize: .q4_0), ids)
+        func maxDiff(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? -1 }
+        XCTAssertGreaterThan(maxDiff(f32, stored), 0, "f32 must dequantize (no 8-bit activations)")
+        XCTAssertLessThan(maxDiff(f32, stored), 0.3)
+        XCTAssertGreaterThan(maxDiff(q4, f32), maxDiff(stored, f32), "Q4_0 is further from f32 than Q8_0")
+    }
+
     /// A helper so the GGUF-loaded model and its file live together.
     struct GGUFLoaded {
         let loaded: LoadedModel

@@ -99,4 +99,39 @@ final class SmolLM2RealWeightsTests: XCTestCase {
             XCTAssertEqual(Sampler.argmax(got), Sampler.argmax(expected))
         }
     }
+
+    /// `phi4 perplexity`'s evaluator on real weights against llama.cpp's llama-perplexity procedure
+    /// (tools/llamacpp/perplexity_llamacpp.py, llama-cpp-python 0.3.36) on the same text and windows: the
+    /// dequantized (f32) model's perplexity over the first two 512-token windows of the GPL-3 text; and the
+    /// KL of Q8_0 / Q4_0 requantizations from it in the order and size llama.cpp's own files give
+    /// (tools/bench/README.md: whole text, mean KL 0.0045 and 0.29).
+    func testPerplexityAndDivergenceOnRealText() throws {
+        let gpl = "/usr/share/common-licenses/GPL-3"
+        guard let data = FileManager.default.contents(atPath: gpl), data.count == 35_149 else {
+            throw XCTSkip("needs the Debian GPL-3 text (35,149 bytes) at \(gpl)")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let path = try model().directory.path   // skips without PHIKIT_SMOLLM2_GGUF
+        let f32 = try ModelLoader.load(path: path, threads: 2, quantize: .f32)
+        let plain = try PerplexityEvaluator(model: f32, context: 512).evaluate(text: text, chunks: 2)
+        XCTAssertEqual(plain.textTokens, 7639)
+        XCTAssertEqual(plain.scoredTokens, 510)
+        // llama.cpp on its own F32 requantization of the file: [1]16.2628,[2]17.6855 (f16 KV cache).
+        XCTAssertEqual(plain.runningPerplexity[0], 16.2628, accuracy: 16.2628 * 1e-3)
+        XCTAssertEqual(plain.model.perplexity, 17.6855, accuracy: 17.6855 * 1e-3)
+
+        var kl: [Double] = []
+        for q in [LoadQuantization.q8_0, .q4_0] {
+            let m = try ModelLoader.load(path: path, threads: 2, quantize: q)
+            let r = try PerplexityEvaluator(model: m, reference: f32, context: 512).evaluate(text: text, chunks: 1)
+            let d = try XCTUnwrap(r.divergence)
+            XCTAssertEqual(r.reference?.perplexity ?? 0, plain.runningPerplexity[0], accuracy: 1e-9)
+            kl.append(d.mean)
+        }
+        print("SmolLM2 GPL-3 window 1: mean KL q8_0 \(kl[0]), q4_0 \(kl[1])")
+        XCTAssertGreaterThan(kl[0], 0.001)
+        XCTAssertLessThan(kl[0], 0.01)
+        XCTAssertGreaterThan(kl[1], 0.1)
+        XCTAssertLessThan(kl[1], 0.6)
+    }
 }
