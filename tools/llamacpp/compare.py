@@ -185,6 +185,17 @@ def measure_read_bandwidth(threads: int, mib: int = 512, reps: int = 5) -> float
     return best
 
 
+def warm_page_cache(path: Path) -> None:
+    """Reads the file once so both engines start with it in the page cache: load times then compare the
+    engines, not which one ran first after another job evicted the file."""
+    try:
+        with open(path, "rb", buffering=0) as f:
+            while f.read(16 << 20):
+                pass
+    except OSError as e:
+        log(f"  (could not pre-read {path}: {e})")
+
+
 def loadavg() -> str:
     try:
         return os.getloadavg().__repr__()
@@ -288,6 +299,7 @@ def main() -> None:
                    "bandwidth_gbs": bw[t][0], "bandwidth_source": bw[t][1], "phikit": empty, "llamacpp": empty}
             rec = {"model": str(model), "threads": t}
             if not args.skip_phikit:
+                warm_page_cache(model)
                 log(f"[{model.name} T={t}] PhiKit, loadavg {loadavg()}")
                 # The bandwidth varies over time on a shared VM: measure it in the same cell, just before.
                 measure = [] if args.bandwidth_gbs else ["--bandwidth"]
@@ -300,6 +312,7 @@ def main() -> None:
                     log(f"  read bandwidth {row['bandwidth_gbs']:.1f} GB/s")
                 rec["phikit"] = res
             if not args.skip_llamacpp:
+                warm_page_cache(model)
                 log(f"[{model.name} T={t}] llama.cpp, loadavg {loadavg()}")
                 res = run_cmd(llb + [str(model)] + common + shlex.split(args.llamacpp_args), args.timeout)
                 row["llamacpp"] = summarize(res["json"], args.p, args.n)
