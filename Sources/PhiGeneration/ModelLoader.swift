@@ -34,6 +34,8 @@ public final class LoadedModel: @unchecked Sendable {
     /// Blocks until every weight is in its fastest layout (for benchmarks; generation never needs it).
     public func waitForWeights() { repacker?.wait() }
 
+    deinit { repacker?.cancel() }   // a model no longer wanted is not worth repacking
+
     public func makeGenerator() -> Generator { Generator(model: model, tokenizer: tokenizer, eosTokenIDs: eosTokenIDs) }
 
     /// Token ids for a prompt: one user turn in the chat format, or the text as written with special-token

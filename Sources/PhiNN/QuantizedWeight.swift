@@ -133,7 +133,7 @@ public final class WeightRepacker: @unchecked Sendable {
                 defer { done.leave() }
                 // `Linear` checked each shape, so repacking cannot fail; a weight that somehow could not be
                 // repacked would keep working from its GGML rows.
-                while let k = next.take(below: work.count) { try? work[k].repack(parallel: Parallel(threads: 1)) }
+                while !isCancelled, let k = next.take(below: work.count) { try? work[k].repack(parallel: Parallel(threads: 1)) }
             }
         }
     }
@@ -151,7 +151,23 @@ public final class WeightRepacker: @unchecked Sendable {
         }
     }
 
-    /// Starts the repacking if it has not started, and blocks until every registered weight is repacked.
+    /// Stops after the weights being repacked now (the model is no longer wanted); the rest keep their GGML
+    /// rows, which work as well.
+    public func cancel() {
+        lock.lock()
+        cancelled = true
+        lock.unlock()
+    }
+
+    private var cancelled = false
+    private var isCancelled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelled
+    }
+
+    /// Starts the repacking if it has not started, and blocks until every registered weight is repacked (or,
+    /// after `cancel`, until the threads stopped).
     public func wait() {
         lock.lock()
         let p = parallel

@@ -143,6 +143,16 @@ final class GGUFModelTests: XCTestCase {
         XCTAssertEqual(loaded.repacker?.remaining ?? 0, 0)
         XCTAssertNotNil(loaded.repacker)
         XCTAssertEqual(try logits(loaded, ids), after)
+        // Cancelled before it starts, the repacker stops at once and the model keeps working from its GGML rows.
+        let cancelled = WeightRepacker()
+        let m2 = try WeightRepacker.$collecting.withValue(cancelled) {
+            try GGUFModelFactory.makeModel(file: file, parallel: Parallel(threads: 2))
+        }
+        let pending = cancelled.remaining
+        cancelled.cancel()
+        cancelled.wait()
+        XCTAssertEqual(cancelled.remaining, pending)
+        XCTAssertEqual(try m2.forward(ids, cache: m2.makeCache(maxLength: nil), logits: .all), after)
     }
 
     func testLoadTimeQuantizationStaysCloseToFloat() throws {
