@@ -2,6 +2,7 @@
 // the quantized-activation formats, and the scalar reference products. This file is the spec for the
 // fast paths in quant_avx512.c and quant_avx2.c.
 #include "CPhiQuant.h"
+#include "quant_xrow.h"
 #include "CPhiKernels.h"
 #include <float.h>
 #include <math.h>
@@ -576,15 +577,7 @@ static void quantize_activation_row(int wtype, const float *x, int64_t K, uint8_
             int16_t bs[16];
             float d = q8_k_block(x + b * QKK, qs + b * QKK, bs);
             memcpy(dp + 4 * b, &d, 4);
-            for (int j = 0; j < 16; j++) {
-                if (wtype == PHI_GGML_Q6_K) {
-                    int32_t bias = -32 * bs[j];
-                    memcpy(aux + 4 * (16 * b + j), &bias, 4);
-                } else if (j % 2 == 0) {
-                    int16_t s = (int16_t)(bs[j] + bs[j + 1]);
-                    memcpy(aux + 2 * (8 * b + j / 2), &s, 2);
-                }
-            }
+            xrow_write_k_aux(wtype, bs, aux, b);
         }
         return;
     }

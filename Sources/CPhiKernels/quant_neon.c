@@ -146,15 +146,7 @@ HIDDEN void phi_quantize_activation_row_neon(int wtype, const float *x, int64_t 
                 d = 1 / iscale;
             }
             memcpy(dp + 4 * b, &d, 4);
-            for (int j = 0; j < 16; j++) {
-                if (wtype == PHI_GGML_Q6_K) {
-                    const int32_t bias = -32 * bs[j];
-                    memcpy(aux + 4 * (16 * b + j), &bias, 4);
-                } else if (j % 2 == 0) {
-                    const int16_t s2 = (int16_t)(bs[j] + bs[j + 1]);
-                    memcpy(aux + 2 * (8 * b + j / 2), &s2, 2);
-                }
-            }
+            xrow_write_k_aux(wtype, bs, aux, b);
         }
         return;
     }
