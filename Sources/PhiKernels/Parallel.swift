@@ -1,3 +1,4 @@
+import CPhiKernels
 import Dispatch
 
 /// Splits work across a fixed number of threads. Thread count is chosen once per model/session.
@@ -17,11 +18,18 @@ public struct Parallel: Sendable {
         let n = min(threads, units)
         if n <= 1 { body(0, count); return }
         withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: n) { i in
+            var job: (Int) -> Void = { i in
                 let start = (units * i / n) * g
                 let end = min(count, (units * (i + 1) / n) * g)
                 if start < end { body(start, end) }
             }
+            // The spinning worker pool when it is free (see pool.c), else GCD.
+            let ran = withUnsafeMutablePointer(to: &job) { p in
+                phi_pool_run(Int64(n), { ctx, i in
+                    ctx?.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(i))
+                }, UnsafeMutableRawPointer(p), Int32(threads)) == 0
+            }
+            if !ran { DispatchQueue.concurrentPerform(iterations: n) { job($0) } }
         }
     }
 }

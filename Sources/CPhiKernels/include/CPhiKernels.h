@@ -38,6 +38,12 @@ static inline void phi_atomic_store_pointer(void **slot, void *value) { __atomic
 /// a checksum so the reads cannot be optimized away.
 uint64_t phi_read_pass(const void *p, int64_t bytes);
 
+/// Runs fn(ctx, i) for i in [0, n) on the calling thread and the persistent workers (started on first use, up
+/// to threads - 1 of them), returning when all are done. Returns -1, running nothing, when another job is in
+/// progress (a concurrent caller or a call from inside a job): the caller then uses another way.
+typedef void (*phi_pool_fn)(void *ctx, int64_t i);
+int phi_pool_run(int64_t n, phi_pool_fn fn, void *ctx, int threads);
+
 /// Restricts the paths the dispatchers may use (a mask of PHI_CPU_*); for tests and benchmarks.
 void phi_set_cpu_mask(int mask);
 
