@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #define SPIN_ROUNDS 40000 // ~1 ms of polling before a worker sleeps
 
@@ -25,7 +26,10 @@ static int64_t g_done = 0;     // iterations finished
 static phi_pool_fn g_fn = 0;
 static void *g_ctx = 0;
 
+static int g_oversubscribed = 0; // more threads than CPUs: spinning would take the CPU from the working threads
+
 static inline void relax(void) {
+    if (__atomic_load_n(&g_oversubscribed, __ATOMIC_RELAXED)) { sched_yield(); return; }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
@@ -81,6 +85,8 @@ int phi_pool_run(int64_t n, phi_pool_fn fn, void *ctx, int threads) {
         g_workers++;
     }
     if (g_workers == 0) { pthread_mutex_unlock(&g_run); return -1; }
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    __atomic_store_n(&g_oversubscribed, cpus > 0 && g_workers + 1 > cpus, __ATOMIC_RELAXED);
     const uint64_t gen = g_gen + 1;
     g_fn = fn;
     g_ctx = ctx;
