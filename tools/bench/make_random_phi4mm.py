@@ -36,7 +36,6 @@ import argparse
 import copy
 import json
 import math
-import re
 import shutil
 import sys
 import time
@@ -47,6 +46,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_random_phi4mini import numel, write_sharded  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+from phi4mm_names import converter_map_key, to_original_name  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE_CONFIGS = Path("/work/shared/reference/configs")
@@ -65,7 +66,6 @@ DTYPES = {
     "f32": (torch.float32, "F32", "float32", 4),
 }
 
-LORA_TARGETS = ("self_attn.qkv_proj", "self_attn.o_proj", "mlp.gate_up_proj", "mlp.down_proj")
 VISION_LORA = {"dp": 0.0, "layer": r"layers.*((self_attn\.(qkv_proj|o_proj))|(mlp\.(gate_up|down)_proj))",
                "lora_alpha": 512, "r": 256}
 SPEECH_LORA = {"dp": 0.01, "layer": r"((layers.*self_attn\.(qkv|o)_proj)|(layers.*mlp\.(gate_up|down)_proj))",
@@ -179,51 +179,9 @@ def native_config(orig: dict):
 
 # ---------------------------------------------------------------------------------------------- names
 
-# native (under "model.") -> original; the converter's renames (reference §9) inverted.
-_TO_ORIGINAL = [
-    (r"\.image_embed\.global_img_feature_extensor$", ".image_embed.glb_GN"),
-    (r"\.image_embed\.sub_img_feature_extensor$", ".image_embed.sub_GN"),
-    (r"\.image_embed\.img_projection_up\.", ".image_embed.img_projection.0."),
-    (r"\.image_embed\.img_projection_down\.", ".image_embed.img_projection.2."),
-    (r"(\.encoders\.\d+\.feed_forward_(?:in|out))\.gate_up_proj\.", r"\1.net.0.linear."),
-    (r"(\.encoders\.\d+\.feed_forward_(?:in|out))\.down_proj\.", r"\1.net.2."),
-    (r"(\.encoders\.\d+\.self_attn)\.([qkv])_proj\.", r"\1.linear_\2."),
-    (r"(\.encoders\.\d+\.self_attn)\.o_proj\.", r"\1.linear_out."),
-    (r"\.audio_embed\.up_proj_for_speech\.", ".audio_embed.audio_projection.speech.0."),
-    (r"\.audio_embed\.down_proj_for_speech\.", ".audio_embed.audio_projection.speech.2."),
-    (r"\.audio_embed\.up_proj_for_vision_speech\.", ".audio_embed.audio_projection.vision.0."),
-    (r"\.audio_embed\.down_proj_for_vision_speech\.", ".audio_embed.audio_projection.vision.2."),
-]
-_TO_NATIVE = [
-    (r"\.image_embed\.glb_GN$", ".image_embed.global_img_feature_extensor"),
-    (r"\.image_embed\.sub_GN$", ".image_embed.sub_img_feature_extensor"),
-    (r"\.image_embed\.img_projection\.0\.", ".image_embed.img_projection_up."),
-    (r"\.image_embed\.img_projection\.2\.", ".image_embed.img_projection_down."),
-    (r"(\.encoders\.\d+\.feed_forward_(?:in|out))\.net\.0\.linear\.", r"\1.gate_up_proj."),
-    (r"(\.encoders\.\d+\.feed_forward_(?:in|out))\.net\.2\.", r"\1.down_proj."),
-    (r"(\.encoders\.\d+\.self_attn)\.linear_([qkv])\.", r"\1.\2_proj."),
-    (r"(\.encoders\.\d+\.self_attn)\.linear_out\.", r"\1.o_proj."),
-    (r"\.audio_embed\.audio_projection\.speech\.0\.", ".audio_embed.up_proj_for_speech."),
-    (r"\.audio_embed\.audio_projection\.speech\.2\.", ".audio_embed.down_proj_for_speech."),
-    (r"\.audio_embed\.audio_projection\.vision\.0\.", ".audio_embed.up_proj_for_vision_speech."),
-    (r"\.audio_embed\.audio_projection\.vision\.2\.", ".audio_embed.down_proj_for_vision_speech."),
-]
-_LORA_RE = re.compile(r"^model\.layers\.\d+\.(" + "|".join(re.escape(t) for t in LORA_TARGETS) + r")\.weight$")
-
-
-def _apply(rules, name: str) -> str:
-    for pat, rep in rules:
-        name, n = re.subn(pat, rep, name)
-        if n:
-            return name
-    return name
-
-
 def to_native(original: str) -> str | None:
     """Forward mapping as the converter does it: renames, drop LoRA, strip base_layer."""
-    if "lora" in original:
-        return None
-    return _apply(_TO_NATIVE, original).replace("base_layer.", "")
+    return converter_map_key(original)
 
 
 def group_of(name: str) -> str:
@@ -266,9 +224,9 @@ def tensor_specs(cfg: dict) -> list[tuple[str, list[int], str]]:
             kind = "bias"
         else:
             kind = kinds[native]
-        name = _apply(_TO_ORIGINAL, "model." + native)
-        if _LORA_RE.match(name):
-            base = name[: -len(".weight")]
+        name = to_original_name("model." + native)
+        if name.endswith(".base_layer.weight"):   # a LoRA target: its adapters sit beside it
+            base = name[: -len(".base_layer.weight")]
             out_f, in_f = shape
             specs += [
                 (base + ".base_layer.weight", shape, kind),
