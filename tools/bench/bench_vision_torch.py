@@ -141,22 +141,27 @@ def needed_layers_features(embed, img_embeds: torch.Tensor, attention_mask=None)
     return f.reshape(-1, f.size(1) * f.size(2), f.size(-1))
 
 
+def build_embedding(args, cfg, sub_config, cls, name: str, dtype):
+    """The image or audio embedding module in eager attention (bidirectional, as the original), seeded random or
+    loaded from --model's `model.embed_tokens_extend.<name>.*` tensors, in `dtype`; and the seconds it took."""
+    sub_config._attn_implementation = "eager"
+    cfg._attn_implementation = "eager"
+    torch.manual_seed(args.seed)
+    t0 = time.perf_counter()
+    with maybe_no_init(args.model is not None):
+        module = cls(cfg).eval()
+    if args.model:
+        load_from_folder(module, args.model, f"model.embed_tokens_extend.{name}.")
+    return module.to(dtype), time.perf_counter() - t0
+
+
 def bench_vision(args, cfg, dtype_name: str) -> dict:
     from PIL import Image
     from transformers.models.phi4_multimodal.modeling_phi4_multimodal import Phi4MultimodalImageEmbedding
     import phi4mm_image_processor as proc
 
     dtype = DTYPES[dtype_name]
-    cfg.vision_config._attn_implementation = "eager"
-    cfg._attn_implementation = "eager"
-    torch.manual_seed(args.seed)
-    t0 = time.perf_counter()
-    with maybe_no_init(args.model is not None):
-        embed = Phi4MultimodalImageEmbedding(cfg).eval()
-    if args.model:
-        load_from_folder(embed, args.model, "model.embed_tokens_extend.image_embed.")
-    embed = embed.to(dtype)
-    build_s = time.perf_counter() - t0
+    embed, build_s = build_embedding(args, cfg, cfg.vision_config, Phi4MultimodalImageEmbedding, "image_embed", dtype)
     assert embed.img_processor.config._attn_implementation == "eager"
 
     image = Image.open(args.image)
@@ -219,16 +224,7 @@ def bench_audio(args, cfg, dtype_name: str) -> dict:
     from transformers.models.phi4_multimodal.modeling_phi4_multimodal import Phi4MultimodalAudioEmbedding
 
     dtype = DTYPES[dtype_name]
-    cfg.audio_config._attn_implementation = "eager"
-    cfg._attn_implementation = "eager"
-    torch.manual_seed(args.seed)
-    t0 = time.perf_counter()
-    with maybe_no_init(args.model is not None):
-        audio = Phi4MultimodalAudioEmbedding(cfg).eval()
-    if args.model:
-        load_from_folder(audio, args.model, "model.embed_tokens_extend.audio_embed.")
-    audio = audio.to(dtype)
-    build_s = time.perf_counter() - t0
+    audio, build_s = build_embedding(args, cfg, cfg.audio_config, Phi4MultimodalAudioEmbedding, "audio_embed", dtype)
     enc = audio.encoder
 
     samples = int(args.audio_seconds * 16000)
