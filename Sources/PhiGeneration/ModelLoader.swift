@@ -101,14 +101,11 @@ public enum ModelLoader {
     public static func load(path: String, threads: Int? = nil, quantize: LoadQuantization = .none,
                             downloadProgress: (@Sendable (String, Int64, Int64?) -> Void)? = nil) throws -> LoadedModel {
         let parallel = Parallel(threads: threads)
-        let repacker = WeightRepacker()
+        let repacker = WeightRepacker(parallel: parallel)
         let loaded = try WeightRepacker.$collecting.withValue(repacker) {
             try build(path: path, parallel: parallel, quantize: quantize, downloadProgress: downloadProgress)
         }
-        if repacker.remaining > 0 {
-            loaded.repacker = repacker
-            repacker.prepare(parallel: parallel)
-        }
+        if repacker.remaining > 0 { loaded.repacker = repacker }
         return loaded
     }
 

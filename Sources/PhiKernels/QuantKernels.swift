@@ -98,12 +98,6 @@ public enum QuantKernels {
 
     // MARK: -
 
-    /// Raw pointers captured by the concurrent closures.
-    private struct UncheckedPointer: @unchecked Sendable {
-        let pointer: UnsafeMutableRawPointer
-        init(_ p: UnsafeMutableRawPointer) { pointer = p }
-    }
-
     private static func product(
         x: UnsafePointer<Float>, ldx: Int, rows T: Int, k K: Int, weight: UnsafeRawPointer, ggmlType: Int, n N: Int,
         y: UnsafeMutablePointer<Float>, ldy: Int, parallel: Parallel, repacked: Bool
@@ -142,4 +136,10 @@ public enum QuantKernels {
                        yp.pointer.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(n0), Int64(n1))
         }
     }
+}
+
+/// A raw pointer captured by the closures `Parallel` runs on several threads (each thread touches its own part).
+struct UncheckedPointer: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    init(_ p: UnsafeMutableRawPointer) { pointer = p }
 }

@@ -79,12 +79,15 @@ public final class WeightRepacker: @unchecked Sendable {
     private let lock = NSLock()
     private var pending: [QuantizedWeight] = []
     private var started = false
-    private let done = DispatchGroup()
-
-    public init() {}
-
-    private var parallel = Parallel()
     private var seen = Set<ObjectIdentifier>()
+    private let done = DispatchGroup()
+    /// `threads` repacking threads, each repacking one weight at a time.
+    private let threads: Int
+
+    /// `parallel`: the model's threads; repacking uses as many.
+    public init(parallel: Parallel = Parallel()) {
+        threads = parallel.threads
+    }
 
     func add(_ weight: QuantizedWeight) {
         lock.lock()
@@ -93,20 +96,12 @@ public final class WeightRepacker: @unchecked Sendable {
         weight.repacker = self
     }
 
-    /// Sets the threads `start` uses when it is triggered by use.
-    public func prepare(parallel: Parallel) {
-        lock.lock()
-        defer { lock.unlock() }
-        self.parallel = parallel
-    }
-
     /// A weight served a product from its GGML rows; its second use starts the repacking.
     func used(_ weight: QuantizedWeight) {
         lock.lock()
         let again = !started && !seen.insert(ObjectIdentifier(weight)).inserted
-        let p = parallel
         lock.unlock()
-        if again { start(parallel: p) }
+        if again { start() }
     }
 
     /// Weights registered and not yet repacked.
@@ -116,9 +111,9 @@ public final class WeightRepacker: @unchecked Sendable {
         return pending.count { !$0.isRepacked }
     }
 
-    /// Starts repacking on `parallel.threads` threads, in registration order (the order a forward pass reads
+    /// Starts repacking on the model's number of threads, in registration order (the order a forward pass reads
     /// the weights), one weight per thread at a time. Later calls do nothing.
-    public func start(parallel: Parallel) {
+    public func start() {
         lock.lock()
         guard !started else { lock.unlock(); return }
         started = true
@@ -127,7 +122,7 @@ public final class WeightRepacker: @unchecked Sendable {
         lock.unlock()
         guard !work.isEmpty else { return }
         let next = Counter()
-        for i in 0..<min(parallel.threads, work.count) {
+        for i in 0..<min(threads, work.count) {
             done.enter()
             Platform.startThread(name: "phikit-repack-\(i)") { [self] in
                 defer { done.leave() }
@@ -169,10 +164,7 @@ public final class WeightRepacker: @unchecked Sendable {
     /// Starts the repacking if it has not started, and blocks until every registered weight is repacked (or,
     /// after `cancel`, until the threads stopped).
     public func wait() {
-        lock.lock()
-        let p = parallel
-        lock.unlock()
-        start(parallel: p)
+        start()
         done.wait()
     }
 }

@@ -124,14 +124,14 @@ final class GGUFModelTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: url) }
         try Self.writeTinyGGUF(to: url, quantize: .q4_0)
         let file = try GGUFFile(url: url)
-        let repacker = WeightRepacker()
+        let repacker = WeightRepacker(parallel: Parallel(threads: 2))
         let model = try WeightRepacker.$collecting.withValue(repacker) {
             try GGUFModelFactory.makeModel(file: file, parallel: Parallel(threads: 2))
         }
         XCTAssertGreaterThan(repacker.remaining, 0, "the quantized matrices wait for the background repacker")
         let ids = [54, 345, 83, 291, 262, 348, 344, 286, 347, 295, 30]
         let before = try model.forward(ids, cache: model.makeCache(maxLength: nil), logits: .all)
-        repacker.start(parallel: Parallel(threads: 2))
+        repacker.start()
         repacker.wait()
         XCTAssertEqual(repacker.remaining, 0)
         let after = try model.forward(ids, cache: model.makeCache(maxLength: nil), logits: .all)
