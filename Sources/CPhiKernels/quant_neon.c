@@ -11,6 +11,7 @@
 // equal to the `_ref` ones; only the f32 accumulation (fused multiply-adds) differs.
 // Not timed on real hardware: written for throughput (16 rows per panel, activations as dot lanes,
 // each panel block read front to back, two dependency chains for the matvec) but unmeasured.
+#include "CPhiQuant.h" // phi_f16_to_f32, phi_f32_to_f16 (quant_ref.c)
 #include "quant_blocks.h"
 #include <string.h>
 
