@@ -190,19 +190,39 @@ enum TokenizerJSONLoader {
         return merges
     }
 
+    /// Appends the steps of a pre-tokenizer (Sequences flattened with a work list, not recursion), at most
+    /// `PreTokenizer.maxSteps` of them.
     private static func parsePreTokenizer(_ value: Any, into steps: inout [PreTokenizer.Step], file: String,
                                           field: String) throws {
+        var work: [(Any, String)] = [(value, field)]
+        var visited = 0
+        while let (item, path) = work.popLast() {
+            visited += 1
+            guard visited <= 4 * PreTokenizer.maxSteps, steps.count <= PreTokenizer.maxSteps else {
+                throw TokenizerError.invalidField(file: file, field: field,
+                                                  detail: "more than \(PreTokenizer.maxSteps) pre-tokenizer steps")
+            }
+            if let d = item as? [String: Any], d["type"] as? String == "Sequence" {
+                guard let list = d["pretokenizers"] as? [Any] else {
+                    throw TokenizerError.missingField(file: file, field: "\(path).pretokenizers")
+                }
+                for (i, sub) in list.enumerated().reversed() { work.append((sub, "\(path).pretokenizers[\(i)]")) }
+                continue
+            }
+            try parseStep(item, into: &steps, file: file, field: path)
+        }
+        guard steps.count <= PreTokenizer.maxSteps else {
+            throw TokenizerError.invalidField(file: file, field: field,
+                                              detail: "more than \(PreTokenizer.maxSteps) pre-tokenizer steps")
+        }
+    }
+
+    /// One pre-tokenizer that is not a Sequence.
+    private static func parseStep(_ value: Any, into steps: inout [PreTokenizer.Step], file: String, field: String) throws {
         guard let d = value as? [String: Any], let type = d["type"] as? String else {
             throw TokenizerError.invalidField(file: file, field: field, detail: "expected an object with a 'type'")
         }
         switch type {
-        case "Sequence":
-            guard let list = d["pretokenizers"] as? [Any] else {
-                throw TokenizerError.missingField(file: file, field: "\(field).pretokenizers")
-            }
-            for (i, item) in list.enumerated() {
-                try parsePreTokenizer(item, into: &steps, file: file, field: "\(field).pretokenizers[\(i)]")
-            }
         case "ByteLevel":
             steps.append(.byteLevel(addPrefixSpace: try bool(d, "add_prefix_space", file: file, prefix: field + ".") ?? true,
                                     useRegex: try bool(d, "use_regex", file: file, prefix: field + ".") ?? true))
@@ -363,19 +383,26 @@ enum TokenizerJSONLoader {
     }
 
     /// Post-processors only add BOS/EOS-like tokens when asked; `encode` never does, so known types are accepted.
+    /// Nested Sequences are walked with a work list (no recursion on input depth).
     private static func checkPostProcessor(_ value: Any?, file: String, field: String) throws {
         guard let value, !(value is NSNull) else { return }
-        guard let d = value as? [String: Any], let type = d["type"] as? String else {
-            throw TokenizerError.invalidField(file: file, field: field, detail: "expected an object with a 'type'")
-        }
-        switch type {
-        case "ByteLevel", "TemplateProcessing", "RobertaProcessing", "BertProcessing": return
-        case "Sequence":
-            for (i, item) in (d["processors"] as? [Any] ?? []).enumerated() {
-                try checkPostProcessor(item, file: file, field: "\(field).processors[\(i)]")
+        var work: [(Any, String)] = [(value, field)]
+        var visited = 0
+        while let (item, path) = work.popLast() {
+            visited += 1
+            guard visited <= 10_000 else {
+                throw TokenizerError.invalidField(file: file, field: field, detail: "more than 10000 post-processors")
             }
-        default:
-            throw TokenizerError.unsupportedComponent(file: file, field: field, type: type)
+            guard let d = item as? [String: Any], let type = d["type"] as? String else {
+                throw TokenizerError.invalidField(file: file, field: path, detail: "expected an object with a 'type'")
+            }
+            switch type {
+            case "ByteLevel", "TemplateProcessing", "RobertaProcessing", "BertProcessing": continue
+            case "Sequence":
+                for (i, sub) in (d["processors"] as? [Any] ?? []).enumerated() { work.append((sub, "\(path).processors[\(i)]")) }
+            default:
+                throw TokenizerError.unsupportedComponent(file: file, field: path, type: type)
+            }
         }
     }
 

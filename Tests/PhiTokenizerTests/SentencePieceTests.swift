@@ -118,6 +118,24 @@ final class SentencePieceTests: XCTestCase {
         XCTAssertEqual(tok.decode([1] + tok.encode("Hello"), skipSpecial: true), "Hello")
     }
 
+    /// llama.cpp's `default` pre-tokenizer (GGUF byte-level vocabularies without `tokenizer.ggml.pre`) against the
+    /// same four regexes as HF `Split(Isolated)` steps.
+    func testLlamaCppDefaultPreTokenizerMatchesHFSplits() throws {
+        let pre = try PreTokenizer.named("default")
+        let rows = try rows("default_pre.jsonl")
+        XCTAssertGreaterThan(rows.count, 700)
+        var failures = 0
+        for row in rows {
+            let text = row.string("text")
+            let expected = (row["pieces"] as? [String]) ?? []
+            if pre.split(text) != expected {
+                failures += 1
+                if failures <= 5 { XCTFail("'\(show(text))': \(pre.split(text).map(show)) != \(expected.map(show))") }
+            }
+        }
+        XCTAssertEqual(failures, 0)
+    }
+
     func testUnsupportedSentencePieceComponentsAreNamed() {
         func load(_ json: String) throws -> Tokenizer { try Tokenizer(tokenizerJSON: Data(json.utf8), tokenizerConfigJSON: nil) }
         let model = #""model":{"type":"BPE","vocab":{"a":0,"▁":1},"merges":[],"byte_fallback":true}"#

@@ -231,6 +231,16 @@ def main():
                                                      "add_space_prefix": True, "bos_token_id": 1, "eos_token_id": 2,
                                                      "unknown_token_id": 0}])
     dump_jsonl(os.path.join(out, "gguf_encode.jsonl"), rows)
+    # llama.cpp's "default" byte-level pre-tokenizer (GGUF files without tokenizer.ggml.pre): its four regexes in
+    # turn, matches and gaps kept, as HF Split(Isolated) steps. (GPT-2's regex as HF's ByteLevel uses it.)
+    from tokenizers import Regex, pre_tokenizers
+    gpt2 = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+    default_pre = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(p), behavior="isolated", invert=False)
+        for p in [r"[\p{P}\$\+<=>\^~\|]+", gpt2, r"\p{N}+", "[0-9][0-9][0-9]"]])
+    pre_rows = [{"text": line, "pieces": [p for p, _ in default_pre.pre_tokenize_str(line)]}
+                for line in corpus + ["Hello, world!!! 1234567 +-<=>^~| $5 ... ¿¡ «»", "a1b22c333d4444 ٣٤٥٦"]]
+    dump_jsonl(os.path.join(out, "default_pre.jsonl"), pre_rows)
     with open(os.path.join(out, "versions.json"), "w") as f:
         json.dump({"tokenizers": tokenizers.__version__, "sentencepiece": spm.__version__, "seed": SEED,
                    "vocab_size": VOCAB_SIZE, "python": sys.version.split()[0],
