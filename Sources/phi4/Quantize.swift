@@ -30,7 +30,13 @@ struct Quantize: ParsableCommand {
                 throw CLIError("phi4 quantize reads Hugging Face folders; a .gguf is requantized at load time with --quantize \(type) (run, chat, bench, perplexity)")
             }
             let dst = URL(fileURLWithPath: (out as NSString).expandingTildeInPath)
-            let config = try Phi3Config.load(directory: src)
+            // Any decoder-only architecture of the registry; Phi-4-multimodal's encoders and adapters are not
+            // written to model.gguf, so it is quantized at load time instead.
+            let architecture = try ModelRegistry.architecture(folder: src)
+            guard architecture.name != ModelArchitecture.phi4MM.name else {
+                throw CLIError("phi4 quantize writes language models; quantize Phi-4-multimodal at load time with --quantize \(type) (run, chat, bench)")
+            }
+            let tied = try ModelFolder.configHeader(src).tieWordEmbeddings ?? false
             let store = try WeightStore(directory: src)
             let quantizer = WeightQuantizer(type: dtype)
             try FileManager.default.createDirectory(at: dst, withIntermediateDirectories: true)
@@ -38,11 +44,11 @@ struct Quantize: ParsableCommand {
             // Matrices of the linear layers (and the head, tied or not) are quantized; the rest is copied.
             var plan: [(name: String, source: String, quantize: Bool)] = []
             for name in store.names {
-                let isMatrix = name.hasSuffix("_proj.weight") || name == Phi3Model.Keys.lmHead
+                let isMatrix = name.hasSuffix("_proj.weight") || name == DecoderKeys.lmHead
                 plan.append((name, name, isMatrix))
             }
-            if config.tieWordEmbeddings && !store.contains(Phi3Model.Keys.lmHead) {
-                plan.append((Phi3Model.Keys.lmHead, Phi3Model.Keys.embedTokens, true))
+            if tied && !store.contains(DecoderKeys.lmHead) {
+                plan.append((DecoderKeys.lmHead, DecoderKeys.embedTokens, true))
             }
             var writer = GGUFWriter()
             writer.set("general.architecture", .string("phikit-hf"))
