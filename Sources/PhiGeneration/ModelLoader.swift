@@ -109,9 +109,15 @@ public enum ModelLoader {
         return loaded
     }
 
-    /// Resolves `path` (folder, .gguf file or hub id) and builds the model the registry names for it.
-    private static func build(path: String, options: ModelLoadOptions,
-                              downloadProgress: (@Sendable (String, Int64, Int64?) -> Void)?) throws -> LoadedModel {
+    /// A model path resolved to what is on disk.
+    enum ModelLocation {
+        case folder(URL)
+        case gguf(URL)
+    }
+
+    /// `path` as a Hugging Face folder or a .gguf file; a path that does not exist but reads `owner/name` is
+    /// fetched from the hub (or found in its local cache) first.
+    static func resolve(path: String, downloadProgress: (@Sendable (String, Int64, Int64?) -> Void)?) throws -> ModelLocation {
         var url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
         var isDir: ObjCBool = false
         if !FileManager.default.fileExists(atPath: url.path), HubDownloader.isRepositoryID(path) {
@@ -120,11 +126,20 @@ public enum ModelLoader {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
             throw ModelError.missingFile(url.path)
         }
-        if !isDir.boolValue {
-            guard url.pathExtension.lowercased() == "gguf" else {
-                throw ModelError.unsupported("\(url.path) is neither a model folder (config.json, *.safetensors) nor a .gguf file")
-            }
-            return try loadGGUF(url, options: options)
+        if isDir.boolValue { return .folder(url) }
+        guard url.pathExtension.lowercased() == "gguf" else {
+            throw ModelError.unsupported("\(url.path) is neither a model folder (config.json, *.safetensors) nor a .gguf file")
+        }
+        return .gguf(url)
+    }
+
+    /// Resolves `path` and builds the model the registry names for it.
+    private static func build(path: String, options: ModelLoadOptions,
+                              downloadProgress: (@Sendable (String, Int64, Int64?) -> Void)?) throws -> LoadedModel {
+        let url: URL
+        switch try resolve(path: path, downloadProgress: downloadProgress) {
+        case .gguf(let file): return try loadGGUF(file, options: options)
+        case .folder(let folder): url = folder
         }
         let built = try ModelRegistry.load(folder: url, options: options)
         let tokenizer = try Tokenizer(directory: url)

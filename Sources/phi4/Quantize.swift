@@ -13,7 +13,7 @@ struct Quantize: ParsableCommand {
         tokenizer files plus \(WeightQuantizer.folderFileName).
         """)
 
-    @Option(help: "Model folder (Hugging Face layout).")
+    @Option(help: "Model folder (Hugging Face layout), or a hub id.")
     var model: String
     @Option(name: .customLong("type"), help: "q4_0, q4_k, q6_k or q8_0 (q4 = q4_0, q8 = q8_0); f32 writes a float copy.")
     var type: String
@@ -25,7 +25,10 @@ struct Quantize: ParsableCommand {
             guard let q = LoadQuantization(name: type), let dtype = q.dtype else {
                 throw ValidationError("unknown --type \(type): use q4_0, q4_k, q6_k or q8_0")
             }
-            let src = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
+            var src = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
+            if !FileManager.default.fileExists(atPath: src.path), HubDownloader.isRepositoryID(model) {
+                src = try HubDownloader().snapshot(repo: model, progress: Console.downloadProgress)
+            }
             if src.pathExtension.lowercased() == "gguf" {
                 throw CLIError("phi4 quantize reads Hugging Face folders; a .gguf is requantized at load time with --quantize \(type) (run, chat, bench, perplexity)")
             }
