@@ -70,12 +70,9 @@ final class QuantizedWeight: @unchecked Sendable {
 /// then shares the CPU with generation until the panels are written. Outputs do not depend on when each weight
 /// switches.
 ///
-/// Loaders bind `WeightRepacker.collecting` while they build a model; every `Linear` over mapped quantized
-/// weights then registers here instead of repacking in its initializer.
+/// Loaders pass one to the model they build (`ModelLoadOptions.repacker`); every `Linear` over mapped quantized
+/// weights given it registers here instead of repacking in its initializer.
 public final class WeightRepacker: @unchecked Sendable {
-    /// The repacker that `Linear`s built in this scope register with (nil: repack at once).
-    @TaskLocal public static var collecting: WeightRepacker?
-
     private let lock = NSLock()
     private var pending: [QuantizedWeight] = []
     private var started = false

@@ -22,7 +22,7 @@ struct Phi4: ParsableCommand {
 
 /// Options every model command shares.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model folder (Hugging Face layout), or a hub id such as microsoft/Phi-4-mini-instruct (downloaded once into the Hugging Face cache).")
+    @Option(name: .long, help: "Model folder (Hugging Face layout), a llama.cpp .gguf file, or a hub id such as microsoft/Phi-4-mini-instruct (downloaded once into the Hugging Face cache).")
     var model: String
 
     @Option(name: [.customShort("t"), .long], help: "Threads to use (default: all cores).")

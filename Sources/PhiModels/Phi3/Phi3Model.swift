@@ -11,14 +11,6 @@ public final class Phi3Model: DecoderLanguageModel, @unchecked Sendable {
     public let config: Phi3Config
     public let decoder: TransformerDecoder
 
-    /// Canonical checkpoint keys (Hugging Face layout).
-    public enum Keys {
-        public static let embedTokens = "model.embed_tokens.weight"
-        public static let norm = "model.norm.weight"
-        public static let lmHead = "lm_head.weight"
-        public static func layer(_ i: Int, _ suffix: String) -> String { "model.layers.\(i).\(suffix)" }
-    }
-
     public convenience init(directory: URL, parallel: Parallel = Parallel()) throws {
         let config = try Phi3Config.load(directory: directory)
         let store = try WeightStore(directory: directory)
@@ -26,64 +18,48 @@ public final class Phi3Model: DecoderLanguageModel, @unchecked Sendable {
     }
 
     /// Binds every parameter by name with its shape checked; any checkpoint tensor left unused is an error.
-    public init(config c: Phi3Config, weights w: TensorSource, parallel: Parallel = Parallel(),
-                transform: WeightTransform? = nil) throws {
+    public convenience init(config c: Phi3Config, weights w: TensorSource, parallel: Parallel = Parallel(),
+                            transform: WeightTransform? = nil) throws {
+        try self.init(config: c, weights: w, options: ModelLoadOptions(parallel: parallel, transform: transform))
+    }
+
+    public init(config c: Phi3Config, weights w: TensorSource, options: ModelLoadOptions) throws {
         config = c
-        decoder = try Phi3Model.makeDecoder(config: c, weights: w, parallel: parallel, transform: transform)
+        decoder = try Phi3Model.makeDecoder(config: c, weights: w, options: options)
         let unused = w.unusedNames()
         guard unused.isEmpty else { throw ModelError.unexpectedWeights(unused) }
     }
 
+    /// The Phi-3 block: RMSNorm, fused qkv_proj and gate_up_proj, SiLU, no biases.
+    public static func description(for c: Phi3Config) -> DecoderDescription {
+        DecoderDescription(norm: .rmsNorm, activation: .silu, qkv: .fused, gateUp: .fused,
+                           tieWordEmbeddings: c.tieWordEmbeddings)
+    }
+
+    public static func dimensions(for c: Phi3Config) -> DecoderDimensions {
+        DecoderDimensions(vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, intermediateSize: c.intermediateSize,
+                          numHiddenLayers: c.numHiddenLayers, numAttentionHeads: c.numAttentionHeads,
+                          numKeyValueHeads: c.numKeyValueHeads, headDim: c.headDim, normEps: c.rmsNormEps,
+                          slidingWindow: c.slidingWindow ?? 0, contextLength: c.maxPositionEmbeddings)
+    }
+
     /// The Phi-3 decoder bound from `w` (canonical names), shapes checked. Models that hold more than the
     /// language model (Phi-4-multimodal) bind the rest themselves and then check for unused tensors.
-    public static func makeDecoder(config c: Phi3Config, weights w: TensorSource, parallel: Parallel,
-                                   transform: WeightTransform?) throws -> TransformerDecoder {
-        let H = c.hiddenSize, D = c.headDim
-        let qkvRows = (c.numAttentionHeads + 2 * c.numKeyValueHeads) * D
-        func t(_ name: String, _ shape: [Int]) throws -> Tensor { try w.tensor(name, shape: shape) }
-        func linear(_ name: String, _ shape: [Int]) throws -> Linear {
-            let tensor = try t(name, shape)
-            return try Linear(weight: transform?(name, tensor) ?? tensor, name: name)
-        }
-
-        let embedding = Embedding(table: try t(Keys.embedTokens, [c.vocabSize, H]))   // [V, H]
-        var blocks: [DecoderBlock] = []
-        let window = (c.slidingWindow ?? 0) < c.maxPositionEmbeddings ? (c.slidingWindow ?? 0) : 0
-        for i in 0..<c.numHiddenLayers {
-            let L = { (s: String) in Keys.layer(i, s) }
-            let qkv = try linear(L("self_attn.qkv_proj.weight"), [qkvRows, H])                 // [(nH+2nKV)·D, H]
-            let o = try linear(L("self_attn.o_proj.weight"), [H, c.numAttentionHeads * D])     // [H, nH·D]
-            blocks.append(DecoderBlock(
-                inputNorm: RMSNorm(weight: try t(L("input_layernorm.weight"), [H]), eps: c.rmsNormEps),
-                attention: Attention(projection: .fused(qkv), output: o, heads: c.numAttentionHeads,
-                                     kvHeads: c.numKeyValueHeads, headDim: D, slidingWindow: window),
-                postAttentionNorm: RMSNorm(weight: try t(L("post_attention_layernorm.weight"), [H]), eps: c.rmsNormEps),
-                feedForward: .fused(gateUp: try linear(L("mlp.gate_up_proj.weight"), [2 * c.intermediateSize, H]),  // [2I, H]
-                                    down: try linear(L("mlp.down_proj.weight"), [H, c.intermediateSize]))))          // [H, I]
-        }
-        let finalNorm = RMSNorm(weight: try t(Keys.norm, [H]), eps: c.rmsNormEps)
-        let lmHead: Linear
-        if c.tieWordEmbeddings && !w.contains(Keys.lmHead) {
-            lmHead = try Linear(weight: transform?(Keys.lmHead, embedding.table) ?? embedding.table, name: Keys.lmHead)
-        } else {
-            // Untied, or tied yet stored: llama.cpp's files and `phi4 quantize` may store a (possibly
-            // differently quantized) copy of the head, which is what they compute with.
-            lmHead = try linear(Keys.lmHead, [c.vocabSize, H])                                  // [V, H]
-        }
-        var rotary = c.makeRotaryEmbedding()
-        // GGUF files carry the LongRoPE factors as tensors rather than config lists.
-        if rotary.kind == .standard, w.contains("rope_factors_long.weight") {
+    public static func makeDecoder(config c: Phi3Config, weights w: TensorSource,
+                                   options: ModelLoadOptions) throws -> TransformerDecoder {
+        let builder = DecoderBuilder(description: description(for: c), dimensions: dimensions(for: c), weights: w,
+                                     options: options)
+        return try builder.build {
+            // GGUF files carry the LongRoPE factors as tensors rather than config lists.
+            let rotary = c.makeRotaryEmbedding()
+            guard rotary.kind == .standard, w.contains("rope_factors_long.weight") else { return rotary }
             let half = c.rotaryDim / 2
-            let long = try t("rope_factors_long.weight", [half]).toFloatArray()
-            let short = try t("rope_factors_short.weight", [half]).toFloatArray()
             var cc = c
             cc.ropeType = "longrope"
-            cc.ropeFactorsLong = long
-            cc.ropeFactorsShort = short
-            rotary = cc.makeRotaryEmbedding()
+            cc.ropeFactorsLong = try w.tensor("rope_factors_long.weight", shape: [half]).toFloatArray()
+            cc.ropeFactorsShort = try w.tensor("rope_factors_short.weight", shape: [half]).toFloatArray()
+            return cc.makeRotaryEmbedding()
         }
-        return TransformerDecoder(embedding: embedding, blocks: blocks, finalNorm: finalNorm, lmHead: lmHead,
-                                  rotary: rotary, contextLength: c.maxPositionEmbeddings, parallel: parallel)
     }
 
     /// Longest chunk of a prompt processed in one batched pass (bounds scratch memory).
@@ -92,6 +68,3 @@ public final class Phi3Model: DecoderLanguageModel, @unchecked Sendable {
         set { decoder.prefillChunk = newValue }
     }
 }
-
-/// Replaces a weight at load time (e.g. quantizes it); gets the canonical name and the stored tensor.
-public typealias WeightTransform = (_ name: String, _ tensor: Tensor) throws -> Tensor
