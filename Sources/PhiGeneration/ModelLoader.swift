@@ -81,7 +81,7 @@ public enum ModelLoader {
             var eos = try eosTokenIDs(directory: url, fallback: model.config.language.eosTokenIds, tokenizer: tokenizer)
             // The multimodal generation_config is assumed to match Phi-4-mini's; make sure <|end|> stops a turn.
             if let end = tokenizer.specialTokenID("<|end|>") { eos.insert(end) }
-            return LoadedModel(directory: url, model: model, tokenizer: tokenizer, eosTokenIDs: eos,
+            return LoadedModel(directory: url, multimodal: model, tokenizer: tokenizer, eosTokenIDs: eos,
                                chatFormat: try ChatFormats.detect(tokenizer: tokenizer, template: tokenizer.chatTemplate))
         }
         let config = try Phi3Config.load(directory: url)
