@@ -96,8 +96,17 @@ public struct ToolCallStreamParser {
 
     /// Top level: brackets, separators, keywords, and the start of each call object.
     private mutating func between(_ c: Unicode.Scalar) {
-        if !word.isEmpty, word != "functools", !(c == "<" || c == "|" || c == "/" || c == "_" || c.properties.isAlphabetic) {
-            fail("unexpected text \"\(word)\"")
+        if !word.isEmpty, word != "functools" {   // inside a tag
+            word.unicodeScalars.append(c)
+            if word == "<|/tool_call|>" {
+                word = ""
+                listOpen = false
+                state = .afterClose
+            } else if word == "<|tool_call|>" {
+                word = ""
+            } else if !Self.keywords.contains(where: { $0.hasPrefix(word) }) {
+                fail("unexpected text \"\(word)\"")
+            }
             return
         }
         switch c {
@@ -116,17 +125,9 @@ public struct ToolCallStreamParser {
             _ = object.step(c)
             state = .inObject
         default:
-            if word == "functools" { fail("unexpected text after functools"); return }
+            guard word.isEmpty else { fail("unexpected text after functools"); return }
             word.unicodeScalars.append(c)
-            if word == "<|/tool_call|>" {
-                word = ""
-                listOpen = false
-                state = .afterClose
-            } else if word == "<|tool_call|>" {
-                word = ""
-            } else if !Self.keywords.contains(where: { $0.hasPrefix(word) }) {
-                fail("unexpected text \"\(word)\"")
-            }
+            if !Self.keywords.contains(where: { $0.hasPrefix(word) }) { fail("unexpected text \"\(word)\"") }
         }
     }
 
