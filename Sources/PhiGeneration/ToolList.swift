@@ -1,3 +1,4 @@
+import Foundation
 import PhiTokenizer
 
 /// The tools offered to the model: the JSON list pasted verbatim into the system turn between `<|tool|>` and
