@@ -6,6 +6,7 @@ import PackageDescription
 // PhiJSON ─▶ PhiTokenizer (Foundation only) ──────────────────────────────────┤
 //    └────▶ PhiWeights
 // CPhiMedia (libjpeg-turbo, libpng) ─▶ PhiMedia (image/audio decoding, preprocessing) ──┘
+// PhiMedia also feeds PhiModels: its preprocessed image (Phi4MMImageInput) is the vision tower's input type.
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 
 let package = Package(
@@ -28,7 +29,7 @@ let package = Package(
         .target(name: "PhiWeights", dependencies: ["PhiTensor", "PhiKernels", "CPhiKernels", "PhiJSON"], swiftSettings: optimized),
         .target(name: "PhiTokenizer", dependencies: ["PhiJSON"], swiftSettings: optimized),
         .target(name: "PhiNN", dependencies: ["PhiKernels", "PhiTensor", "PhiWeights"], swiftSettings: optimized),
-        .target(name: "PhiModels", dependencies: ["PhiNN", "PhiWeights"], swiftSettings: optimized),
+        .target(name: "PhiModels", dependencies: ["PhiNN", "PhiWeights", "PhiMedia"], swiftSettings: optimized),
         // Image codecs: the system's libjpeg-turbo and libpng on Linux (their setjmp error handling must stay in C);
         // ImageIO on Apple platforms.
         .target(name: "CPhiMedia", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [

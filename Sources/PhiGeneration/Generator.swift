@@ -67,7 +67,7 @@ public final class Generator: @unchecked Sendable {
 
     /// Generates after `prompt`. With a `cache` that already holds a prefix of `prompt`, only the rest is
     /// computed (chat sessions). `conditioning` carries a multimodal prompt's spliced features and LoRA
-    /// (see `LoadedModel.prepare`). `onToken` sees each token as it is produced; returning false stops early.
+    /// (see `PromptBuilder`). `onToken` sees each token as it is produced; returning false stops early.
     public func generate(
         prompt: [Int], options: GenerationOptions, cache existing: KVCache? = nil, conditioning: Conditioning? = nil,
         onToken: (GeneratedToken) -> Bool = { _ in true }

@@ -15,14 +15,44 @@ public final class LoadedModel: @unchecked Sendable {
     /// tokenizer_config `add_bos_token`); false for Phi-4. Chat prompts carry their own start tokens.
     public let addsBOSToken: Bool
 
-    public init(directory: URL, model: LanguageModel, tokenizer: Tokenizer, eosTokenIDs: Set<Int>, chatFormat: any ChatFormat,
+    /// Phi-4-multimodal's vision and audio towers, set at load time; nil for text models.
+    public let multimodal: Phi4MMModel?
+    /// The media placeholder ids (`<|endoftext10|>`, `<|endoftext11|>`) of a multimodal model.
+    public let mediaPlaceholders: MediaPlaceholders?
+    /// `<|tool_call|>`, whose generation starts a tool call (Phi-4-mini); nil when the vocabulary lacks it.
+    public let toolCallTokenID: Int?
+    /// `<|/tool_call|>`, which ends one.
+    public let toolCallEndTokenID: Int?
+
+    /// A text model.
+    public convenience init(directory: URL, model: LanguageModel, tokenizer: Tokenizer, eosTokenIDs: Set<Int>, chatFormat: any ChatFormat,
                 addsBOSToken: Bool = false) {
+        self.init(directory: directory, model: model, multimodal: nil, tokenizer: tokenizer, eosTokenIDs: eosTokenIDs,
+                  chatFormat: chatFormat, addsBOSToken: addsBOSToken)
+    }
+
+    /// A Phi-4-multimodal model: the language model with its image and audio towers.
+    public convenience init(directory: URL, multimodal: Phi4MMModel, tokenizer: Tokenizer, eosTokenIDs: Set<Int>,
+                            chatFormat: any ChatFormat, addsBOSToken: Bool = false) {
+        self.init(directory: directory, model: multimodal, multimodal: multimodal, tokenizer: tokenizer,
+                  eosTokenIDs: eosTokenIDs, chatFormat: chatFormat, addsBOSToken: addsBOSToken)
+    }
+
+    private init(directory: URL, model: LanguageModel, multimodal: Phi4MMModel?, tokenizer: Tokenizer, eosTokenIDs: Set<Int>,
+                 chatFormat: any ChatFormat, addsBOSToken: Bool) {
         self.directory = directory
         self.model = model
+        self.multimodal = multimodal
+        self.mediaPlaceholders = multimodal.map { mm in
+            MediaPlaceholders(imageTokenID: tokenizer.specialTokenID("<|endoftext10|>") ?? mm.config.imageTokenID,
+                              audioTokenID: tokenizer.specialTokenID("<|endoftext11|>") ?? mm.config.audioTokenID)
+        }
         self.tokenizer = tokenizer
         self.eosTokenIDs = eosTokenIDs
         self.chatFormat = chatFormat
         self.addsBOSToken = addsBOSToken && tokenizer.bosTokenID != nil
+        toolCallTokenID = tokenizer.specialTokenID("<|tool_call|>")
+        toolCallEndTokenID = tokenizer.specialTokenID("<|/tool_call|>")
     }
 
     /// Repacks quantized weights in the background once the first token is computed (nil when there were none
@@ -36,21 +66,6 @@ public final class LoadedModel: @unchecked Sendable {
 
     public func makeGenerator() -> Generator { Generator(model: model, tokenizer: tokenizer, eosTokenIDs: eosTokenIDs) }
 
-    /// Token ids for a prompt: one user turn in the chat format, or the text as written with special-token
-    /// text parsed (`raw`). `tools` (a JSON list of function definitions) goes in the system turn between
-    /// `<|tool|>` and `<|/tool|>`, as Phi-4-mini's template does.
-    public func promptTokens(_ prompt: String, raw: Bool, system: String? = nil, tools: String? = nil) -> [Int] {
-        if raw { return tokenizer.encode(prompt, parseSpecial: true) }
-        return chatFormat.encode(Self.turn(prompt, system: system, tools: tools), addGenerationPrompt: true)
-    }
-
-    /// One user turn, after a system turn when a system message or tools are given.
-    static func turn(_ prompt: String, system: String?, tools: String?) -> [ChatMessage] {
-        var messages: [ChatMessage] = []
-        if system != nil || tools != nil {
-            messages.append(ChatMessage(role: "system", content: system ?? "", tools: tools))
-        }
-        messages.append(ChatMessage(role: "user", content: prompt, tools: nil))
-        return messages
-    }
+    /// The prompt builder for this model.
+    public var promptBuilder: PromptBuilder { PromptBuilder(model: self) }
 }

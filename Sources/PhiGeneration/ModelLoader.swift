@@ -58,9 +58,13 @@ public enum ModelLoader {
         let tokenizer = try Tokenizer(directory: url)
         var eos = try eosTokenIDs(directory: url, fallback: built.eosTokenIDs, tokenizer: tokenizer)
         for text in built.turnEndTokens { if let id = tokenizer.specialTokenID(text) { eos.insert(id) } }
+        let chatFormat = try ChatFormats.detect(tokenizer: tokenizer, template: tokenizer.chatTemplate)
+        if let multimodal = built.multimodal {
+            return LoadedModel(directory: url, multimodal: multimodal, tokenizer: tokenizer, eosTokenIDs: eos,
+                               chatFormat: chatFormat, addsBOSToken: addsBOSToken(directory: url))
+        }
         return LoadedModel(directory: url, model: built.model, tokenizer: tokenizer, eosTokenIDs: eos,
-                           chatFormat: try ChatFormats.detect(tokenizer: tokenizer, template: tokenizer.chatTemplate),
-                           addsBOSToken: addsBOSToken(directory: url))
+                           chatFormat: chatFormat, addsBOSToken: addsBOSToken(directory: url))
     }
 
     /// A llama.cpp GGUF: architecture, weights, tokenizer and chat template all come from the file.
