@@ -14,9 +14,10 @@
 /// Anything else (numeric ranges, `patternProperties`, `uniqueItems: true`, `not`, `if`, …) is a
 /// `ConstraintError.unsupported` naming the keyword and its JSON pointer, before generation starts.
 ///
-/// Whitespace: none at the start or the end of the value; between tokens either nothing, one space, or an
-/// optional space, a newline and up to 32 spaces or tabs of indentation (compact and pretty-printed output, as
-/// models write it, without letting a model loop on whitespace).
+/// Whitespace: one-line JSON as models write it for tools and extraction: an optional single space after `:` and
+/// `,`, none elsewhere (no leading or trailing whitespace, no newlines). Bounded whitespace keeps a model from
+/// looping on spaces or newlines, and keeps outputs short. Numbers: at most 16 integer and 16 fraction
+/// digits and a 2-digit exponent, so every output decodes to a finite Double (and integers to an Int64).
 struct JSONSchemaCompiler {
     var grammar = Grammar()
     private var root: JSONValue
@@ -54,10 +55,10 @@ struct JSONSchemaCompiler {
         return c.grammar
     }
 
-    static let ws: GExpr = .opt(.alt([
-        .literal(" "),
-        .seq([.opt(.literal(" ")), .literal("\n"), .rep(.oneOf(" \t"), min: 0, max: 32)]),
-    ]))
+    /// Inside brackets: nothing (`{"a"`, `[1`, `1]`).
+    static let ws: GExpr = .empty
+    /// After `:` and `,`: nothing or one space, as models write one-line JSON (`{"a": 1, "b": 2}`).
+    static let sp: GExpr = .opt(.literal(" "))
 
     static let stringChar: GExpr = {
         let plain = UTF8Ranges.expr(UTF8Ranges.complement([0...0x1F, 0x22...0x22, 0x5C...0x5C]))
@@ -66,11 +67,14 @@ struct JSONSchemaCompiler {
         return .alt([plain, escape])
     }()
 
-    static let integer: GExpr = .seq([.opt(.literal("-")), .alt([.literal("0"), .seq([.byte(ByteSet(0x31...0x39)), .star(.byte(ByteSet(0x30...0x39)))])])])
+    /// Numbers are limited so every output fits the usual decoders: integers to 16 digits (exact in a Double and
+    /// an Int64), fractions to 16 digits, exponents to 2 digits (Foundation rejects 1e400 as invalid JSON).
+    static let integer: GExpr = .seq([.opt(.literal("-")), .alt([.literal("0"), .seq([.byte(ByteSet(0x31...0x39)), .rep(digit, min: 0, max: 15)])])])
+    static let digit: GExpr = .byte(ByteSet(0x30...0x39))
     static let number: GExpr = .seq([
         integer,
-        .opt(.seq([.literal("."), .plus(.byte(ByteSet(0x30...0x39)))])),
-        .opt(.seq([.oneOf("eE"), .opt(.oneOf("+-")), .plus(.byte(ByteSet(0x30...0x39)))])),
+        .opt(.seq([.literal("."), .rep(digit, min: 1, max: 16)])),
+        .opt(.seq([.oneOf("eE"), .opt(.oneOf("+-")), .rep(digit, min: 1, max: 2)])),
     ])
 
     static func quoted(_ body: GExpr) -> GExpr { .seq([.literal("\""), body, .literal("\"")]) }
@@ -85,17 +89,17 @@ struct JSONSchemaCompiler {
         anyValueRule = r
         let ws = Self.ws
         let value = GExpr.rule(r)
-        let member = GExpr.seq([Self.anyString, ws, .literal(":"), ws, value])
-        let object = GExpr.seq([.literal("{"), ws, .opt(.seq([member, .star(.seq([ws, .literal(","), ws, member]))])), ws, .literal("}")])
-        let array = GExpr.seq([.literal("["), ws, .opt(.seq([value, .star(.seq([ws, .literal(","), ws, value]))])), ws, .literal("]")])
+        let member = GExpr.seq([Self.anyString, .literal(":"), JSONSchemaCompiler.sp, value])
+        let object = GExpr.seq([.literal("{"), ws, .opt(.seq([member, .star(.seq([.literal(","), JSONSchemaCompiler.sp, member]))])), ws, .literal("}")])
+        let array = GExpr.seq([.literal("["), ws, .opt(.seq([value, .star(.seq([.literal(","), JSONSchemaCompiler.sp, value]))])), ws, .literal("]")])
         grammar.rules[r] = .alt([object, array, Self.anyString, Self.number, .literal("true"), .literal("false"), .literal("null")])
         return value
     }
 
     mutating func anyObject() -> GExpr {
         let ws = Self.ws
-        let member = GExpr.seq([Self.anyString, ws, .literal(":"), ws, anyValue()])
-        return .seq([.literal("{"), ws, .opt(.seq([member, .star(.seq([ws, .literal(","), ws, member]))])), ws, .literal("}")])
+        let member = GExpr.seq([Self.anyString, .literal(":"), JSONSchemaCompiler.sp, anyValue()])
+        return .seq([.literal("{"), ws, .opt(.seq([member, .star(.seq([.literal(","), JSONSchemaCompiler.sp, member]))])), ws, .literal("}")])
     }
 
     /// Compiles a schema that is its own document (`$ref: "#/…"` resolves inside it), e.g. a tool's parameters.
@@ -261,10 +265,10 @@ struct JSONSchemaCompiler {
         var members: [(GExpr, Bool)] = []
         for (name, sub) in props {
             let value = try compile(sub, path: path + "/properties/" + name)
-            members.append((.seq([.literal(JSONValue.quote(name)), ws, .literal(":"), ws, value]), required.contains(name)))
+            members.append((.seq([.literal(JSONValue.quote(name)), .literal(":"), JSONSchemaCompiler.sp, value]), required.contains(name)))
         }
         // rest(i, first): members i... in order, optional ones skippable, commas between those written.
-        let comma = GExpr.seq([ws, .literal(","), ws])
+        let comma = GExpr.seq([.literal(","), JSONSchemaCompiler.sp])
         var restAfter: [GExpr] = [GExpr](repeating: .empty, count: members.count + 1)  // some member already written
         for i in stride(from: members.count - 1, through: 0, by: -1) {
             let item = GExpr.seq([comma, members[i].0])
@@ -284,7 +288,7 @@ struct JSONSchemaCompiler {
         let lo = try count(schema, "minItems", path: path) ?? 0
         let hi = try count(schema, "maxItems", path: path)
         if let hi, hi < lo { throw ConstraintError.unsatisfiable(path: path, reason: "maxItems \(hi) < minItems \(lo)") }
-        let more = GExpr.seq([ws, .literal(","), ws, item])
+        let more = GExpr.seq([.literal(","), JSONSchemaCompiler.sp, item])
         let body: GExpr
         if hi == 0 {
             body = .empty

@@ -1,6 +1,7 @@
 /// The grammar of a Phi-4-mini tool call:
-/// `<|tool_call|>[{"name": "<tool>", "arguments": <arguments>}, …]<|/tool_call|>`, one or more calls, each of a
-/// declared tool (or only `name`), its arguments fitting that tool's `parameters`.
+/// `<|tool_call|>[{"name": "<tool>", "arguments": <arguments>}, …]<|/tool_call|>`: one or more calls of declared
+/// tools (parallel calls), or exactly one call of `name` when it is given; the arguments fit that tool's
+/// `parameters`.
 ///
 /// Tools may be OpenAI-style (`{"type": "function", "function": {"name", "parameters"}}`) or Phi-style
 /// (`{"name", "description", "parameters"}`). `parameters` is a JSON schema when it has `"type": "object"` (or
@@ -35,11 +36,12 @@ enum ToolCallGrammar {
         var alts: [GExpr] = []
         for (n, schema, path) in declared {
             let c2 = try c.compileDocument(schema, path: path)
-            alts.append(.seq([.literal(JSONValue.quote(n)), ws, .literal(","), ws, .literal("\"arguments\""), ws, .literal(":"), ws, c2]))
+            alts.append(.seq([.literal(JSONValue.quote(n)), .literal(","), JSONSchemaCompiler.sp, .literal("\"arguments\""), .literal(":"), JSONSchemaCompiler.sp, c2]))
         }
-        let call = GExpr.seq([.literal("{"), ws, .literal("\"name\""), ws, .literal(":"), ws, .alt(alts), ws, .literal("}")])
+        let call = GExpr.seq([.literal("{"), ws, .literal("\"name\""), .literal(":"), JSONSchemaCompiler.sp, .alt(alts), ws, .literal("}")])
         c.grammar.rules[start] = .seq([
-            .token(open), .literal("["), ws, call, .star(.seq([ws, .literal(","), ws, call])), ws, .literal("]"), .token(close),
+            .token(open), .literal("["), ws, call, name == nil ? .star(.seq([.literal(","), JSONSchemaCompiler.sp, call])) : .empty,
+            ws, .literal("]"), .token(close),
         ])
         return c.grammar
     }

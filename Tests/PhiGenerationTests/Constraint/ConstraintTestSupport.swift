@@ -12,6 +12,11 @@ enum ConstraintFixtures {
         try Tokenizer(directory: root.appendingPathComponent("PhiTokenizerTests/Fixtures"))
     }
     static func phiTokenizer() throws -> Tokenizer { try phi.get() }
+
+    /// The tiny random Phi-4-mini (384-id vocabulary, 64-token context) and its tokenizer.
+    static func tinyModel() throws -> (LoadedModel, Void) {
+        (try ModelLoader.load(path: root.appendingPathComponent("PhiModelsTests/Fixtures/phi4mini-tiny").path, threads: 2), ())
+    }
 }
 
 struct TestRNG {
