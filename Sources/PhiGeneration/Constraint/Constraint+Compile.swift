@@ -4,8 +4,9 @@ import PhiTokenizer
 extension Constraint {
     /// Compiles for `tokenizer` (cached per constraint and tokenizer). Throws `ConstraintError` for a malformed,
     /// unsupported or unsatisfiable constraint; never runs a model.
-    public func compile(for tokenizer: Tokenizer) throws -> CompiledConstraint {
-        try ConstraintCache.shared.compiled(self, tokenizer: tokenizer)
+    /// `useCache: false` compiles afresh (the vocabulary trie is still shared), e.g. to time preprocessing.
+    public func compile(for tokenizer: Tokenizer, useCache: Bool = true) throws -> CompiledConstraint {
+        try ConstraintCache.shared.compiled(self, tokenizer: tokenizer, useCache: useCache)
     }
 
     /// Checks the constraint (and warms the cache for a following generation).
@@ -56,11 +57,11 @@ final class ConstraintCache: @unchecked Sendable {
         return t
     }
 
-    func compiled(_ c: Constraint, tokenizer: Tokenizer) throws -> CompiledConstraint {
+    func compiled(_ c: Constraint, tokenizer: Tokenizer, useCache: Bool = true) throws -> CompiledConstraint {
         let trie = trie(for: tokenizer)
         let key = Key(constraint: c, tokenizer: ObjectIdentifier(tokenizer))
         lock.lock()
-        if let hit = compiled[key], hit.trie === trie { lock.unlock(); return hit }
+        if useCache, let hit = compiled[key], hit.trie === trie { lock.unlock(); return hit }
         lock.unlock()
         let t0 = DispatchTime.now().uptimeNanoseconds
         let (grammar, end) = try c.grammar(vocabulary: trie.vocabulary)
