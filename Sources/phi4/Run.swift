@@ -9,6 +9,7 @@ struct Run: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var media: MediaOptions
+    @OptionGroup var inputLimits: InputLimitOptions
 
     @Flag(help: "Send PROMPT as written (special-token text included) instead of as one user turn.")
     var raw = false
@@ -26,8 +27,9 @@ struct Run: ParsableCommand {
 
     /// The tool list exactly as written (the template pastes the string as-is, key order included);
     /// it must parse as a JSON list.
-    static func readTools(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+    static func readTools(_ path: String, limit: Int = InputLimitOptions.defaultMaxPromptBytes) throws -> String {
+        let data: Data
+        do { data = try SafeFile.read(path: path, limit: limit) } catch { throw CLIError("\(error)") }
         guard let list = try? JSONSerialization.jsonObject(with: data), list is [Any] else {
             throw CLIError("\(path): expected a JSON list of tool definitions")
         }
@@ -37,8 +39,10 @@ struct Run: ParsableCommand {
     func run() throws {
         try runCLI {
             let options = try sampling.options(logprobs: logprobs)
+            try inputLimits.check(prompt, "the prompt")
+            if let system { try inputLimits.check(system, "the system message") }
             let loaded = try model.load()
-            let toolText = try tools.map(Run.readTools)
+            let toolText = try tools.map { try Run.readTools($0, limit: inputLimits.maxPromptBytes) }
             let prepared = try media.prepare(loaded, prompt: prompt, raw: raw, system: system, tools: toolText)
             let generator = loaded.makeGenerator()
             let result = try generator.generate(prompt: prepared.tokens, options: options,
