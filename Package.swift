@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "CPhiMedia", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [
             .linkedLibrary("jpeg", .when(platforms: [.linux])), .linkedLibrary("png", .when(platforms: [.linux])),
         ]),
-        .target(name: "PhiMedia", dependencies: ["CPhiMedia"], swiftSettings: optimized),
+        .target(name: "PhiMedia", dependencies: ["CPhiMedia", "PhiKernels"], swiftSettings: optimized),
         .target(name: "PhiGeneration", dependencies: ["PhiModels", "PhiTokenizer", "PhiWeights", "PhiMedia"], swiftSettings: optimized),
         .target(name: "PhiKit", dependencies: ["PhiGeneration"], swiftSettings: optimized),
         .executableTarget(name: "phi4", dependencies: [

@@ -83,7 +83,7 @@ public final class Generator: @unchecked Sendable {
         let limit = model.contextLength
         guard prompt.count <= limit else { throw GenerationError.promptTooLong(tokens: prompt.count, limit: limit) }
 
-        let cache = existing ?? model.makeCache(maxLength: min(limit, prompt.count + options.maxTokens))
+        let cache = existing ?? model.makeCache(maxLength: prompt.count + min(limit - prompt.count, options.maxTokens))  // no overflow near Int.max
         let sameConditioning = cache.conditioningID == conditioning.map { ObjectIdentifier($0) }
         let reused = sameConditioning ? Generator.reusablePrefix(cache: cache, prompt: prompt) : 0
         if reused == 0 { cache.reset() } else { cache.truncate(to: reused) }

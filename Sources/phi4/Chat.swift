@@ -10,10 +10,12 @@ struct Chat: ParsableCommand {
     @OptionGroup var sampling: SamplingOptions
     @Option(help: "System message.")
     var system: String?
+    @OptionGroup var inputLimits: InputLimitOptions
 
     func run() throws {
         try runCLI {
             let options = try sampling.options()
+            if let system { try inputLimits.check(system, "the system message") }
             let loaded = try model.load()
             let generator = loaded.makeGenerator()
             // One cache for the whole conversation: each turn only computes the new tokens.
@@ -28,6 +30,7 @@ struct Chat: ParsableCommand {
                 guard let line = readLine(strippingNewline: true) else { Console.write("\n"); break }
                 let text = line.trimmingCharacters(in: .whitespaces)
                 if text.isEmpty { continue }
+                do { try inputLimits.check(line, "the line") } catch { Console.error("error: \(error)"); continue }
                 if text == "/exit" || text == "/quit" { break }
                 if text == "/reset" {
                     messages = initial

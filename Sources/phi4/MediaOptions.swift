@@ -18,12 +18,14 @@ struct MediaOptions: ParsableArguments {
     var maxImages: Int = ImageLimits.default.maxImagesPerPrompt
 
     func limits() throws -> MediaLimits {
-        guard maxCrops >= 1 else { throw ValidationError("--max-crops must be at least 1") }
-        guard maxImagePixels >= 1, maxImages >= 0 else { throw ValidationError("image limits must be positive") }
+        // 512 crops of 256 tokens each already exceed a 128k context
+        try OptionRange.check(maxCrops, "--max-crops", 1...512)
+        try OptionRange.check(maxImagePixels, "--max-image-pixels", 1...(1 << 31))
+        try OptionRange.check(maxImages, "--max-images", 0...1024)
         var limits = ImageLimits.default
         limits.maxPixels = maxImagePixels
         limits.maxImagesPerPrompt = maxImages
-        guard maxAudioSeconds > 0 else { throw ValidationError("--max-audio-seconds must be positive") }
+        try OptionRange.check(maxAudioSeconds, "--max-audio-seconds", 0.001...86_400)
         var audioLimits = AudioLimits.default
         audioLimits.maxSeconds = maxAudioSeconds
         return MediaLimits(image: limits, audio: audioLimits, maxCrops: maxCrops)

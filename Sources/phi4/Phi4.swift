@@ -33,7 +33,7 @@ struct ModelOptions: ParsableArguments {
     var quantize: String?
 
     func load() throws -> LoadedModel {
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        if let t = threads { try OptionRange.check(t, "--threads", OptionRange.threads) }
         var q = LoadQuantization.none
         if let name = quantize {
             guard let parsed = LoadQuantization(name: name) else { throw ValidationError("unknown --quantize \(name)") }
@@ -66,7 +66,8 @@ struct SamplingOptions: ParsableArguments {
     var stop: [String] = []
 
     func options(logprobs: Bool = false) throws -> GenerationOptions {
-        guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be ≥ 0") }
+        try OptionRange.check(maxTokens, "--max-tokens", OptionRange.generatedTokens)
+        try OptionRange.check(topK, "--top-k", 0...Int(Int32.max))
         let s = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                    repetitionPenalty: repeatPenalty, presencePenalty: presencePenalty,
                                    frequencyPenalty: frequencyPenalty, seed: seed)

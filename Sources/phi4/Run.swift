@@ -10,6 +10,7 @@ struct Run: ParsableCommand {
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var media: MediaOptions
     @OptionGroup(title: "Constrained output") var constrain: ConstraintOptions
+    @OptionGroup var inputLimits: InputLimitOptions
 
     @Flag(help: "Send PROMPT as written (special-token text included) instead of as one user turn.")
     var raw = false
@@ -27,8 +28,9 @@ struct Run: ParsableCommand {
 
     /// The tool list exactly as written (the template pastes the string as-is, key order included);
     /// it must parse as a JSON list of function definitions.
-    static func readTools(_ path: String) throws -> ToolList {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+    static func readTools(_ path: String, limit: Int = InputLimitOptions.defaultMaxPromptBytes) throws -> ToolList {
+        let data: Data
+        do { data = try SafeFile.read(path: path, limit: limit) } catch { throw CLIError("\(error)") }
         do {
             return try ToolList(json: String(decoding: data, as: UTF8.self))
         } catch {
@@ -39,7 +41,9 @@ struct Run: ParsableCommand {
     func run() throws {
         try runCLI {
             var options = try sampling.options(logprobs: logprobs)
-            let toolList = try tools.map(Run.readTools)
+            try inputLimits.check(prompt, "the prompt")
+            if let system { try inputLimits.check(system, "the system message") }
+            let toolList = try tools.map { try Run.readTools($0, limit: inputLimits.maxPromptBytes) }
             options.constraint = try constrain.constraint(tools: toolList?.json)
             let loaded = try model.load()
             let prepared = try media.prepare(loaded, prompt: prompt, raw: raw, system: system, tools: toolList)

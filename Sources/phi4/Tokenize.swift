@@ -25,7 +25,8 @@ struct Tokenize: ParsableCommand {
         try runCLI {
             let tok = try ModelLoader.loadTokenizer(path: model, downloadProgress: Console.downloadProgress)
             if let path = jsonl {
-                guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+                let data: Data
+                do { data = try SafeFile.read(path: path, limit: 1 << 30) } catch { throw CLIError("\(error)") }
                 var content = String(decoding: data, as: UTF8.self)
                 if content.hasSuffix("\n") { content.removeLast() }
                 var out = ""
