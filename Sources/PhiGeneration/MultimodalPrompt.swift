@@ -76,6 +76,12 @@ public struct PreparedPrompt: @unchecked Sendable {
     public var audioTokenCounts: [Int] = []
     /// Seconds of audio in the prompt.
     public var audioSeconds: Double = 0
+
+    public init(tokens: [Int], conditioning: Conditioning?, imageTokenCounts: [Int]) {
+        self.tokens = tokens
+        self.conditioning = conditioning
+        self.imageTokenCounts = imageTokenCounts
+    }
 }
 
 public enum MultimodalError: Error, CustomStringConvertible {
