@@ -87,7 +87,7 @@ public struct PromptBuilder: Sendable {
             }
             layout.images += images
             layout.audios += audios
-            layout.messages.append(ChatMessage(role: Self.tag(message.role), parts: parts, toolCalls: message.toolCalls))
+            layout.messages.append(ChatMessage(role: tag(message.role), parts: parts, toolCalls: message.toolCalls))
         }
         if let tools {
             if let i = layout.messages.firstIndex(where: { $0.role == "system" }) {
@@ -99,14 +99,14 @@ public struct PromptBuilder: Sendable {
         return layout
     }
 
-    /// The chat format's role tag: a tool result is `tool_response` (the template's `tool` would open tool
-    /// definitions).
-    static func tag(_ role: PromptMessage.Role) -> String {
+    /// The chat format's role tag: a tool result takes the format's (Phi-4: `tool_response`, since the template's
+    /// `tool` would open tool definitions).
+    func tag(_ role: PromptMessage.Role) -> String {
         switch role {
         case .system: return "system"
         case .user: return "user"
         case .assistant: return "assistant"
-        case .tool: return "tool_response"
+        case .tool: return model.chatFormat.toolResultRole
         }
     }
 
