@@ -28,6 +28,9 @@ final class ToolCallParserTests: XCTestCase {
         (#"[{"type": "function", "name": "f", "id": 3, "arguments": {"a": null, "b": true, "c": -1.5e3}}]"#,
          [("f", #"{"a": null, "b": true, "c": -1.5e3}"#)]),
         (#"[{"name": "now"}]"#, [("now", "{}")]),
+        // OpenAI's shape, with arguments as an object or as a string.
+        (#"[{"id": "x", "type": "function", "function": {"name": "f", "arguments": {"a": [1, "]"]}}}]"#, [("f", #"{"a": [1, "]"]}"#)]),
+        (#"{"type": "function", "function": {"arguments": "{\"a\": 2}", "name": "g"}}"#, [("g", #"{"a": 2}"#)]),
         // Escapes and non-ASCII text.
         (#"[{"name": "translate", "arguments": {"text": "naïve \"quoted\" \\ ✓ 😀 \u00e9"}}]"#,
          [("translate", #"{"text": "naïve \"quoted\" \\ ✓ 😀 \u00e9"}"#)]),
