@@ -17,12 +17,13 @@ struct Phi4: ParsableCommand {
           phi4 transcribe --model ~/models/Phi-4-multimodal-instruct --format srt interview.flac
           phi4 perplexity --model DIR --quantize q4 --compare DIR --file text.txt
         """,
-        subcommands: [Run.self, Chat.self, Transcribe.self, Logits.self, Tokenize.self, Bench.self, PerplexityCommand.self, Quantize.self])
+        subcommands: [Run.self, Chat.self, Transcribe.self, Logits.self, Tokenize.self, Bench.self, PerplexityCommand.self, Quantize.self,
+                      ConstraintBench.self])
 }
 
 /// Options every model command shares.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model folder (Hugging Face layout), or a hub id such as microsoft/Phi-4-mini-instruct (downloaded once into the Hugging Face cache).")
+    @Option(name: .long, help: "Model folder (Hugging Face layout), a llama.cpp .gguf file, or a hub id such as microsoft/Phi-4-mini-instruct (downloaded once into the Hugging Face cache).")
     var model: String
 
     @Option(name: [.customShort("t"), .long], help: "Threads to use (default: all cores).")

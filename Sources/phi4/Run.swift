@@ -9,6 +9,7 @@ struct Run: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var media: MediaOptions
+    @OptionGroup(title: "Constrained output") var constrain: ConstraintOptions
 
     @Flag(help: "Send PROMPT as written (special-token text included) instead of as one user turn.")
     var raw = false
@@ -37,9 +38,10 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try runCLI {
-            let options = try sampling.options(logprobs: logprobs)
-            let loaded = try model.load()
+            var options = try sampling.options(logprobs: logprobs)
             let toolList = try tools.map(Run.readTools)
+            options.constraint = try constrain.constraint(tools: toolList?.json)
+            let loaded = try model.load()
             let prepared = try media.prepare(loaded, prompt: prompt, raw: raw, system: system, tools: toolList)
             let generator = loaded.makeGenerator()
             let result = try generator.generate(prompt: prepared.tokens, options: options,
