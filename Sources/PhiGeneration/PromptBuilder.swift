@@ -22,7 +22,7 @@ public struct PromptBuilder: Sendable {
     /// long work (image and audio encoding).
     public func build(_ messages: [PromptMessage], tools: ToolList? = nil, options: PromptOptions = PromptOptions(),
                       progress: ((String) -> Void)? = nil) throws -> PreparedPrompt {
-        let layout = try lay(messages, tools: tools, options: options)
+        let layout = try layOut(messages, tools: tools, options: options)
         try check(layout, limits: options.limits)
         var ids = tokenize(layout, options: options)
         ids += try prefillTokens(options.prefill)
@@ -47,7 +47,7 @@ public struct PromptBuilder: Sendable {
 
     /// Lays out messages: each media part becomes a slot (or, with `textPlaceholders`, fills the slots written
     /// in the message's text), roles map to the format's tags, tools join the system turn.
-    func lay(_ messages: [PromptMessage], tools: ToolList?, options: PromptOptions) throws -> Layout {
+    func layOut(_ messages: [PromptMessage], tools: ToolList?, options: PromptOptions) throws -> Layout {
         var layout = Layout()
         let multimodal = model.mediaPlaceholders != nil
         let raw = options.mode != .chat
