@@ -26,7 +26,7 @@ public struct Linear: @unchecked Sendable {
     let storage: Storage
 
     enum Storage {
-        case dense(Tensor, WeightType)
+        case dense(Tensor, DType)
         case quantized(QuantizedWeight)
     }
 
@@ -43,12 +43,12 @@ public struct Linear: @unchecked Sendable {
         case .f32: storage = .dense(weight, .f32)
         case .bf16: storage = .dense(weight, .bf16)
         case .f16: storage = .dense(weight, .f16)
-        case .q8_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K:
-            let type = weight.dtype.ggmlType
-            guard QuantKernels.supports(ggmlType: type, k: inFeatures) else {
+        default:
+            let type = weight.dtype
+            guard QuantKernels.supports(type: type, k: inFeatures) else {
                 throw NNError.unsupportedWeight(name: name, reason: "no \(weight.dtype.rawValue) kernel for rows of \(inFeatures) values")
             }
-            let q = QuantizedWeight(source: weight, ggmlType: type, rows: outFeatures, columns: inFeatures)
+            let q = QuantizedWeight(source: weight, type: type, rows: outFeatures, columns: inFeatures)
             if repack {
                 if weight.isMapped, let repacker {
                     repacker.add(q)

@@ -100,10 +100,8 @@ struct Bench: ParsableCommand {
                 let seconds = try measure {
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     let input = try Phi4MMImageProcessor().process(decoded)
-                    let c = ImageCrops(columns: input.columns, rows: input.rows, pixels: input.pixelValues, masks: input.patchMask,
-                                       validRows: input.validRows, validColumns: input.validColumns)
-                    _ = try mm.vision.embed(c)
-                    crops = c.cropCount
+                    _ = try mm.vision.embed(input)
+                    crops = input.cropCount
                     tokens = input.tokenCount
                     return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 }

@@ -13,6 +13,9 @@ public enum TestFixtures {
     /// One tiny model folder, e.g. `model("phi4mini-tiny")`.
     public static func model(_ name: String) -> URL { models.appendingPathComponent(name) }
 
+    /// PhiTokenizerTests' fixtures: the real Phi-4 tokenizer rebuilt from o200k_base (tools/tokenizer), cases.
+    public static let tokenizers = testsDirectory.appendingPathComponent("PhiTokenizerTests/Fixtures")
+
     /// llama.cpp's outputs on SmolLM2-135M-Instruct (tools/llamacpp/make_smollm2_refs.py).
     public static let smollm2 = testsDirectory.appendingPathComponent("Fixtures/smollm2")
 

@@ -7,7 +7,7 @@ extension ModelArchitecture {
         name: "phi4mm", modelTypes: ["phi4mm", "phi4_multimodal"], classNames: ["Phi4MMForCausalLM", "Phi4MultimodalForCausalLM"], ggufNames: [],
         folder: { url, options in
             let model = try Phi4MMModel(directory: url, options: options)
-            return FolderModel(model: model, eosTokenIDs: model.config.language.eosTokenIds, turnEndTokens: ["<|end|>"])
+            return FolderModel(multimodal: model, eosTokenIDs: model.config.language.eosTokenIds, turnEndTokens: ["<|end|>"])
         },
         gguf: nil)
 }

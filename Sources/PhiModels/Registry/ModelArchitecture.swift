@@ -47,9 +47,20 @@ public struct FolderModel: @unchecked Sendable {
     /// Special-token texts that also end a turn whatever the generation config says (Phi-4-multimodal's
     /// generation_config is assumed to match Phi-4-mini's, so `<|end|>` is added).
     public let turnEndTokens: [String]
+    /// Phi-4-multimodal's vision and audio towers beside its language model (nil for text models), so prompt
+    /// building reaches them without a downcast.
+    public let multimodal: Phi4MMModel?
 
     public init(model: LanguageModel, eosTokenIDs: [Int], turnEndTokens: [String] = []) {
         self.model = model
+        self.multimodal = nil
+        self.eosTokenIDs = eosTokenIDs
+        self.turnEndTokens = turnEndTokens
+    }
+
+    public init(multimodal: Phi4MMModel, eosTokenIDs: [Int], turnEndTokens: [String] = []) {
+        self.model = multimodal
+        self.multimodal = multimodal
         self.eosTokenIDs = eosTokenIDs
         self.turnEndTokens = turnEndTokens
     }
