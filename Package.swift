@@ -41,14 +41,18 @@ let package = Package(
         .executableTarget(name: "phi4", dependencies: [
             "PhiKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
-        .testTarget(name: "PhiKernelsTests", dependencies: ["PhiKernels"]),
-        .testTarget(name: "PhiJSONTests", dependencies: ["PhiJSON"]),
-        .testTarget(name: "PhiWeightsTests", dependencies: ["PhiWeights", "PhiJSON"]),
-        .testTarget(name: "PhiTokenizerTests", dependencies: ["PhiTokenizer"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PhiModelsTests", dependencies: ["PhiModels", "PhiWeights"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PhiMediaTests", dependencies: ["PhiMedia"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PhiGenerationTests", dependencies: ["PhiKit"]),
-        .testTarget(name: "Phi4CLITests", dependencies: ["phi4", "PhiWeights"]),
+        // Fixture locations, the seeded RNG and the parity tolerances, shared by every test target (Foundation only).
+        .target(name: "PhiTestSupport", path: "Tests/PhiTestSupport"),
+        .testTarget(name: "PhiKernelsTests", dependencies: ["PhiKernels", "PhiTestSupport"]),
+        .testTarget(name: "PhiTensorTests", dependencies: ["PhiTensor", "PhiTestSupport"]),
+        .testTarget(name: "PhiJSONTests", dependencies: ["PhiJSON", "PhiTestSupport"]),
+        .testTarget(name: "PhiWeightsTests", dependencies: ["PhiWeights", "PhiJSON", "PhiTestSupport"]),
+        .testTarget(name: "PhiNNTests", dependencies: ["PhiNN", "PhiWeights", "PhiTestSupport"]),
+        .testTarget(name: "PhiTokenizerTests", dependencies: ["PhiTokenizer", "PhiTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PhiModelsTests", dependencies: ["PhiModels", "PhiWeights", "PhiTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PhiMediaTests", dependencies: ["PhiMedia", "PhiTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PhiGenerationTests", dependencies: ["PhiKit", "PhiTestSupport"]),
+        .testTarget(name: "Phi4CLITests", dependencies: ["phi4", "PhiWeights", "PhiTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )
