@@ -339,6 +339,7 @@ static AI int64_t block_bytes(int wtype) {
     switch (wtype) {
     case PHI_TYPE_Q4_0: return sizeof(block_q4_0);
     case PHI_TYPE_Q4_1: return sizeof(block_q4_1);
+    case PHI_TYPE_Q5_0: return sizeof(block_q5_0);
     case PHI_TYPE_Q8_0: return sizeof(block_q8_0);
     case PHI_TYPE_Q4_K: return sizeof(block_q4_K);
     case PHI_TYPE_Q5_K: return sizeof(block_q5_K);
@@ -370,6 +371,19 @@ V512 static AI int repack_panel(int wtype, const uint8_t *W, int64_t rowb, int n
             halves(w, rowb, 2, o + 32);
             tr16x4(w, rowb, 4, o + 64, o + 128, o + 192, o + 256, z0);
             o += 320;
+            break;
+        }
+        case PHI_TYPE_Q5_0: {
+            halves(w, rowb, OFF(block_q5_0, d), o);
+            tr16x4(w, rowb, OFF(block_q5_0, qs), o + 32, o + 96, o + 160, o + 224, z0);
+            uint64_t hm[8] = {0};
+            for (int r = 0; r < 16; r++) {
+                uint32_t qh;
+                memcpy(&qh, w + r * rowb + OFF(block_q5_0, qh), 4);
+                for (int u = 0; u < 8; u++) hm[u] |= (uint64_t)((qh >> (4 * u)) & 0xF) << (4 * r);
+            }
+            memcpy(o + 288, hm, sizeof hm);
+            o += 352;
             break;
         }
         case PHI_TYPE_Q8_0:
@@ -466,6 +480,7 @@ V512 static AI int repack_panel(int wtype, const uint8_t *W, int64_t rowb, int n
     }
 REPACK_ENTRY(q4_0, PHI_TYPE_Q4_0)
 REPACK_ENTRY(q4_1, PHI_TYPE_Q4_1)
+REPACK_ENTRY(q5_0, PHI_TYPE_Q5_0)
 REPACK_ENTRY(q8_0, PHI_TYPE_Q8_0)
 REPACK_ENTRY(q4_K, PHI_TYPE_Q4_K)
 REPACK_ENTRY(q5_K, PHI_TYPE_Q5_K)

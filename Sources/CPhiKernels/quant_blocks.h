@@ -76,17 +76,16 @@ PHI_REPACK_DECL(q6_K)
     void phi_qpanel_##t##_##isa(const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T,       \
                                 float *y, int64_t ldy, int r0, int r1);
 #define PHI_PANEL_DECL_ALL(isa)                                                                                    \
-    PHI_PANEL_DECL(q4_0, isa) PHI_PANEL_DECL(q4_1, isa) PHI_PANEL_DECL(q8_0, isa) PHI_PANEL_DECL(q4_K, isa)        \
+    PHI_PANEL_DECL(q4_0, isa) PHI_PANEL_DECL(q4_1, isa) PHI_PANEL_DECL(q5_0, isa) PHI_PANEL_DECL(q8_0, isa) PHI_PANEL_DECL(q4_K, isa)        \
     PHI_PANEL_DECL(q5_K, isa) PHI_PANEL_DECL(q6_K, isa)
 #if defined(__x86_64__)
 PHI_PANEL_DECL_ALL(avx512)
 PHI_PANEL_DECL_ALL(avx2)
-PHI_PANEL_DECL(q5_0, avx512)
-PHI_PANEL_DECL(q5_0, avx2)
 #define PHI_REPACK_PANEL_DECL(t)                                                                                   \
     int phi_qrepack_panel_##t##_avx512(const uint8_t *W, int64_t rowb, int nrows, int64_t K, uint8_t *o);
 PHI_REPACK_PANEL_DECL(q4_0)
 PHI_REPACK_PANEL_DECL(q4_1)
+PHI_REPACK_PANEL_DECL(q5_0)
 PHI_REPACK_PANEL_DECL(q8_0)
 PHI_REPACK_PANEL_DECL(q4_K)
 PHI_REPACK_PANEL_DECL(q5_K)

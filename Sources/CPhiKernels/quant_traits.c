@@ -4,7 +4,6 @@
 #include "quant_blocks.h"
 
 #if defined(__x86_64__)
-#define PANELS_X86(t) {[PHI_ISA_AVX512] = phi_qpanel_##t##_avx512, [PHI_ISA_AVX2] = phi_qpanel_##t##_avx2}
 #define PANELS(t) {[PHI_ISA_AVX512] = phi_qpanel_##t##_avx512, [PHI_ISA_AVX2] = phi_qpanel_##t##_avx2}
 #define FAST_REPACK(t) {[PHI_ISA_AVX512] = phi_qrepack_panel_##t##_avx512}
 #define ACT_ROWS {[PHI_ISA_AVX512] = phi_act_row_avx512}
@@ -12,9 +11,7 @@
 #define PANELS(t) {[PHI_ISA_NEON_DOT] = phi_qpanel_##t##_neon_dot, [PHI_ISA_NEON] = phi_qpanel_##t##_neon}
 #define FAST_REPACK(t) {0}
 #define ACT_ROWS {[PHI_ISA_NEON_DOT] = phi_act_row_neon, [PHI_ISA_NEON] = phi_act_row_neon}
-#define PANELS_X86(t) {0}
 #else
-#define PANELS_X86(t) {0}
 #define PANELS(t) {0}
 #define FAST_REPACK(t) {0}
 #define ACT_ROWS {0}
@@ -34,21 +31,13 @@
      .repack_block = phi_repack_##t, .unpack_block = phi_unpack_##t, .panel = PANELS(t),                          \
      .repack_panel = FAST_REPACK(t)}
 
-// A type with products whose kernels exist for x86-64 only (aarch64 runs its `_ref` kernels).
-#define QUANT_X86(T, t, NAME, QKV, ACT, KIND, OFFSET, ACTQK, PB)                                                    \
-    {.type = T, .name = NAME, .block_elements = QKV, .block_bytes = sizeof(block_##t), .weight = 1,                \
-     .dequantize = phi_dequantize_##t##_ref, .quantize = phi_quantize_##t##_ref, .act_type = ACT,                 \
-     .act_kind = KIND, .act_offset = OFFSET, .act_block = ACTQK, .vec_dot_ref = phi_vec_dot_##t##_ref,            \
-     .act_row_ref = phi_act_row_ref, .act_row = ACT_ROWS, .panel_block_bytes = PB,                                  \
-     .repack_block = phi_repack_##t, .unpack_block = phi_unpack_##t, .panel = PANELS_X86(t)}
-
 // In id order.
 static const phi_type_traits rows[] = {
     PLAIN(PHI_TYPE_F32, f32, "F32", 4),
     PLAIN(PHI_TYPE_F16, f16, "F16", 2),
     QUANT(PHI_TYPE_Q4_0, q4_0, "Q4_0", QK, PHI_TYPE_Q8_0, PHI_ACT_Q8_0_BIAS32, 8, QK, 288),
     QUANT(PHI_TYPE_Q4_1, q4_1, "Q4_1", QK, PHI_TYPE_Q8_1, PHI_ACT_Q8_1_SUM32, 0, QK, 320),
-    QUANT_X86(PHI_TYPE_Q5_0, q5_0, "Q5_0", QK, PHI_TYPE_Q8_0, PHI_ACT_Q8_0_BIAS32, 16, QK, 352),
+    QUANT(PHI_TYPE_Q5_0, q5_0, "Q5_0", QK, PHI_TYPE_Q8_0, PHI_ACT_Q8_0_BIAS32, 16, QK, 352),
     QUANT(PHI_TYPE_Q8_0, q8_0, "Q8_0", QK, PHI_TYPE_Q8_0, PHI_ACT_Q8_0_BIAS32, 128, QK, 544),
     QUANT(PHI_TYPE_Q4_K, q4_K, "Q4_K", QKK, PHI_TYPE_Q8_K, PHI_ACT_Q8_K_SUM32, 0, QKK, 2368),
     QUANT(PHI_TYPE_Q5_K, q5_K, "Q5_K", QKK, PHI_TYPE_Q8_K, PHI_ACT_Q8_K_SUM32, 0, QKK, 2880),
