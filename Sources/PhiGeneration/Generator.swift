@@ -13,14 +13,18 @@ public struct GenerationOptions: Sendable {
     public var logprobs = false
     /// Stop tokens; nil uses the model's end-of-sequence ids.
     public var stopTokenIDs: Set<Int>? = nil
+    /// Only output this constraint accepts (JSON schema, any JSON object, regex, grammar, tool call); compiled
+    /// (and cached) before generation starts, so a bad one throws `ConstraintError` without running the model.
+    public var constraint: Constraint? = nil
 
     public init(maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(), stop: [String] = [],
-                logprobs: Bool = false, stopTokenIDs: Set<Int>? = nil) {
+                logprobs: Bool = false, stopTokenIDs: Set<Int>? = nil, constraint: Constraint? = nil) {
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stop = stop
         self.logprobs = logprobs
         self.stopTokenIDs = stopTokenIDs
+        self.constraint = constraint
     }
 }
 
@@ -67,7 +71,7 @@ public final class Generator: @unchecked Sendable {
 
     /// Generates after `prompt`. With a `cache` that already holds a prefix of `prompt`, only the rest is
     /// computed (chat sessions). `conditioning` carries a multimodal prompt's spliced features and LoRA
-    /// (see `LoadedModel.prepare`). `onToken` sees each token as it is produced; returning false stops early.
+    /// (see `PromptBuilder`). `onToken` sees each token as it is produced; returning false stops early.
     public func generate(
         prompt: [Int], options: GenerationOptions, cache existing: KVCache? = nil, conditioning: Conditioning? = nil,
         onToken: (GeneratedToken) -> Bool = { _ in true }
@@ -75,16 +79,18 @@ public final class Generator: @unchecked Sendable {
         guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
         try options.sampling.validate()
         guard options.maxTokens >= 0 else { throw GenerationError.invalidParameter("max tokens must be ≥ 0") }
+        var constrained = try options.constraint.map { try $0.compile(for: tokenizer).makeMatcher() }
         let limit = model.contextLength
         guard prompt.count <= limit else { throw GenerationError.promptTooLong(tokens: prompt.count, limit: limit) }
 
-        let cache = existing ?? model.makeCache(maxLength: min(limit, prompt.count + options.maxTokens))
+        let cache = existing ?? model.makeCache(maxLength: prompt.count + min(limit - prompt.count, options.maxTokens))  // no overflow near Int.max
         let sameConditioning = cache.conditioningID == conditioning.map { ObjectIdentifier($0) }
         let reused = sameConditioning ? Generator.reusablePrefix(cache: cache, prompt: prompt) : 0
         if reused == 0 { cache.reset() } else { cache.truncate(to: reused) }
         if reused == prompt.count { cache.truncate(to: reused - 1) } // recompute the last token for its logits
 
         let stops = options.stopTokenIDs ?? eosTokenIDs
+        let ends = constrained.map { Generator.endTokens(for: $0.compiled, stops: stops) } ?? []
         var sampler = Sampler(options.sampling)
         var detok = tokenizer.makeStreamingDecoder(skipSpecial: true)
         var matcher = StopStringMatcher(options.stop)
@@ -102,12 +108,27 @@ public final class Generator: @unchecked Sendable {
         result.prefillSeconds = lap()
         var context = prompt
         while true {
-            let id = sampler.sample(logits: logits, context: context, generated: result.generatedTokens)
+            let id: Int
+            if constrained != nil {
+                // Mask, then sample; a single allowed token (a forced stretch) is taken without sampling.
+                let mask = constrained?.mask(endTokens: ends) ?? TokenMask(count: 0)
+                if mask.isEmpty {  // complete, and no end token to emit
+                    let tail = matcher.feed(detok.flush()).emit + matcher.flush()
+                    result.text += tail
+                    result.finishReason = .stop
+                    break
+                }
+                id = mask.single ?? sampler.sample(logits: logits, context: context, generated: result.generatedTokens,
+                                                   allowed: mask)
+                if !ends.contains(id) { constrained?.accept(token: id) }
+            } else {
+                id = sampler.sample(logits: logits, context: context, generated: result.generatedTokens)
+            }
             result.generatedTokens.append(id)
             context.append(id)
             let lp = options.logprobs ? Sampler.logProbability(of: id, in: logits) : nil
             if let lp { result.logprobs?.append(lp) }
-            if stops.contains(id) {
+            if stops.contains(id) || ends.contains(id) {
                 result.finishReason = .stop
                 let tail = matcher.feed(detok.flush()).emit + matcher.flush()
                 result.text += tail
@@ -154,6 +175,12 @@ public final class Generator: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Tokens that end a constrained output once it is complete: the constraint's own (a tool call's `<|end|>`)
+    /// or the caller's stop tokens.
+    static func endTokens(for c: CompiledConstraint, stops: Set<Int>) -> Set<Int> {
+        c.endTokenIDs ?? stops
     }
 
     /// How many leading prompt tokens the cache already holds with valid keys.

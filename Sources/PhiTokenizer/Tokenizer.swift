@@ -31,10 +31,10 @@ public final class Tokenizer: @unchecked Sendable {
     private let addedByContent: [String: AddedToken]
     private let addedMatcher: AddedTokenMatcher
     /// Decoded bytes of every id: `decodeBytes[decodeOffsets[id] ..< decodeOffsets[id + 1]]`.
-    private let decodeOffsets: [Int]
-    private let decodeBytes: [UInt8]
-    private let hasString: [Bool]
-    private let specialFlags: [Bool]
+    let decodeOffsets: [Int]
+    let decodeBytes: [UInt8]
+    let hasString: [Bool]
+    let specialFlags: [Bool]
     public let vocabularySize: Int
     public let bosTokenID: Int?
     public let eosTokenID: Int?

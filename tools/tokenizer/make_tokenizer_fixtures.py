@@ -464,8 +464,9 @@ SMALL_SPECIAL_LINES = ["a [RS]  b", "a  [LS] b", "x[SW]y", "x [SW] y", "_[SW]", 
 
 def main():
     ap = argparse.ArgumentParser()
+    # ../shared is the shared folder beside the repository.
+    ap.add_argument("--ranks", default=os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "o200k_base.tiktoken")))
     here = os.path.dirname(os.path.abspath(__file__))
-    ap.add_argument("--ranks", default=os.path.join(here, "..", "..", "..", "shared", "data", "o200k_base.tiktoken"))
     ap.add_argument("--out", default=os.path.join(here, "..", "..", "Tests", "PhiTokenizerTests", "Fixtures"))
     args = ap.parse_args()
     out = os.path.abspath(args.out)

@@ -1,14 +1,14 @@
 import XCTest
-@testable import PhiWeights
+@testable import PhiJSON
 
-final class StrictJSONTests: XCTestCase {
+final class JSONParserTests: XCTestCase {
     private func parse(_ s: String, maxDepth: Int = 64) throws -> JSONValue {
-        try StrictJSON.parse(s, limits: .init(maxDepth: maxDepth))
+        try JSONParser.parse(s, limits: .init(maxDepth: maxDepth))
     }
 
     private func assertRejects(_ s: String, _ fragment: String, maxDepth: Int = 64, line: UInt = #line) {
         do {
-            _ = try StrictJSON.parse(s, limits: .init(maxDepth: maxDepth))
+            _ = try JSONParser.parse(s, limits: .init(maxDepth: maxDepth))
             XCTFail("accepted \(s)", line: line)
         } catch {
             XCTAssertTrue(error.message.contains(fragment), "'\(error)' lacks '\(fragment)'", line: line)
@@ -26,7 +26,7 @@ final class StrictJSONTests: XCTestCase {
         XCTAssertEqual(a[3], .bool(true))
         XCTAssertEqual(a[5], .null)
         XCTAssertEqual(a[6].stringValue, "x\né😀")
-        XCTAssertEqual(o["b"], .object(JSONObject(keys: [], members: [:])))
+        XCTAssertEqual(o["b"], .object(JSONObject([])))
     }
 
     func testLargeIntegersAreExact() throws {
@@ -57,19 +57,19 @@ final class StrictJSONTests: XCTestCase {
     func testInvalidUTF8() {
         let cases: [[UInt8]] = [[0x22, 0xFF, 0x22], [0x22, 0xC0, 0x80, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82]]
         for bytes in cases {
-            XCTAssertThrowsError(try StrictJSON.parse(bytes), "\(bytes)") { error in
+            XCTAssertThrowsError(try JSONParser.parse(bytes), "\(bytes)") { error in
                 XCTAssertTrue("\(error)".contains("UTF-8"))
             }
         }
-        XCTAssertEqual(try StrictJSON.parse(Array("\"€𝄞\"".utf8)).stringValue, "€𝄞")
+        XCTAssertEqual(try JSONParser.parse(Array("\"€𝄞\"".utf8)).stringValue, "€𝄞")
     }
 
     func testSizeLimit() {
-        XCTAssertThrowsError(try StrictJSON.parse("[1,2,3]", limits: .init(maxBytes: 4)))
+        XCTAssertThrowsError(try JSONParser.parse("[1,2,3]", limits: .init(maxBytes: 4)))
     }
 
     func testQuoteRoundTrips() throws {
         let s = "a\"b\\c\n\u{1}é😀"
-        XCTAssertEqual(try parse(StrictJSON.quote(s)).stringValue, s)
+        XCTAssertEqual(try parse(JSONText.quote(s)).stringValue, s)
     }
 }

@@ -1,9 +1,9 @@
-// GGML block formats: sizes, reference dequantizers and quantizers (ports of ggml-quants.c, bit-exact),
-// the quantized-activation formats, and the scalar reference products. This file is the spec for the
-// fast paths in quant_avx512.c and quant_avx2.c.
+// GGML block formats: reference dequantizers and quantizers (ports of ggml-quants.c, bit-exact), the
+// quantized-activation formats and the scalar reference products, one function per type. This file is the spec
+// for the ISA kernels; the table in quant_traits.c binds them to their types.
 #include "CPhiQuant.h"
+#include "quant_blocks.h"
 #include "quant_xrow.h"
-#include "CPhiKernels.h"
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,10 +14,7 @@
 #pragma clang fp contract(off)
 #endif
 
-#define QK 32
-#define QKK 256
 #define GROUP_MAX_EPS 1e-15f
-
 // ---------------------------------------------------------------------------------------------------------------
 // half precision
 
@@ -53,37 +50,6 @@ uint16_t phi_f32_to_f16(float f) {
 static inline float h2f(const uint8_t *p) { uint16_t h; memcpy(&h, p, 2); return phi_f16_to_f32(h); }
 static inline void f2h(uint8_t *p, float f) { uint16_t h = phi_f32_to_f16(f); memcpy(p, &h, 2); }
 
-// ---------------------------------------------------------------------------------------------------------------
-// type table
-
-int64_t phi_quant_block_elements(int type) {
-    switch (type) {
-    case PHI_GGML_F32: case PHI_GGML_F16: case PHI_GGML_BF16: return 1;
-    case PHI_GGML_Q4_0: case PHI_GGML_Q4_1: case PHI_GGML_Q8_0: return QK;
-    case PHI_GGML_Q4_K: case PHI_GGML_Q5_K: case PHI_GGML_Q6_K: case PHI_GGML_Q8_K: return QKK;
-    default: return 0;
-    }
-}
-
-int64_t phi_quant_block_bytes(int type) {
-    switch (type) {
-    case PHI_GGML_F32: return 4;
-    case PHI_GGML_F16: case PHI_GGML_BF16: return 2;
-    case PHI_GGML_Q4_0: return 18;
-    case PHI_GGML_Q4_1: return 20;
-    case PHI_GGML_Q8_0: return 34;
-    case PHI_GGML_Q4_K: return 144;
-    case PHI_GGML_Q5_K: return 176;
-    case PHI_GGML_Q6_K: return 210;
-    case PHI_GGML_Q8_K: return 292;
-    default: return 0;
-    }
-}
-
-static int valid_count(int type, int64_t n) {
-    int64_t qk = phi_quant_block_elements(type);
-    return qk > 0 && n >= 0 && n % qk == 0;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // dequantization (ggml dequantize_row_*)
@@ -98,78 +64,93 @@ static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m)
     }
 }
 
-void phi_dequantize_ref(int type, const void *src, float *y, int64_t n) {
-    if (!valid_count(type, n) || n == 0) return;
+void phi_dequantize_f32_ref(const void *src, float *y, int64_t n) { memcpy(y, src, (size_t)n * 4); }
+
+void phi_dequantize_f16_ref(const void *src, float *y, int64_t n) {
     const uint8_t *b = (const uint8_t *)src;
-    const int64_t bs = phi_quant_block_bytes(type), nb = n / phi_quant_block_elements(type);
-    switch (type) {
-    case PHI_GGML_F32: memcpy(y, src, (size_t)n * 4); return;
-    case PHI_GGML_F16:
-        for (int64_t i = 0; i < n; i++) y[i] = h2f(b + 2 * i);
-        return;
-    case PHI_GGML_BF16:
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t h;
-            memcpy(&h, b + 2 * i, 2);
-            y[i] = u2f((uint32_t)h << 16);
+    for (int64_t i = 0; i < n; i++) y[i] = h2f(b + 2 * i);
+}
+
+void phi_dequantize_bf16_ref(const void *src, float *y, int64_t n) {
+    const uint8_t *b = (const uint8_t *)src;
+    for (int64_t i = 0; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, b + 2 * i, 2);
+        y[i] = u2f((uint32_t)h << 16);
+    }
+}
+
+void phi_dequantize_q4_0_ref(const void *src, float *y, int64_t nb) {
+    const uint8_t *b = (const uint8_t *)src;
+    for (int64_t i = 0; i < nb; i++, b += sizeof(block_q4_0), y += QK) {
+        const float d = h2f(b + OFF(block_q4_0, d));
+        const uint8_t *qs = b + OFF(block_q4_0, qs);
+        for (int j = 0; j < 16; j++) {
+            y[j] = ((qs[j] & 0x0F) - 8) * d;
+            y[j + 16] = ((qs[j] >> 4) - 8) * d;
         }
-        return;
-    case PHI_GGML_Q4_0:
-        for (int64_t i = 0; i < nb; i++, b += bs, y += QK) {
-            const float d = h2f(b);
-            for (int j = 0; j < 16; j++) {
-                y[j] = ((b[2 + j] & 0x0F) - 8) * d;
-                y[j + 16] = ((b[2 + j] >> 4) - 8) * d;
-            }
+    }
+}
+
+void phi_dequantize_q4_1_ref(const void *src, float *y, int64_t nb) {
+    const uint8_t *b = (const uint8_t *)src;
+    for (int64_t i = 0; i < nb; i++, b += sizeof(block_q4_1), y += QK) {
+        const float d = h2f(b + OFF(block_q4_1, d)), m = h2f(b + OFF(block_q4_1, m));
+        const uint8_t *qs = b + OFF(block_q4_1, qs);
+        for (int j = 0; j < 16; j++) {
+            y[j] = (qs[j] & 0x0F) * d + m;
+            y[j + 16] = (qs[j] >> 4) * d + m;
         }
-        return;
-    case PHI_GGML_Q4_1:
-        for (int64_t i = 0; i < nb; i++, b += bs, y += QK) {
-            const float d = h2f(b), m = h2f(b + 2);
-            for (int j = 0; j < 16; j++) {
-                y[j] = (b[4 + j] & 0x0F) * d + m;
-                y[j + 16] = (b[4 + j] >> 4) * d + m;
-            }
+    }
+}
+
+void phi_dequantize_q8_0_ref(const void *src, float *y, int64_t nb) {
+    const uint8_t *b = (const uint8_t *)src;
+    for (int64_t i = 0; i < nb; i++, b += sizeof(block_q8_0), y += QK) {
+        const float d = h2f(b + OFF(block_q8_0, d));
+        for (int j = 0; j < 32; j++) y[j] = (int8_t)b[OFF(block_q8_0, qs) + j] * d;
+    }
+}
+
+void phi_dequantize_q8_K_ref(const void *src, float *y, int64_t nb) {
+    const uint8_t *b = (const uint8_t *)src;
+    for (int64_t i = 0; i < nb; i++, b += sizeof(block_q8_K), y += QKK) {
+        float d;
+        memcpy(&d, b + OFF(block_q8_K, d), 4);
+        for (int j = 0; j < QKK; j++) y[j] = d * (int8_t)b[OFF(block_q8_K, qs) + j];
+    }
+}
+
+// Q4_K and Q5_K share everything but the 5th bit.
+static void dequantize_q45_K(const uint8_t *b, float *y, int64_t nb, int five) {
+    const int64_t bs = five ? (int64_t)sizeof(block_q5_K) : (int64_t)sizeof(block_q4_K);
+    for (int64_t i = 0; i < nb; i++, b += bs) {
+        const float d = h2f(b + OFF(block_q4_K, d)), min = h2f(b + OFF(block_q4_K, dmin));
+        const uint8_t *sc = b + OFF(block_q4_K, scales), *qh = b + OFF(block_q5_K, qh);
+        const uint8_t *ql = five ? b + OFF(block_q5_K, qs) : b + OFF(block_q4_K, qs);
+        uint8_t u1 = 1, u2 = 2;
+        for (int j = 0, is = 0; j < QKK; j += 64, is += 2, ql += 32) {
+            uint8_t s, m;
+            scale_min_k4(is, sc, &s, &m);
+            const float d1 = d * s, m1 = min * m;
+            scale_min_k4(is + 1, sc, &s, &m);
+            const float d2 = d * s, m2 = min * m;
+            for (int l = 0; l < 32; l++) *y++ = d1 * ((ql[l] & 0xF) + (five && (qh[l] & u1) ? 16 : 0)) - m1;
+            for (int l = 0; l < 32; l++) *y++ = d2 * ((ql[l] >> 4) + (five && (qh[l] & u2) ? 16 : 0)) - m2;
+            u1 = (uint8_t)(u1 << 2);
+            u2 = (uint8_t)(u2 << 2);
         }
-        return;
-    case PHI_GGML_Q8_0:
-        for (int64_t i = 0; i < nb; i++, b += bs, y += QK) {
-            const float d = h2f(b);
-            for (int j = 0; j < 32; j++) y[j] = (int8_t)b[2 + j] * d;
-        }
-        return;
-    case PHI_GGML_Q8_K:
-        for (int64_t i = 0; i < nb; i++, b += bs, y += QKK) {
-            float d;
-            memcpy(&d, b, 4);
-            for (int j = 0; j < QKK; j++) y[j] = d * (int8_t)b[4 + j];
-        }
-        return;
-    case PHI_GGML_Q4_K:
-    case PHI_GGML_Q5_K:
-        for (int64_t i = 0; i < nb; i++, b += bs) {
-            const float d = h2f(b), min = h2f(b + 2);
-            const uint8_t *sc = b + 4, *qh = b + 16, *ql = type == PHI_GGML_Q4_K ? b + 16 : b + 48;
-            const int five = type == PHI_GGML_Q5_K;
-            uint8_t u1 = 1, u2 = 2;
-            for (int j = 0, is = 0; j < QKK; j += 64, is += 2, ql += 32) {
-                uint8_t s, m;
-                scale_min_k4(is, sc, &s, &m);
-                const float d1 = d * s, m1 = min * m;
-                scale_min_k4(is + 1, sc, &s, &m);
-                const float d2 = d * s, m2 = min * m;
-                for (int l = 0; l < 32; l++) *y++ = d1 * ((ql[l] & 0xF) + (five && (qh[l] & u1) ? 16 : 0)) - m1;
-                for (int l = 0; l < 32; l++) *y++ = d2 * ((ql[l] >> 4) + (five && (qh[l] & u2) ? 16 : 0)) - m2;
-                u1 = (uint8_t)(u1 << 2);
-                u2 = (uint8_t)(u2 << 2);
-            }
-        }
-        return;
-    case PHI_GGML_Q6_K:
-        for (int64_t i = 0; i < nb; i++, b += bs) {
-            const float d = h2f(b + 208);
-            const uint8_t *ql = b, *qh = b + 128;
-            const int8_t *sc = (const int8_t *)(b + 192);
+    }
+}
+void phi_dequantize_q4_K_ref(const void *src, float *y, int64_t nb) { dequantize_q45_K(src, y, nb, 0); }
+void phi_dequantize_q5_K_ref(const void *src, float *y, int64_t nb) { dequantize_q45_K(src, y, nb, 1); }
+
+void phi_dequantize_q6_K_ref(const void *src, float *y, int64_t nb) {
+    const uint8_t *b = (const uint8_t *)src;
+    for (int64_t i = 0; i < nb; i++, b += sizeof(block_q6_K)) {
+        const float d = h2f(b + OFF(block_q6_K, d));
+        const uint8_t *ql = b + OFF(block_q6_K, ql), *qh = b + OFF(block_q6_K, qh);
+        const int8_t *sc = (const int8_t *)(b + OFF(block_q6_K, scales));
             for (int n128 = 0; n128 < QKK; n128 += 128, y += 128, ql += 64, qh += 32, sc += 8) {
                 for (int l = 0; l < 32; l++) {
                     const int is = l / 16;
@@ -184,8 +165,6 @@ void phi_dequantize_ref(int type, const void *src, float *y, int64_t n) {
                 }
             }
         }
-        return;
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -312,35 +291,35 @@ static float make_qkx2_quants(int n, int nmax, const float *x, const float *weig
 }
 
 static void quantize_q4_0(const float *x, uint8_t *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, x += QK, y += 18) {
+    for (int64_t i = 0; i < nb; i++, x += QK, y += sizeof(block_q4_0)) {
         float amax = 0.0f, max = 0.0f;
         for (int j = 0; j < QK; j++) {
             if (amax < fabsf(x[j])) { amax = fabsf(x[j]); max = x[j]; }
         }
         const float d = max / -8, id = d ? 1.0f / d : 0.0f;
-        f2h(y, d);
+        f2h(y + OFF(block_q4_0, d), d);
         for (int j = 0; j < 16; ++j) {
             const uint8_t xi0 = (uint8_t)mini(15, (int8_t)(x[j] * id + 8.5f));
             const uint8_t xi1 = (uint8_t)mini(15, (int8_t)(x[16 + j] * id + 8.5f));
-            y[2 + j] = (uint8_t)(xi0 | (xi1 << 4));
+            y[OFF(block_q4_0, qs) + j] = (uint8_t)(xi0 | (xi1 << 4));
         }
     }
 }
 
 static void quantize_q4_1(const float *x, uint8_t *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, x += QK, y += 20) {
+    for (int64_t i = 0; i < nb; i++, x += QK, y += sizeof(block_q4_1)) {
         float min = FLT_MAX, max = -FLT_MAX;
         for (int j = 0; j < QK; j++) {
             if (x[j] < min) min = x[j];
             if (x[j] > max) max = x[j];
         }
         const float d = (max - min) / 15, id = d ? 1.0f / d : 0.0f;
-        f2h(y, d);
-        f2h(y + 2, min);
+        f2h(y + OFF(block_q4_1, d), d);
+        f2h(y + OFF(block_q4_1, m), min);
         for (int j = 0; j < 16; ++j) {
             const uint8_t xi0 = (uint8_t)mini(15, (int8_t)((x[j] - min) * id + 0.5f));
             const uint8_t xi1 = (uint8_t)mini(15, (int8_t)((x[16 + j] - min) * id + 0.5f));
-            y[4 + j] = (uint8_t)(xi0 | (xi1 << 4));
+            y[OFF(block_q4_1, qs) + j] = (uint8_t)(xi0 | (xi1 << 4));
         }
     }
 }
@@ -355,10 +334,10 @@ static inline float q8_0_block(const float *x, int8_t *q) {
 }
 
 static void quantize_q8_0(const float *x, uint8_t *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, x += QK, y += 34) {
+    for (int64_t i = 0; i < nb; i++, x += QK, y += sizeof(block_q8_0)) {
         int8_t q[QK];
-        f2h(y, q8_0_block(x, q));
-        memcpy(y + 2, q, QK);
+        f2h(y + OFF(block_q8_0, d), q8_0_block(x, q));
+        memcpy(y + OFF(block_q8_0, qs), q, QK);
     }
 }
 
@@ -385,20 +364,20 @@ static inline float q8_k_block(const float *x, int8_t *qs, int16_t *bsums) {
 }
 
 static void quantize_q8_k(const float *x, uint8_t *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, x += QKK, y += 292) {
+    for (int64_t i = 0; i < nb; i++, x += QKK, y += sizeof(block_q8_K)) {
         int8_t qs[QKK];
         int16_t bs[16];
         float d = q8_k_block(x, qs, bs);
-        memcpy(y, &d, 4);
-        memcpy(y + 4, qs, QKK);
-        memcpy(y + 4 + QKK, bs, sizeof bs);
+        memcpy(y + OFF(block_q8_K, d), &d, 4);
+        memcpy(y + OFF(block_q8_K, qs), qs, QKK);
+        memcpy(y + OFF(block_q8_K, bsums), bs, sizeof bs);
     }
 }
 
 // Q4_K and Q5_K share everything but the number of levels and the packing of the 5th bit.
 static void quantize_q45_k(const float *x, uint8_t *y, int64_t nb, int five) {
     const int nmax = five ? 31 : 15;
-    for (int64_t i = 0; i < nb; i++, x += QKK, y += five ? 176 : 144) {
+    for (int64_t i = 0; i < nb; i++, x += QKK, y += five ? sizeof(block_q5_K) : sizeof(block_q4_K)) {
         uint8_t L[QKK], Laux[32], sc12[12];
         float weights[32], mins[8], scales[8], max_scale = 0, max_min = 0;
         for (int j = 0; j < 8; ++j) {
@@ -427,26 +406,26 @@ static void quantize_q45_k(const float *x, uint8_t *y, int64_t nb, int five) {
                 sc12[j] |= (uint8_t)((lm >> 4) << 6);
             }
         }
-        f2h(y, max_scale / 63.f);
-        f2h(y + 2, max_min / 63.f);
-        memcpy(y + 4, sc12, 12);
+        f2h(y + OFF(block_q4_K, d), max_scale / 63.f);
+        f2h(y + OFF(block_q4_K, dmin), max_min / 63.f);
+        memcpy(y + OFF(block_q4_K, scales), sc12, 12);
         for (int j = 0; j < 8; ++j) {
             uint8_t s, m;
             scale_min_k4(j, sc12, &s, &m);
-            const float d = h2f(y) * s;
+            const float d = h2f(y + OFF(block_q4_K, d)) * s;
             if (!d) continue;
-            const float dm = h2f(y + 2) * m;
+            const float dm = h2f(y + OFF(block_q4_K, dmin)) * m;
             for (int ii = 0; ii < 32; ++ii) {
                 int l = nearest_int((x[32 * j + ii] + dm) / d);
                 L[32 * j + ii] = (uint8_t)maxi(0, mini(nmax, l));
             }
         }
         if (!five) {
-            uint8_t *q = y + 16;
+            uint8_t *q = y + OFF(block_q4_K, qs);
             for (int j = 0; j < QKK; j += 64, q += 32)
                 for (int l = 0; l < 32; ++l) q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
         } else {
-            uint8_t *qh = y + 16, *ql = y + 48;
+            uint8_t *qh = y + OFF(block_q5_K, qh), *ql = y + OFF(block_q5_K, qs);
             memset(qh, 0, 32);
             uint8_t m1 = 1, m2 = 2;
             for (int n = 0; n < QKK; n += 64, ql += 32) {
@@ -464,7 +443,7 @@ static void quantize_q45_k(const float *x, uint8_t *y, int64_t nb, int five) {
 }
 
 static void quantize_q6_k(const float *x, uint8_t *y, int64_t nb) {
-    for (int64_t i = 0; i < nb; i++, x += QKK, y += 210) {
+    for (int64_t i = 0; i < nb; i++, x += QKK, y += sizeof(block_q6_K)) {
         int8_t L[QKK];
         float scales[16], max_scale = 0, max_abs_scale = 0;
         for (int ib = 0; ib < 16; ++ib) {
@@ -473,22 +452,22 @@ static void quantize_q6_k(const float *x, uint8_t *y, int64_t nb) {
             if (fabsf(scale) > max_abs_scale) { max_abs_scale = fabsf(scale); max_scale = scale; }
         }
         if (max_abs_scale < GROUP_MAX_EPS) {
-            memset(y, 0, 210);
+            memset(y, 0, sizeof(block_q6_K));
             continue;
         }
         float iscale = -128.f / max_scale;
-        f2h(y + 208, 1 / iscale);
-        int8_t *sc = (int8_t *)(y + 192);
+        f2h(y + OFF(block_q6_K, d), 1 / iscale);
+        int8_t *sc = (int8_t *)(y + OFF(block_q6_K, scales));
         for (int ib = 0; ib < 16; ++ib) sc[ib] = (int8_t)mini(127, nearest_int(iscale * scales[ib]));
         for (int j = 0; j < 16; ++j) {
-            float d = h2f(y + 208) * sc[j];
+            float d = h2f(y + OFF(block_q6_K, d)) * sc[j];
             if (!d) continue;
             for (int ii = 0; ii < 16; ++ii) {
                 int l = nearest_int(x[16 * j + ii] / d);
                 L[16 * j + ii] = (int8_t)(maxi(-32, mini(31, l)) + 32);
             }
         }
-        uint8_t *ql = y, *qh = y + 128;
+        uint8_t *ql = y + OFF(block_q6_K, ql), *qh = y + OFF(block_q6_K, qh);
         for (int j = 0; j < QKK; j += 128, ql += 64, qh += 32) {
             for (int l = 0; l < 32; ++l) {
                 const uint8_t q1 = L[j + l] & 0xF, q2 = L[j + l + 32] & 0xF;
@@ -502,82 +481,42 @@ static void quantize_q6_k(const float *x, uint8_t *y, int64_t nb) {
     }
 }
 
-int phi_quantize_ref(int type, const float *src, void *dst, int64_t n) {
-    if (!valid_count(type, n) || (n > 0 && (!src || !dst))) return -1;
+// The table's quantizers (plain floats round to nearest even, as numpy and torch do).
+void phi_quantize_f32_ref(const float *src, void *dst, int64_t n) { memcpy(dst, src, (size_t)n * 4); }
+void phi_quantize_f16_ref(const float *src, void *dst, int64_t n) {
     uint8_t *y = (uint8_t *)dst;
-    const int64_t nb = n / phi_quant_block_elements(type);
-    switch (type) {
-    case PHI_GGML_F32: memcpy(dst, src, (size_t)n * 4); return 0;
-    case PHI_GGML_F16:
-        for (int64_t i = 0; i < n; i++) f2h(y + 2 * i, src[i]);
-        return 0;
-    case PHI_GGML_BF16:
-        for (int64_t i = 0; i < n; i++) {
-            uint32_t u = f2u(src[i]);
-            uint16_t h = (u & 0x7FFFFFFFu) > 0x7F800000u ? (uint16_t)((u >> 16) | 0x40)
-                                                        : (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-            memcpy(y + 2 * i, &h, 2);
-        }
-        return 0;
-    case PHI_GGML_Q4_0: quantize_q4_0(src, y, nb); return 0;
-    case PHI_GGML_Q4_1: quantize_q4_1(src, y, nb); return 0;
-    case PHI_GGML_Q8_0: quantize_q8_0(src, y, nb); return 0;
-    case PHI_GGML_Q8_K: quantize_q8_k(src, y, nb); return 0;
-    case PHI_GGML_Q4_K: quantize_q45_k(src, y, nb, 0); return 0;
-    case PHI_GGML_Q5_K: quantize_q45_k(src, y, nb, 1); return 0;
-    case PHI_GGML_Q6_K: quantize_q6_k(src, y, nb); return 0;
-    default: return -1;
+    for (int64_t i = 0; i < n; i++) f2h(y + 2 * i, src[i]);
+}
+void phi_quantize_bf16_ref(const float *src, void *dst, int64_t n) {
+    uint8_t *y = (uint8_t *)dst;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u = f2u(src[i]);
+        uint16_t h = (u & 0x7FFFFFFFu) > 0x7F800000u ? (uint16_t)((u >> 16) | 0x40)
+                                                    : (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+        memcpy(y + 2 * i, &h, 2);
     }
 }
+void phi_quantize_q4_0_ref(const float *src, void *dst, int64_t nb) { quantize_q4_0(src, dst, nb); }
+void phi_quantize_q4_1_ref(const float *src, void *dst, int64_t nb) { quantize_q4_1(src, dst, nb); }
+void phi_quantize_q8_0_ref(const float *src, void *dst, int64_t nb) { quantize_q8_0(src, dst, nb); }
+void phi_quantize_q8_K_ref(const float *src, void *dst, int64_t nb) { quantize_q8_k(src, dst, nb); }
+void phi_quantize_q4_K_ref(const float *src, void *dst, int64_t nb) { quantize_q45_k(src, dst, nb, 0); }
+void phi_quantize_q5_K_ref(const float *src, void *dst, int64_t nb) { quantize_q45_k(src, dst, nb, 1); }
+void phi_quantize_q6_K_ref(const float *src, void *dst, int64_t nb) { quantize_q6_k(src, dst, nb); }
 
 // ---------------------------------------------------------------------------------------------------------------
 // activations (layout documented in CPhiQuant.h)
 
-static int is_gemm_type(int t) {
-    return t == PHI_GGML_Q4_0 || t == PHI_GGML_Q4_1 || t == PHI_GGML_Q8_0 || t == PHI_GGML_Q4_K ||
-           t == PHI_GGML_Q5_K || t == PHI_GGML_Q6_K;
-}
-
-int phi_quant_activation_type(int wtype) {
-    switch (wtype) {
-    case PHI_GGML_Q4_0: case PHI_GGML_Q8_0: return PHI_GGML_Q8_0;
-    case PHI_GGML_Q4_1: return PHI_GGML_Q8_1;
-    case PHI_GGML_Q4_K: case PHI_GGML_Q5_K: case PHI_GGML_Q6_K: return PHI_GGML_Q8_K;
-    default: return -1;
-    }
-}
-
-int phi_quant_check(int wtype, int64_t K) {
-    return is_gemm_type(wtype) && K > 0 && K % phi_quant_block_elements(wtype) == 0 && K <= ((int64_t)1 << 30) ? 0 : -1;
-}
-
-// Bytes of the aux plane: Q4_0/Q8_0 int32 bias per 32, Q4_1 f32 sum per 32, Q4_K/Q5_K int16 sum per 32,
-// Q6_K int32 bias per 16.
-static int64_t aux_bytes(int wtype, int64_t K) {
-    switch (wtype) {
-    case PHI_GGML_Q4_K: case PHI_GGML_Q5_K: return K / 32 * 2;
-    case PHI_GGML_Q6_K: return K / 16 * 4;
-    default: return K / 32 * 4;
-    }
-}
-
-int64_t phi_quant_activation_row_bytes(int wtype, int64_t K) {
-    if (phi_quant_check(wtype, K) != 0) return 0;
-    int64_t nd = wtype == PHI_GGML_Q4_K || wtype == PHI_GGML_Q5_K || wtype == PHI_GGML_Q6_K ? K / QKK : K / QK;
-    int64_t bytes = K + 4 * nd + aux_bytes(wtype, K);
-    return (bytes + 63) / 64 * 64;
-}
-
-static void quantize_activation_row(int wtype, const float *x, int64_t K, uint8_t *row) {
+void phi_act_row_ref(phi_act_kind kind, int offset, const float *x, int64_t K, uint8_t *row) {
     int8_t *qs = (int8_t *)row;
     uint8_t *dp = row + K;
-    if (wtype == PHI_GGML_Q4_K || wtype == PHI_GGML_Q5_K || wtype == PHI_GGML_Q6_K) {
+    if (kind == PHI_ACT_Q8_K_SUM32 || kind == PHI_ACT_Q8_K_BIAS16) {
         uint8_t *aux = dp + 4 * (K / QKK);
         for (int64_t b = 0; b < K / QKK; b++) {
             int16_t bs[16];
             float d = q8_k_block(x + b * QKK, qs + b * QKK, bs);
             memcpy(dp + 4 * b, &d, 4);
-            xrow_write_k_aux(wtype, bs, aux, b);
+            xrow_write_k_aux(kind, offset, bs, aux, b);
         }
         return;
     }
@@ -588,146 +527,114 @@ static void quantize_activation_row(int wtype, const float *x, int64_t K, uint8_
         int32_t s = 0;
         for (int j = 0; j < QK; j++) s += q[j];
         memcpy(dp + 4 * b, &d, 4);
-        if (wtype == PHI_GGML_Q4_1) {
+        if (kind == PHI_ACT_Q8_1_SUM32) {
             float fs = d * (float)s;
             memcpy(aux + 4 * b, &fs, 4);
         } else {
-            int32_t bias = (wtype == PHI_GGML_Q4_0 ? -8 : -128) * s;
+            int32_t bias = -offset * s;
             memcpy(aux + 4 * b, &bias, 4);
         }
     }
 }
 
-#if defined(__x86_64__)
-void phi_quantize_activation_row_avx512(int wtype, const float *x, int64_t K, uint8_t *row);
-#elif defined(__aarch64__)
-void phi_quantize_activation_row_neon(int wtype, const float *x, int64_t K, uint8_t *row); // quant_neon.c
-#endif
-
-int phi_quantize_activations(int wtype, const float *x, int64_t ldx, int64_t T, int64_t K, void *xq, int64_t ldxq) {
-    int64_t rb = phi_quant_activation_row_bytes(wtype, K);
-    if (rb == 0 || T < 0 || ldx < K || ldxq < rb) return -1;
-#if defined(__x86_64__)
-    const int simd = (phi_cpu_features() & PHI_CPU_AVX512) != 0;
-#elif defined(__aarch64__)
-    const int simd = (phi_cpu_features() & PHI_CPU_NEON) != 0;
-#else
-    const int simd = 0;
-#endif
-    for (int64_t t = 0; t < T; t++) {
-        uint8_t *row = (uint8_t *)xq + t * ldxq;
-#if defined(__x86_64__)
-        if (simd) phi_quantize_activation_row_avx512(wtype, x + t * ldx, K, row);
-        else
-#elif defined(__aarch64__)
-        if (simd) phi_quantize_activation_row_neon(wtype, x + t * ldx, K, row);
-        else
-#endif
-            quantize_activation_row(wtype, x + t * ldx, K, row);
-        (void)simd;
-        int64_t used = phi_quant_activation_row_bytes(wtype, K);
-        int64_t raw = K + 4 * (K / phi_quant_block_elements(wtype)) + aux_bytes(wtype, K);
-        memset(row + raw, 0, (size_t)(used - raw));
-    }
-    return 0;
-}
-
-int phi_dequantize_activations(int wtype, const void *xq, int64_t K, float *dst) {
-    if (phi_quant_check(wtype, K) != 0) return -1;
-    const int8_t *qs = (const int8_t *)xq;
-    const uint8_t *dp = (const uint8_t *)xq + K;
-    const int64_t qk = phi_quant_block_elements(wtype);
-    for (int64_t k = 0; k < K; k++) {
-        float d;
-        memcpy(&d, dp + 4 * (k / qk), 4);
-        dst[k] = qk == QKK ? d * qs[k] : qs[k] * d;
-    }
-    return 0;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // reference products: integer sums per block, scaled in f32 (the ggml vec_dot_*_generic arithmetic)
 
-static float dot_row_ref(int wtype, const uint8_t *w, const uint8_t *xr, int64_t K) {
-    const int8_t *xq = (const int8_t *)xr;
-    const uint8_t *dp = xr + K;
+static inline float xd_at(const uint8_t *xr, int64_t K, int64_t b) {
+    float xd;
+    memcpy(&xd, xr + K + 4 * b, 4);
+    return xd;
+}
+
+float phi_vec_dot_q4_0_ref(const uint8_t *w, const uint8_t *xr, int64_t K) {
     float acc = 0.0f;
-    if (wtype == PHI_GGML_Q4_0 || wtype == PHI_GGML_Q4_1 || wtype == PHI_GGML_Q8_0) {
-        const int64_t bs = phi_quant_block_bytes(wtype);
-        for (int64_t b = 0; b < K / QK; b++, w += bs) {
-            const int8_t *x = xq + b * QK;
-            float xd;
-            memcpy(&xd, dp + 4 * b, 4);
-            int32_t sumi = 0, sumx = 0;
-            if (wtype == PHI_GGML_Q8_0) {
-                for (int j = 0; j < QK; j++) sumi += (int8_t)w[2 + j] * x[j];
-                acc += h2f(w) * xd * (float)sumi;
-            } else if (wtype == PHI_GGML_Q4_0) {
-                for (int j = 0; j < 16; j++) sumi += ((w[2 + j] & 0xF) - 8) * x[j] + ((w[2 + j] >> 4) - 8) * x[j + 16];
-                acc += h2f(w) * xd * (float)sumi;
-            } else {
-                for (int j = 0; j < 16; j++) sumi += (w[4 + j] & 0xF) * x[j] + (w[4 + j] >> 4) * x[j + 16];
-                for (int j = 0; j < QK; j++) sumx += x[j];
-                acc += h2f(w) * xd * (float)sumi + h2f(w + 2) * (xd * (float)sumx);
-            }
-        }
-        return acc;
-    }
-    const int64_t bs = phi_quant_block_bytes(wtype);
-    for (int64_t b = 0; b < K / QKK; b++, w += bs) {
-        const int8_t *x = xq + b * QKK;
-        float xd;
-        memcpy(&xd, dp + 4 * b, 4);
-        int64_t sumi = 0, summ = 0;
-        if (wtype == PHI_GGML_Q6_K) {
-            const uint8_t *ql = w, *qh = w + 128;
-            const int8_t *sc = (const int8_t *)(w + 192);
-            int8_t q[QKK];
-            for (int h = 0; h < 2; h++)
-                for (int l = 0; l < 32; l++) {
-                    const uint8_t a = ql[64 * h + l], c = ql[64 * h + l + 32], hb = qh[32 * h + l];
-                    q[128 * h + l] = (int8_t)(((a & 0xF) | ((hb & 3) << 4)) - 32);
-                    q[128 * h + l + 32] = (int8_t)(((c & 0xF) | (((hb >> 2) & 3) << 4)) - 32);
-                    q[128 * h + l + 64] = (int8_t)(((a >> 4) | (((hb >> 4) & 3) << 4)) - 32);
-                    q[128 * h + l + 96] = (int8_t)(((c >> 4) | (((hb >> 6) & 3) << 4)) - 32);
-                }
-            for (int g = 0; g < 16; g++) {
-                int32_t s = 0;
-                for (int j = 0; j < 16; j++) s += q[16 * g + j] * x[16 * g + j];
-                sumi += (int64_t)sc[g] * s;
-            }
-            acc += h2f(w + 208) * xd * (float)sumi;
-        } else {
-            const int five = wtype == PHI_GGML_Q5_K;
-            const uint8_t *qh = w + 16, *ql = five ? w + 48 : w + 16;
-            for (int j = 0; j < 8; j++) {
-                uint8_t s, m;
-                scale_min_k4(j, w + 4, &s, &m);
-                const int half = j & 1;
-                const uint8_t *qb = ql + 32 * (j / 2);
-                int32_t dot = 0, sx = 0;
-                for (int l = 0; l < 32; l++) {
-                    int q = half ? qb[l] >> 4 : qb[l] & 0xF;
-                    if (five && (qh[l] >> j) & 1) q += 16;
-                    dot += q * x[32 * j + l];
-                    sx += x[32 * j + l];
-                }
-                sumi += (int64_t)s * dot;
-                summ += (int64_t)m * sx;
-            }
-            acc += h2f(w) * xd * (float)sumi - h2f(w + 2) * xd * (float)summ;
-        }
+    for (int64_t b = 0; b < K / QK; b++, w += sizeof(block_q4_0)) {
+        const int8_t *x = (const int8_t *)xr + b * QK;
+        const uint8_t *qs = w + OFF(block_q4_0, qs);
+        int32_t sumi = 0;
+        for (int j = 0; j < 16; j++) sumi += ((qs[j] & 0xF) - 8) * x[j] + ((qs[j] >> 4) - 8) * x[j + 16];
+        acc += h2f(w + OFF(block_q4_0, d)) * xd_at(xr, K, b) * (float)sumi;
     }
     return acc;
 }
 
-int phi_gemm_q_ref(int wtype, const void *xq, int64_t ldxq, int64_t T, int64_t K, const void *W, float *y, int64_t ldy,
-                   int64_t n0, int64_t n1) {
-    if (phi_quant_check(wtype, K) != 0 || T < 0 || n0 < 0 || n1 < n0 || ldxq < phi_quant_activation_row_bytes(wtype, K))
-        return -1;
-    const int64_t rowb = K / phi_quant_block_elements(wtype) * phi_quant_block_bytes(wtype);
-    for (int64_t t = 0; t < T; t++)
-        for (int64_t n = n0; n < n1; n++)
-            y[t * ldy + n] = dot_row_ref(wtype, (const uint8_t *)W + n * rowb, (const uint8_t *)xq + t * ldxq, K);
-    return 0;
+float phi_vec_dot_q4_1_ref(const uint8_t *w, const uint8_t *xr, int64_t K) {
+    float acc = 0.0f;
+    for (int64_t b = 0; b < K / QK; b++, w += sizeof(block_q4_1)) {
+        const int8_t *x = (const int8_t *)xr + b * QK;
+        const uint8_t *qs = w + OFF(block_q4_1, qs);
+        const float xd = xd_at(xr, K, b);
+        int32_t sumi = 0, sumx = 0;
+        for (int j = 0; j < 16; j++) sumi += (qs[j] & 0xF) * x[j] + (qs[j] >> 4) * x[j + 16];
+        for (int j = 0; j < QK; j++) sumx += x[j];
+        acc += h2f(w + OFF(block_q4_1, d)) * xd * (float)sumi + h2f(w + OFF(block_q4_1, m)) * (xd * (float)sumx);
+    }
+    return acc;
+}
+
+float phi_vec_dot_q8_0_ref(const uint8_t *w, const uint8_t *xr, int64_t K) {
+    float acc = 0.0f;
+    for (int64_t b = 0; b < K / QK; b++, w += sizeof(block_q8_0)) {
+        const int8_t *x = (const int8_t *)xr + b * QK;
+        int32_t sumi = 0;
+        for (int j = 0; j < QK; j++) sumi += (int8_t)w[OFF(block_q8_0, qs) + j] * x[j];
+        acc += h2f(w + OFF(block_q8_0, d)) * xd_at(xr, K, b) * (float)sumi;
+    }
+    return acc;
+}
+
+static float vec_dot_q45_K(const uint8_t *w, const uint8_t *xr, int64_t K, int five) {
+    const int64_t bs = five ? (int64_t)sizeof(block_q5_K) : (int64_t)sizeof(block_q4_K);
+    float acc = 0.0f;
+    for (int64_t b = 0; b < K / QKK; b++, w += bs) {
+        const int8_t *x = (const int8_t *)xr + b * QKK;
+        const float xd = xd_at(xr, K, b);
+        int64_t sumi = 0, summ = 0;
+        const uint8_t *qh = w + OFF(block_q5_K, qh), *ql = five ? w + OFF(block_q5_K, qs) : w + OFF(block_q4_K, qs);
+        for (int j = 0; j < 8; j++) {
+            uint8_t s, m;
+            scale_min_k4(j, w + OFF(block_q4_K, scales), &s, &m);
+            const int half = j & 1;
+            const uint8_t *qb = ql + 32 * (j / 2);
+            int32_t dot = 0, sx = 0;
+            for (int l = 0; l < 32; l++) {
+                int q = half ? qb[l] >> 4 : qb[l] & 0xF;
+                if (five && (qh[l] >> j) & 1) q += 16;
+                dot += q * x[32 * j + l];
+                sx += x[32 * j + l];
+            }
+            sumi += (int64_t)s * dot;
+            summ += (int64_t)m * sx;
+        }
+        acc += h2f(w + OFF(block_q4_K, d)) * xd * (float)sumi - h2f(w + OFF(block_q4_K, dmin)) * xd * (float)summ;
+    }
+    return acc;
+}
+float phi_vec_dot_q4_K_ref(const uint8_t *w, const uint8_t *xr, int64_t K) { return vec_dot_q45_K(w, xr, K, 0); }
+float phi_vec_dot_q5_K_ref(const uint8_t *w, const uint8_t *xr, int64_t K) { return vec_dot_q45_K(w, xr, K, 1); }
+
+float phi_vec_dot_q6_K_ref(const uint8_t *w, const uint8_t *xr, int64_t K) {
+    float acc = 0.0f;
+    for (int64_t b = 0; b < K / QKK; b++, w += sizeof(block_q6_K)) {
+        const int8_t *x = (const int8_t *)xr + b * QKK;
+        int64_t sumi = 0;
+        const uint8_t *ql = w + OFF(block_q6_K, ql), *qh = w + OFF(block_q6_K, qh);
+        const int8_t *sc = (const int8_t *)(w + OFF(block_q6_K, scales));
+        int8_t q[QKK];
+        for (int h = 0; h < 2; h++)
+            for (int l = 0; l < 32; l++) {
+                const uint8_t a = ql[64 * h + l], c = ql[64 * h + l + 32], hb = qh[32 * h + l];
+                q[128 * h + l] = (int8_t)(((a & 0xF) | ((hb & 3) << 4)) - 32);
+                q[128 * h + l + 32] = (int8_t)(((c & 0xF) | (((hb >> 2) & 3) << 4)) - 32);
+                q[128 * h + l + 64] = (int8_t)(((a >> 4) | (((hb >> 4) & 3) << 4)) - 32);
+                q[128 * h + l + 96] = (int8_t)(((c >> 4) | (((hb >> 6) & 3) << 4)) - 32);
+            }
+        for (int g = 0; g < 16; g++) {
+            int32_t s = 0;
+            for (int j = 0; j < 16; j++) s += q[16 * g + j] * x[16 * g + j];
+            sumi += (int64_t)sc[g] * s;
+        }
+        acc += h2f(w + OFF(block_q6_K, d)) * xd_at(xr, K, b) * (float)sumi;
+    }
+    return acc;
 }
