@@ -22,7 +22,7 @@ public struct PromptBuilder: Sendable {
     /// long work (image and audio encoding).
     public func build(_ messages: [PromptMessage], tools: ToolList? = nil, options: PromptOptions = PromptOptions(),
                       progress: ((String) -> Void)? = nil) throws -> PreparedPrompt {
-        let layout = try lay(messages, tools: tools, options: options)
+        let layout = try layOut(messages, tools: tools, options: options)
         try check(layout, limits: options.limits)
         var ids = tokenize(layout, options: options)
         ids += try prefillTokens(options.prefill)
@@ -47,7 +47,7 @@ public struct PromptBuilder: Sendable {
 
     /// Lays out messages: each media part becomes a slot (or, with `textPlaceholders`, fills the slots written
     /// in the message's text), roles map to the format's tags, tools join the system turn.
-    func lay(_ messages: [PromptMessage], tools: ToolList?, options: PromptOptions) throws -> Layout {
+    func layOut(_ messages: [PromptMessage], tools: ToolList?, options: PromptOptions) throws -> Layout {
         var layout = Layout()
         let multimodal = model.mediaPlaceholders != nil
         let raw = options.mode != .chat
@@ -87,7 +87,7 @@ public struct PromptBuilder: Sendable {
             }
             layout.images += images
             layout.audios += audios
-            layout.messages.append(ChatMessage(role: Self.tag(message.role), parts: parts, toolCalls: message.toolCalls))
+            layout.messages.append(ChatMessage(role: tag(message.role), parts: parts, toolCalls: message.toolCalls))
         }
         if let tools {
             if let i = layout.messages.firstIndex(where: { $0.role == "system" }) {
@@ -99,14 +99,14 @@ public struct PromptBuilder: Sendable {
         return layout
     }
 
-    /// The chat format's role tag: a tool result is `tool_response` (the template's `tool` would open tool
-    /// definitions).
-    static func tag(_ role: PromptMessage.Role) -> String {
+    /// The chat format's role tag: a tool result takes the format's (Phi-4: `tool_response`, since the template's
+    /// `tool` would open tool definitions).
+    func tag(_ role: PromptMessage.Role) -> String {
         switch role {
         case .system: return "system"
         case .user: return "user"
         case .assistant: return "assistant"
-        case .tool: return "tool_response"
+        case .tool: return model.chatFormat.toolResultRole
         }
     }
 

@@ -139,6 +139,21 @@ public struct Sampler: Sendable {
         return best
     }
 
+    /// The `count` largest log-probabilities, most likely first (ties: lower id first).
+    public static func topLogProbabilities(_ logits: [Float], count: Int) -> [TokenLogprob] {
+        guard count > 0, let mx = logits.max() else { return [] }
+        var s = 0.0
+        for v in logits { s += exp(Double(v - mx)) }
+        let logZ = log(s)
+        var best: [(id: Int, v: Float)] = []
+        for (i, v) in logits.enumerated() where best.count < count || v > best[best.count - 1].v {
+            let at = best.firstIndex { v > $0.v } ?? best.count
+            best.insert((i, v), at: at)
+            if best.count > count { best.removeLast() }
+        }
+        return best.map { TokenLogprob(id: $0.id, logprob: Float(Double($0.v - mx) - logZ)) }
+    }
+
     /// log softmax(logits)[id], computed in double.
     public static func logProbability(of id: Int, in logits: [Float]) -> Float {
         guard let mx = logits.max(), id >= 0, id < logits.count else { return -.infinity }

@@ -18,6 +18,14 @@ public struct ToolCallOutput: Sendable, Equatable {
     public var failure: String?
 }
 
+extension ToolCallOutput {
+    /// The calls as JSONSerialization values, `[{"name": …, "arguments": {…}}]` with the arguments parsed (their
+    /// text when it is not JSON), as `phi4 run --json` prints them.
+    public var jsonToolCalls: [[String: Any]] {
+        toolCalls.map { ["name": $0.name, "arguments": ToolJSON.value($0.arguments) ?? $0.arguments] }
+    }
+}
+
 /// Batch reading of tool calls, the same reading as `ToolCallStreamParser` (see there for the tolerated forms).
 public enum ToolCallParser {
     /// Reads the text generated after `<|tool_call|>`.

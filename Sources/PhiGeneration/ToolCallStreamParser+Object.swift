@@ -3,7 +3,7 @@ extension ToolCallStreamParser {
     /// of the `arguments` (or `parameters`) value. Nested values are skipped with string-aware bracket depth.
     struct ObjectScan {
         enum Result { case more, complete, failed(String) }
-        private enum Phase { case open, key, inKey, colon, value, inString, inContainer, inScalar, afterValue }
+        private enum Phase { case open, key, inKey, colon, value, inString, inContainer, inScalar, afterValue, inFunction }
 
         /// The object's text so far.
         var text = ""
@@ -25,6 +25,9 @@ extension ToolCallStreamParser {
         private var depth = 0
         private var inString = false
         private var escaped = false
+        /// OpenAI's shape, `{"type": "function", "function": {"name": …, "arguments": …}}`: the inner object
+        /// (an array as the box a recursive struct needs).
+        private var function: [ObjectScan] = []
 
         mutating func step(_ c: Unicode.Scalar) -> Result {
             text.unicodeScalars.append(c)
@@ -52,6 +55,11 @@ extension ToolCallStreamParser {
                 phase = .value
             case .value:
                 if space { return .more }
+                if c == "{", currentKey == "function", name == nil, !hasArguments, function.isEmpty {
+                    function = [ObjectScan()]
+                    phase = .inFunction
+                    return stepFunction(c)
+                }
                 collecting = !hasArguments && (currentKey == "arguments" || currentKey == "parameters")
                 if collecting { hasArguments = true }
                 value = ""
@@ -94,8 +102,31 @@ extension ToolCallStreamParser {
                 append(c)
             case .afterValue:
                 return afterValue(c, space: space)
+            case .inFunction:
+                return stepFunction(c)
             }
             return .more
+        }
+
+        /// Feeds the inner `function` object and takes its name and arguments as this call's.
+        private mutating func stepFunction(_ c: Unicode.Scalar) -> Result {
+            var inner = function[0]
+            let result = inner.step(c)
+            if name == nil { name = inner.name }
+            arguments += inner.unsent
+            unsent += inner.unsent
+            inner.unsent = ""
+            hasArguments = inner.hasArguments
+            argumentsAreString = inner.argumentsAreString
+            if argumentsAreString { arguments = inner.arguments }
+            function[0] = inner
+            switch result {
+            case .more: return .more
+            case .failed(let reason): return .failed(reason)
+            case .complete:
+                phase = .afterValue
+                return .more
+            }
         }
 
         private mutating func afterValue(_ c: Unicode.Scalar, space: Bool) -> Result {

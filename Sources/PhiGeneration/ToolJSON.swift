@@ -41,10 +41,10 @@ enum ToolJSON {
         }
     }
 
-    /// A call object's `name` (string) when `object` is valid JSON text of an object, else nil.
+    /// A call object's `name` (string; in OpenAI's shape, `function.name`) when `object` is valid JSON text of an object, else nil.
     static func callName(inObject object: String) -> String? {
         guard let o = value(object) as? [String: Any] else { return nil }
         if let name = o["name"] as? String { return name }
-        return nil
+        return (o["function"] as? [String: Any])?["name"] as? String
     }
 }

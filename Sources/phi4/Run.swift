@@ -64,10 +64,7 @@ struct Run: ParsableCommand {
                 ]
                 if let lp = result.logprobs { obj["logprobs"] = lp }
                 if let output = ToolCallParser.extract(from: result.generatedTokens, model: loaded), !output.toolCalls.isEmpty {
-                    obj["tool_calls"] = output.toolCalls.map { call -> [String: Any] in
-                        ["name": call.name, "arguments": (try? JSONSerialization.jsonObject(
-                            with: Data(call.arguments.utf8), options: [.fragmentsAllowed])) ?? call.arguments]
-                    }
+                    obj["tool_calls"] = output.jsonToolCalls
                 }
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
                 Console.write(String(decoding: data, as: UTF8.self) + "\n")

@@ -98,6 +98,9 @@ final class PromptBuilderTests: XCTestCase {
         XCTAssertNil(output.failure)
         XCTAssertEqual(output.toolCalls.map(\.name), ["rm"])
         XCTAssertEqual(output.toolCalls.map(\.arguments), [#"{"path": "/"}"#])
+        // As run --json prints it: the arguments as an object.
+        let json = try JSONSerialization.data(withJSONObject: output.jsonToolCalls, options: [.sortedKeys, .withoutEscapingSlashes])
+        XCTAssertEqual(String(decoding: json, as: UTF8.self), #"[{"arguments":{"path":"/"},"name":"rm"}]"#)
         // An unreadable call is content.
         let broken = [open] + model.tokenizer.encode("oops") + [eos]
         let failed = try XCTUnwrap(ToolCallParser.extract(from: broken, model: model))

@@ -28,6 +28,9 @@ final class ToolCallParserTests: XCTestCase {
         (#"[{"type": "function", "name": "f", "id": 3, "arguments": {"a": null, "b": true, "c": -1.5e3}}]"#,
          [("f", #"{"a": null, "b": true, "c": -1.5e3}"#)]),
         (#"[{"name": "now"}]"#, [("now", "{}")]),
+        // OpenAI's shape, with arguments as an object or as a string.
+        (#"[{"id": "x", "type": "function", "function": {"name": "f", "arguments": {"a": [1, "]"]}}}]"#, [("f", #"{"a": [1, "]"]}"#)]),
+        (#"{"type": "function", "function": {"arguments": "{\"a\": 2}", "name": "g"}}"#, [("g", #"{"a": 2}"#)]),
         // Escapes and non-ASCII text.
         (#"[{"name": "translate", "arguments": {"text": "naïve \"quoted\" \\ ✓ 😀 \u00e9"}}]"#,
          [("translate", #"{"text": "naïve \"quoted\" \\ ✓ 😀 \u00e9"}"#)]),
@@ -134,6 +137,42 @@ final class ToolCallParserTests: XCTestCase {
         XCTAssertNotNil(prose.failure)
         XCTAssertEqual(prose.feed(#"{"name": "f"}"#), [])
         XCTAssertEqual(prose.text, #"Sure! {"name": "f"}"#)
+    }
+
+    /// Mutated outputs (cut, characters dropped, inserted or swapped) never crash, and stream as they parse
+    /// whole, cut in three anywhere.
+    func testMutatedOutputsStreamAsTheyParse() {
+        var rng = SeededRandom(seed: 14)
+        let alphabet = Array("{}[]\",: \\nabc0<|/>_-")
+        var readable = 0
+        for round in 0..<3000 {
+            var chars = Array(Self.cases[round % Self.cases.count].0)
+            for _ in 0..<(1 + Int(rng.next() % 3)) where !chars.isEmpty {
+                let at = Int(rng.next() % UInt64(chars.count))
+                switch rng.next() % 4 {
+                case 0: chars = Array(chars[..<at])
+                case 1: chars.remove(at: at)
+                case 2: chars.insert(alphabet[Int(rng.next() % UInt64(alphabet.count))], at: at)
+                default: chars.swapAt(at, Int(rng.next() % UInt64(chars.count)))
+                }
+            }
+            let text = String(chars)
+            let batch = ToolCallParser.parse(text)
+            let a = Int(rng.next() % UInt64(chars.count + 1)), b = Int(rng.next() % UInt64(chars.count + 1))
+            let (lo, hi) = (min(a, b), max(a, b))
+            var parser = ToolCallStreamParser()
+            var fragments: [Int: String] = [:]
+            var events = parser.feed(String(chars[..<lo])) + parser.feed(String(chars[lo..<hi])) + parser.feed(String(chars[hi...]))
+            let end = parser.finish()
+            events += end.events
+            XCTAssertEqual(Self.withoutIDs(end.result), Self.withoutIDs(batch), text)
+            for case .arguments(let i, let f) in events { fragments[i, default: ""] += f }
+            if case .calls(let calls, _) = end.result {
+                readable += 1
+                for (i, call) in calls.enumerated() { XCTAssertEqual(fragments[i] ?? "", call.arguments, text) }
+            }
+        }
+        XCTAssertGreaterThan(readable, 100)  // the mutations leave many outputs readable
     }
 
     static func withoutIDs(_ r: ToolCallParse) -> ToolCallParse {

@@ -65,6 +65,7 @@ final class ChatFormatToolTests: XCTestCase {
         // The published template's collision, kept for parity; PromptBuilder uses tool_response instead.
         XCTAssertEqual(format.encode([ChatMessage(role: "tool", content: "x")]), [toolOpen] + tok.encode("x") + [end, assistant])
         XCTAssertEqual(format.encode([ChatMessage(role: "tool_response", content: "x")]), [response] + tok.encode("x") + [end, assistant])
+        XCTAssertEqual(format.toolResultRole, "tool_response")
     }
 
     func testMediaSlotsAreParts() throws {
