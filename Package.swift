@@ -3,8 +3,10 @@ import PackageDescription
 
 // One-way dependencies, left to right:
 // CPhiKernels ─▶ PhiKernels ─▶ PhiTensor ─▶ PhiWeights ─▶ PhiNN ─▶ PhiModels ─▶ PhiGeneration ─▶ PhiKit ─▶ phi4
-// PhiTokenizer (Foundation only) ─────────────────────────────────────────────┤
+// PhiJSON ─▶ PhiTokenizer (Foundation only) ──────────────────────────────────┤
+//    └────▶ PhiWeights
 // CPhiMedia (libjpeg-turbo, libpng) ─▶ PhiMedia (image/audio decoding, preprocessing) ──┘
+// PhiMedia also feeds PhiModels: its preprocessed image (Phi4MMImageInput) is the vision tower's input type.
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 
 let package = Package(
@@ -29,16 +31,19 @@ let package = Package(
         .target(name: "CPhiKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
         .target(name: "PhiKernels", dependencies: ["CPhiKernels"], swiftSettings: optimized),
         .target(name: "PhiTensor", dependencies: ["PhiKernels", "CPhiKernels"], swiftSettings: optimized),
-        .target(name: "PhiWeights", dependencies: ["PhiTensor", "PhiKernels", "CPhiKernels"], swiftSettings: optimized),
-        .target(name: "PhiTokenizer", swiftSettings: optimized),
+        // The one strict JSON parser (and Decodable decoder) for every JSON file PhiKit reads. Foundation only.
+        // Plain -O, not -Ounchecked: it reads untrusted bytes, so its bounds and overflow checks must stay.
+        .target(name: "PhiJSON"),
+        .target(name: "PhiWeights", dependencies: ["PhiTensor", "PhiKernels", "CPhiKernels", "PhiJSON"], swiftSettings: optimized),
+        .target(name: "PhiTokenizer", dependencies: ["PhiJSON"], swiftSettings: optimized),
         .target(name: "PhiNN", dependencies: ["PhiKernels", "PhiTensor", "PhiWeights"], swiftSettings: optimized),
-        .target(name: "PhiModels", dependencies: ["PhiNN", "PhiWeights"], swiftSettings: optimized),
+        .target(name: "PhiModels", dependencies: ["PhiNN", "PhiWeights", "PhiMedia"], swiftSettings: optimized),
         // Image codecs: the system's libjpeg-turbo and libpng on Linux (their setjmp error handling must stay in C);
         // ImageIO on Apple platforms.
         .target(name: "CPhiMedia", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [
             .linkedLibrary("jpeg", .when(platforms: [.linux])), .linkedLibrary("png", .when(platforms: [.linux])),
         ]),
-        .target(name: "PhiMedia", dependencies: ["CPhiMedia"], swiftSettings: optimized),
+        .target(name: "PhiMedia", dependencies: ["CPhiMedia", "PhiKernels"], swiftSettings: optimized),
         .target(name: "PhiGeneration", dependencies: ["PhiModels", "PhiTokenizer", "PhiWeights", "PhiMedia"], swiftSettings: optimized),
         .target(name: "PhiKit", dependencies: ["PhiGeneration"], swiftSettings: optimized),
         // OpenAI-compatible HTTP over the engine: translation between HTTP/SSE and engine requests only.
@@ -56,7 +61,8 @@ let package = Package(
             "PhiKit", "PhiServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
         .testTarget(name: "PhiKernelsTests", dependencies: ["PhiKernels"]),
-        .testTarget(name: "PhiWeightsTests", dependencies: ["PhiWeights"]),
+        .testTarget(name: "PhiJSONTests", dependencies: ["PhiJSON"]),
+        .testTarget(name: "PhiWeightsTests", dependencies: ["PhiWeights", "PhiJSON"]),
         .testTarget(name: "PhiTokenizerTests", dependencies: ["PhiTokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PhiModelsTests", dependencies: ["PhiModels", "PhiWeights"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PhiMediaTests", dependencies: ["PhiMedia"], resources: [.copy("Fixtures")]),

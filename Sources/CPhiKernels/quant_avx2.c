@@ -1,8 +1,7 @@
 // AVX2 kernels on repacked 16-row panels: the AVX-512 scheme (quant_avx512.c) on 8-row halves, with
 // vpmaddubsw + vpmaddwd in place of vpdpbusd. vpmaddubsw saturates at ±32767, which unsigned codes up to 63
 // times int8 activations never reach; Q8_0 therefore multiplies |w| by sign(w)·x instead of biased codes.
-#include "CPhiQuant.h"
-#include "CPhiKernels.h"
+#include "quant_blocks.h"
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -188,22 +187,13 @@ V256 static AI void tile_q6k(const uint8_t *pn, int64_t K, const uint8_t *xq, in
 GEN_RT(k_q4_0, C_Q4_0)
 GEN_RT(k_q4_1, C_Q4_1)
 GEN_RT(k_q8_0, C_Q8_0)
-GEN_RT(k_q4_k, C_Q4_K)
-GEN_RT(k_q5_k, C_Q5_K)
-GEN_RT(k_q6_k, C_Q6_K)
+GEN_RT(k_q4_K, C_Q4_K)
+GEN_RT(k_q5_K, C_Q5_K)
+GEN_RT(k_q6_K, C_Q6_K)
 
-V256 void phi_qpanel_avx2(int wtype, const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T,
-                          float *y, int64_t ldy, int r0, int r1) {
-    void (*const *tab)(TILE_ARGS);
-    switch (wtype) {
-    case PHI_GGML_Q4_0: tab = k_q4_0_tab; break;
-    case PHI_GGML_Q4_1: tab = k_q4_1_tab; break;
-    case PHI_GGML_Q8_0: tab = k_q8_0_tab; break;
-    case PHI_GGML_Q4_K: tab = k_q4_k_tab; break;
-    case PHI_GGML_Q5_K: tab = k_q5_k_tab; break;
-    case PHI_GGML_Q6_K: tab = k_q6_k_tab; break;
-    default: return;
-    }
+// The per-type entries the table in quant_traits.c points to: each 8-row half, 4 tokens at a time.
+V256 static AI void panel(void (*const *tab)(TILE_ARGS), const uint8_t *panel, int64_t K, const uint8_t *xq,
+                          int64_t ldxq, int64_t T, float *y, int64_t ldy, int r0, int r1) {
     for (int hf = 0; hf < 2; hf++) {
         if (r1 <= 8 * hf || r0 >= 8 * hf + 8) continue;
         int lanes[8];
@@ -215,4 +205,15 @@ V256 void phi_qpanel_avx2(int wtype, const uint8_t *panel, int64_t K, const uint
         if (t < T) tab[T - t](panel, K, xq + t * ldxq, ldxq, yh + t * ldy, ldy, m, hf);
     }
 }
+#define PANEL_ENTRY(TY)                                                                                              \
+    V256 void phi_qpanel_##TY##_avx2(const uint8_t *p, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T,       \
+                                    float *y, int64_t ldy, int r0, int r1) {                                         \
+        panel(k_##TY##_tab, p, K, xq, ldxq, T, y, ldy, r0, r1);                                                      \
+    }
+PANEL_ENTRY(q4_0)
+PANEL_ENTRY(q4_1)
+PANEL_ENTRY(q8_0)
+PANEL_ENTRY(q4_K)
+PANEL_ENTRY(q5_K)
+PANEL_ENTRY(q6_K)
 #endif

@@ -316,27 +316,30 @@ QN_TGT static AI void QN(tile_q6k)(const uint8_t *pn, int64_t K, const uint8_t *
 QN_GEN4(k_q4_0, QN_C_Q4_0)
 QN_GEN4(k_q4_1, QN_C_Q4_1)
 QN_GEN4(k_q8_0, QN_C_Q8_0)
-QN_GEN2(k_q4_k, QN_C_Q4_K)
-QN_GEN2(k_q5_k, QN_C_Q5_K)
-QN_GEN2(k_q6_k, QN_C_Q6_K)
+QN_GEN2(k_q4_K, QN_C_Q4_K)
+QN_GEN2(k_q5_K, QN_C_Q5_K)
+QN_GEN2(k_q6_K, QN_C_Q6_K)
 
-QN_TGT HIDDEN void QN_ENTRY(int wtype, const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T,
-                            float *y, int64_t ldy, int r0, int r1) {
-    void (*const *tab)(QN_ARGS);
-    int rt = QN_RTK;
-    switch (wtype) {
-    case PHI_GGML_Q4_0: tab = QN(k_q4_0_tab); rt = QN_RT32; break;
-    case PHI_GGML_Q4_1: tab = QN(k_q4_1_tab); rt = QN_RT32; break;
-    case PHI_GGML_Q8_0: tab = QN(k_q8_0_tab); rt = QN_RT32; break;
-    case PHI_GGML_Q4_K: tab = QN(k_q4_k_tab); break;
-    case PHI_GGML_Q5_K: tab = QN(k_q5_k_tab); break;
-    case PHI_GGML_Q6_K: tab = QN(k_q6_k_tab); break;
-    default: return;
+// The per-type entries the table in quant_traits.c points to (phi_qpanel_<type>_<QN_ISA>).
+#define QN_ENTRY_CAT(t, isa) phi_qpanel_##t##_##isa
+#define QN_ENTRY(t, isa) QN_ENTRY_CAT(t, isa)
+#define QN_PANEL_ENTRY(TY, RTN)                                                                                     \
+    QN_TGT HIDDEN void QN_ENTRY(TY, QN_ISA)(const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq,        \
+                                           int64_t T, float *y, int64_t ldy, int r0, int r1) {                     \
+        const int rt = RTN;                                                                                        \
+        int64_t t = 0;                                                                                             \
+        for (; t + rt <= T; t += rt) QN(k_##TY##_tab)[rt](panel, K, xq + t * ldxq, ldxq, y + t * ldy, ldy, r0, r1); \
+        if (t < T) QN(k_##TY##_tab)[T - t](panel, K, xq + t * ldxq, ldxq, y + t * ldy, ldy, r0, r1);               \
     }
-    int64_t t = 0;
-    for (; t + rt <= T; t += rt) tab[rt](panel, K, xq + t * ldxq, ldxq, y + t * ldy, ldy, r0, r1);
-    if (t < T) tab[T - t](panel, K, xq + t * ldxq, ldxq, y + t * ldy, ldy, r0, r1);
-}
+QN_PANEL_ENTRY(q4_0, QN_RT32)
+QN_PANEL_ENTRY(q4_1, QN_RT32)
+QN_PANEL_ENTRY(q8_0, QN_RT32)
+QN_PANEL_ENTRY(q4_K, QN_RTK)
+QN_PANEL_ENTRY(q5_K, QN_RTK)
+QN_PANEL_ENTRY(q6_K, QN_RTK)
+#undef QN_PANEL_ENTRY
+#undef QN_ENTRY
+#undef QN_ENTRY_CAT
 
 #undef QN_ARGS
 #undef QN_PASS

@@ -18,6 +18,9 @@ public struct DecodeState {
 
     private let model: LanguageModel
     private let stops: Set<Int>
+    /// The output constraint's matcher (nil: unconstrained) and the tokens that end a complete constrained output.
+    private var constrained: ConstraintMatcher?
+    private let ends: Set<Int>
     private var sampler: Sampler
     private var detok: StreamingDecoder
     private var matcher: StopStringMatcher
@@ -38,10 +41,11 @@ public struct DecodeState {
         try options.sampling.validate()
         guard options.maxTokens >= 0 else { throw GenerationError.invalidParameter("max tokens must be ≥ 0") }
         try options.validate(vocabularySize: generator.model.vocabularySize)
+        let constrained = try options.constraint.map { try $0.compile(for: generator.tokenizer).makeMatcher() }
         let limit = generator.model.contextLength
         guard prompt.count <= limit else { throw GenerationError.promptTooLong(tokens: prompt.count, limit: limit) }
 
-        let cache = existing ?? generator.model.makeCache(maxLength: min(limit, prompt.count + options.maxTokens))
+        let cache = existing ?? generator.model.makeCache(maxLength: prompt.count + min(limit - prompt.count, options.maxTokens))  // no overflow near Int.max
         let sameConditioning = cache.conditioningID == conditioning.map { ObjectIdentifier($0) }
         let reused = sameConditioning ? Generator.reusablePrefix(cache: cache, prompt: prompt) : 0
         if reused == 0 { cache.reset() } else { cache.truncate(to: reused) }
@@ -53,7 +57,10 @@ public struct DecodeState {
         self.conditioning = conditioning
         cachedTokens = cache.count
         model = generator.model
-        stops = options.stopTokenIDs ?? generator.eosTokenIDs
+        let stops = options.stopTokenIDs ?? generator.eosTokenIDs
+        self.stops = stops
+        self.constrained = constrained
+        ends = constrained.map { Generator.endTokens(for: $0.compiled, stops: stops) } ?? []
         sampler = Sampler(options.sampling)
         detok = generator.tokenizer.makeStreamingDecoder(skipSpecial: true)
         matcher = StopStringMatcher(options.stop)
@@ -105,14 +112,32 @@ public struct DecodeState {
             if let f = forced, f >= 0, f < next.count { next[f] = Float.greatestFiniteMagnitude }
         }
         let raw = logits ?? next
-        let id = forced.flatMap { $0 >= 0 && $0 < next.count ? $0 : nil }
-            ?? sampler.sample(logits: next, context: context, generated: result.generatedTokens)
+        let id: Int
+        if let f = forced.flatMap({ $0 >= 0 && $0 < next.count ? $0 : nil }) {
+            id = f
+            if !ends.contains(id) { _ = constrained?.accept(token: id) }
+        } else if constrained != nil {
+            // Mask, then sample; a single allowed token (a forced stretch) is taken without sampling.
+            let mask = constrained?.mask(endTokens: ends) ?? TokenMask(count: 0)
+            if mask.isEmpty {  // complete, and no end token to emit
+                isFinished = true
+                result.finishReason = .stop
+                let tail = matcher.feed(detok.flush()).emit + matcher.flush()
+                result.text += tail
+                guard !tail.isEmpty, let last = result.generatedTokens.last else { return [] }
+                return [GeneratedToken(id: last, text: tail, logprob: nil)]
+            }
+            id = mask.single ?? sampler.sample(logits: next, context: context, generated: result.generatedTokens, allowed: mask)
+            if !ends.contains(id) { _ = constrained?.accept(token: id) }
+        } else {
+            id = sampler.sample(logits: next, context: context, generated: result.generatedTokens)
+        }
         result.generatedTokens.append(id)
         context.append(id)
         let lp = options.logprobs ? Sampler.logProbability(of: id, in: raw) : nil
         if let lp { result.logprobs?.append(lp) }
         let top = options.topLogprobs > 0 ? Sampler.topLogProbabilities(raw, count: options.topLogprobs) : []
-        if stops.contains(id) {
+        if stops.contains(id) || ends.contains(id) {
             isFinished = true
             result.finishReason = .stop
             let tail = matcher.feed(detok.flush()).emit + matcher.flush()

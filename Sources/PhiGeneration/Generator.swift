@@ -20,14 +20,18 @@ public struct GenerationOptions: Sendable {
     /// A test aid: the k-th generated token is forced to `forcedOutput[k]` (the model still runs, logprobs still
     /// come from it). Lets tests drive tool calls and other structured outputs through a random tiny model.
     public var forcedOutput: [Int] = []
+    /// Only output this constraint accepts (JSON schema, any JSON object, regex, grammar, tool call); compiled
+    /// (and cached) before generation starts, so a bad one throws `ConstraintError` without running the model.
+    public var constraint: Constraint? = nil
 
     public init(maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(), stop: [String] = [],
-                logprobs: Bool = false, stopTokenIDs: Set<Int>? = nil) {
+                logprobs: Bool = false, stopTokenIDs: Set<Int>? = nil, constraint: Constraint? = nil) {
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stop = stop
         self.logprobs = logprobs
         self.stopTokenIDs = stopTokenIDs
+        self.constraint = constraint
     }
 
     func validate(vocabularySize: Int) throws {
@@ -100,7 +104,7 @@ public final class Generator: @unchecked Sendable {
 
     /// Generates after `prompt`. With a `cache` that already holds a prefix of `prompt`, only the rest is
     /// computed (chat sessions). `conditioning` carries a multimodal prompt's spliced features and LoRA
-    /// (see `LoadedModel.prepare`). `onToken` sees each token as it is produced; returning false stops early.
+    /// (see `PromptBuilder`). `onToken` sees each token as it is produced; returning false stops early.
     public func generate(
         prompt: [Int], options: GenerationOptions, cache existing: KVCache? = nil, conditioning: Conditioning? = nil,
         onToken: (GeneratedToken) -> Bool = { _ in true }
@@ -133,6 +137,12 @@ public final class Generator: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Tokens that end a constrained output once it is complete: the constraint's own (a tool call's `<|end|>`)
+    /// or the caller's stop tokens.
+    static func endTokens(for c: CompiledConstraint, stops: Set<Int>) -> Set<Int> {
+        c.endTokenIDs ?? stops
     }
 
     /// How many leading prompt tokens the cache already holds with valid keys.

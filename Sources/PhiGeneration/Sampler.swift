@@ -94,6 +94,25 @@ public struct Sampler: Sendable {
         return cand[cand.count - 1].id
     }
 
+    /// Samples among the ids in `allowed` only (a constraint's mask, applied before the rest of the chain);
+    /// logits past the mask's size are disallowed too.
+    public mutating func sample(logits input: [Float], context: [Int], generated: [Int], allowed: TokenMask) -> Int {
+        var masked = input
+        masked.withUnsafeMutableBufferPointer { l in
+            allowed.words.withUnsafeBufferPointer { w in
+                for wi in 0..<(l.count + 63) / 64 {
+                    let bits = wi < w.count ? w[wi] : 0
+                    if bits == ~0 { continue }
+                    let base = wi * 64
+                    for j in 0..<min(64, l.count - base) where bits & (UInt64(1) << UInt64(j)) == 0 {
+                        l[base + j] = -.infinity
+                    }
+                }
+            }
+        }
+        return sample(logits: masked, context: context, generated: generated)
+    }
+
     /// The penalty step of the chain: repetition (prompt + output), presence and frequency (output).
     public func applyPenalties(_ logits: inout [Float], context: [Int], generated: [Int]) {
         let p = parameters

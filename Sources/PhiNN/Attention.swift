@@ -1,7 +1,8 @@
 import PhiKernels
 
 /// Grouped-query self-attention with rotary embeddings on the first `rotary.rotaryDim` dims of each head.
-/// The projections are either Phi-3's fused qkv_proj ([q | k | v] rows) or separate q/k/v matrices.
+/// The projections are either Phi-3's fused qkv_proj ([q | k | v] rows) or separate q/k/v matrices, with
+/// optional biases (Llama's `attention_bias` puts one on q, k, v and o; Qwen2 only on q, k, v).
 public struct Attention: @unchecked Sendable {
     public enum Projection: @unchecked Sendable {
         case fused(Linear)
@@ -14,15 +15,22 @@ public struct Attention: @unchecked Sendable {
     public let kvHeads: Int
     public let headDim: Int
     public let slidingWindow: Int
+    /// [qkvWidth] = [q bias | k bias | v bias].
+    public let qkvBias: Bias?
+    /// [hidden].
+    public let outputBias: Bias?
     public var qkvWidth: Int { (heads + 2 * kvHeads) * headDim }
 
-    public init(projection: Projection, output: Linear, heads: Int, kvHeads: Int, headDim: Int, slidingWindow: Int = 0) {
+    public init(projection: Projection, output: Linear, heads: Int, kvHeads: Int, headDim: Int, slidingWindow: Int = 0,
+                qkvBias: Bias? = nil, outputBias: Bias? = nil) {
         self.projection = projection
         self.output = output
         self.heads = heads
         self.kvHeads = kvHeads
         self.headDim = headDim
         self.slidingWindow = slidingWindow
+        self.qkvBias = qkvBias
+        self.outputBias = outputBias
     }
 
     /// h: [T, hidden] normalized input → out: [T, hidden]. Keys/values of these T positions are appended to
@@ -47,6 +55,7 @@ public struct Attention: @unchecked Sendable {
                 k(h, rows: T, into: qkv + kOff, ldy: width, parallel: parallel)
                 v(h, rows: T, into: qkv + vOff, ldy: width, parallel: parallel)
             }
+            qkvBias?.add(into: qkv, rows: T, ld: width)
             lora?.qkv?.add(h, rows: T, into: qkv, ldy: width, parallel: parallel)
         }
         prof.measure("rope+cache") {
@@ -66,6 +75,7 @@ public struct Attention: @unchecked Sendable {
         }
         prof.measure("o_proj") {
             output(attn + r0 * aw, rows: rows, into: out + r0 * output.outFeatures, parallel: parallel)
+            outputBias?.add(into: out + r0 * output.outFeatures, rows: rows)
             lora?.o?.add(attn + r0 * aw, rows: rows, into: out + r0 * output.outFeatures, parallel: parallel)
         }
     }

@@ -44,3 +44,18 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension TokenizerError {
+    /// The same error naming `path` as its file (for errors raised on data that a caller read from `path`).
+    public func inFile(_ path: String) -> TokenizerError {
+        switch self {
+        case .invalidJSON(_, let detail): return .invalidJSON(file: path, detail: detail)
+        case .missingField(_, let field): return .missingField(file: path, field: field)
+        case .invalidField(_, let field, let detail): return .invalidField(file: path, field: field, detail: detail)
+        case .unsupportedComponent(_, let field, let type): return .unsupportedComponent(file: path, field: field, type: type)
+        case .mergeTokenNotInVocabulary(_, let index, let token):
+            return .mergeTokenNotInVocabulary(file: path, index: index, token: token)
+        default: return self
+        }
+    }
+}

@@ -1,3 +1,5 @@
+import PhiJSON
+
 /// The validated header of a GGUF file (versions 2 and 3, little-endian).
 ///
 /// Layout: magic "GGUF", u32 version, u64 tensor count, u64 metadata count; metadata entries (string key, u32 value
@@ -245,7 +247,7 @@ struct GGUFCursor {
             throw invalid("\(what()) is a string of \(n) bytes that runs past the end of the file (\(remaining) bytes left; truncated file?)")
         }
         let raw = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)])
-        if let bad = StrictJSON.firstInvalidUTF8Offset(raw) {
+        if let bad = JSONText.firstInvalidUTF8Offset(raw) {
             throw invalid("\(what()) is not valid UTF-8 (byte \(bad) of the string)")
         }
         offset += n

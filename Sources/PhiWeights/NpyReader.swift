@@ -1,3 +1,4 @@
+import PhiJSON
 import Foundation
 import PhiKernels
 import PhiTensor
@@ -62,14 +63,14 @@ public enum NpyReader {
             throw invalid("header length \(headerLength) runs past the end of the file")
         }
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[prefix..<(prefix + headerLength)])
-        guard StrictJSON.firstInvalidUTF8Offset(headerBytes) == nil else { throw invalid("header is not valid text") }
+        guard JSONText.firstInvalidUTF8Offset(headerBytes) == nil else { throw invalid("header is not valid text") }
         let header = String(decoding: headerBytes, as: UTF8.self)
         var parser = NpyHeaderParser(text: Array(header.unicodeScalars))
         let dict: [String: NpyHeaderParser.Value]
         do {
             dict = try parser.parseDict()
         } catch {
-            throw invalid("malformed header \(StrictJSON.quote(String(header.prefix(120)))): \(error.message)")
+            throw invalid("malformed header \(JSONText.quote(String(header.prefix(120)))): \(error.message)")
         }
         guard case .string(let descr)? = dict["descr"] else { throw invalid("header has no 'descr' string") }
         guard case .bool(let fortran)? = dict["fortran_order"] else { throw invalid("header has no 'fortran_order' flag") }
@@ -197,7 +198,7 @@ private struct NpyHeaderParser {
             }
             // Python 2 era files write long integers with an 'L' suffix.
             if peek() == "L" { pos += 1 }
-            guard !digits.isEmpty, let v = StrictJSON.integer(fromLiteral: digits) else {
+            guard !digits.isEmpty, let v = JSONNumber.integer(fromLiteral: digits) else {
                 throw Failure(message: "expected a non-negative integer in the shape at character \(pos)")
             }
             items.append(v)

@@ -1,3 +1,5 @@
+import PhiJSON
+
 /// The validated header of a safetensors file.
 ///
 /// Layout: 8-byte little-endian u64 header length N, N bytes of UTF-8 JSON (starting with '{',
@@ -35,12 +37,12 @@ struct SafetensorsHeader {
         guard headerBytes[0] == UInt8(ascii: "{") else {
             throw invalid("header does not start with '{'")
         }
-        if let bad = StrictJSON.firstInvalidUTF8Offset(headerBytes) {
+        if let bad = JSONText.firstInvalidUTF8Offset(headerBytes) {
             throw invalid("header is not valid UTF-8 (byte \(bad) of the header)")
         }
         let root: JSONValue
         do {
-            root = try StrictJSON.parse(headerBytes, limits: .init(maxDepth: 16, maxBytes: maxHeaderBytes))
+            root = try JSONParser.parse(headerBytes, limits: .init(maxDepth: 16, maxBytes: maxHeaderBytes, allowsByteOrderMark: false))
         } catch {
             throw invalid("header is not valid JSON: \(error.description)")
         }
@@ -93,7 +95,7 @@ struct SafetensorsHeader {
             throw invalid("tensor '\(name)' dtype is \(dtypeValue.kindName), not a string")
         }
         guard SafetensorsDTypes.bitSizes[dtype] != nil else {
-            throw invalid("tensor '\(name)' has unknown dtype \(StrictJSON.quote(dtype))")
+            throw invalid("tensor '\(name)' has unknown dtype \(JSONText.quote(dtype))")
         }
         // shape
         guard let shapeValue = object["shape"] else { throw invalid("tensor '\(name)' has no shape") }
@@ -167,7 +169,7 @@ struct SafetensorsHeader {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .number(let t): return t
-        case .string(let s): return StrictJSON.quote(String(s.prefix(40)))
+        case .string(let s): return JSONText.quote(String(s.prefix(40)))
         case .array(let a): return "[" + a.prefix(8).map(render).joined(separator: ", ") + (a.count > 8 ? ", ..." : "") + "]"
         case .object: return "an object"
         }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import PhiJSON
 import PhiTensor
 
 /// Writes .safetensors files that `SafetensorsFile` (and the reference implementation) accept.
@@ -191,7 +192,7 @@ public enum SafetensorsWriter {
         var first = true
         if !metadata.isEmpty {
             json += "\"__metadata__\":{"
-            json += metadata.keys.sorted().map { "\(StrictJSON.quote($0)):\(StrictJSON.quote(metadata[$0] ?? ""))" }.joined(separator: ",")
+            json += metadata.keys.sorted().map { "\(JSONText.quote($0)):\(JSONText.quote(metadata[$0] ?? ""))" }.joined(separator: ",")
             json += "}"
             first = false
         }
@@ -200,7 +201,7 @@ public enum SafetensorsWriter {
             if !first { json += "," }
             first = false
             let shape = layout.shape.map(String.init).joined(separator: ",")
-            json += "\(StrictJSON.quote(name)):{\"dtype\":\(StrictJSON.quote(layout.dtype)),\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(end)]}"
+            json += "\(JSONText.quote(name)):{\"dtype\":\(JSONText.quote(layout.dtype)),\"shape\":[\(shape)],\"data_offsets\":[\(begin),\(end)]}"
         }
         json += "}"
         var header = Array(json.utf8)

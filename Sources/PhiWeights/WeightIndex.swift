@@ -1,3 +1,4 @@
+import PhiJSON
 import Foundation
 import PhiKernels
 
@@ -25,7 +26,7 @@ struct WeightIndex {
         }
         let root: JSONValue
         do {
-            root = try StrictJSON.parse(mapping.bytes(offset: 0, count: mapping.byteCount),
+            root = try JSONParser.parse(mapping.bytes(offset: 0, count: mapping.byteCount),
                                         limits: .init(maxDepth: 32, maxBytes: WeightStore.maxIndexBytes))
         } catch {
             throw invalid("index is not valid JSON: \(error.description)")
@@ -42,7 +43,7 @@ struct WeightIndex {
                 throw invalid("weight_map entry '\(name)' is \(map[name]?.kindName ?? "missing"), not a file name")
             }
             guard Self.isPlainFileName(shard) else {
-                throw invalid("weight_map entry '\(name)' names shard \(StrictJSON.quote(shard)), which is not a plain file name in the model directory")
+                throw invalid("weight_map entry '\(name)' names shard \(JSONText.quote(shard)), which is not a plain file name in the model directory")
             }
             weightMap[name] = shard
             shards.insert(shard)

@@ -30,7 +30,7 @@ final class InferenceEngineTests: XCTestCase {
     func testKVCacheCopyHoldsThePrefixAndContinuesIdentically() throws {
         let m = try load()
         let g = m.makeGenerator()
-        let prompt = m.promptTokens("A shared system prompt and a question", raw: false)
+        let prompt = (try m.prompt("A shared system prompt and a question").tokens)
         let opts = GenerationOptions(maxTokens: 8, stopTokenIDs: [])
         let cold = try g.generate(prompt: prompt, options: opts)
         let cache = m.model.makeCache(maxLength: 64)
@@ -49,8 +49,8 @@ final class InferenceEngineTests: XCTestCase {
         let engine = InferenceEngine(model: m, configuration: .init(maxQueued: 8, maxActive: 3, prefillChunk: 5))
         defer { engine.shutdown() }
         let g = m.makeGenerator()
-        let prompts = ["first question", "second, longer question about something", "third"].map {
-            m.promptTokens($0, raw: false, system: "You are a helpful assistant with a long shared system prompt.")
+        let prompts = try ["first question", "second, longer question about something", "third"].map {
+            (try m.promptBuilder.build([.system("You are a helpful assistant with a long shared system prompt."), .user($0)]).tokens)
         }
         let opts = GenerationOptions(maxTokens: 10, stopTokenIDs: [])
         let expected = try prompts.map { try g.generate(prompt: $0, options: opts).generatedTokens }
@@ -78,7 +78,7 @@ final class InferenceEngineTests: XCTestCase {
         let m = try load()
         let engine = InferenceEngine(model: m, configuration: .init(maxActive: 2, prefixCacheBytes: 0))
         defer { engine.shutdown() }
-        let p = m.promptTokens("hello there", raw: false)
+        let p = (try m.prompt("hello there").tokens)
         let long = GenerationOptions(maxTokens: 400, stopTokenIDs: [])
         let short = GenerationOptions(maxTokens: 12, stopTokenIDs: [])
         let expected = try m.makeGenerator().generate(prompt: p, options: short).generatedTokens
@@ -98,7 +98,7 @@ final class InferenceEngineTests: XCTestCase {
         let m = try load()
         let engine = InferenceEngine(model: m, configuration: .init(maxQueued: 1, maxActive: 1, prefixCacheBytes: 0))
         defer { engine.shutdown() }
-        let p = m.promptTokens("x", raw: false)
+        let p = (try m.prompt("x").tokens)
         let opts = GenerationOptions(maxTokens: 5, stopTokenIDs: [])
         // The first request's prompt building holds the worker, so the queue fills deterministically.
         let gate = DispatchSemaphore(value: 0)
@@ -127,7 +127,7 @@ final class InferenceEngineTests: XCTestCase {
         let m = try load()
         let engine = InferenceEngine(model: m)
         defer { engine.shutdown() }
-        let p = m.promptTokens("anything", raw: false)
+        let p = (try m.prompt("anything").tokens)
         let forced = m.tokenizer.encode("Hello, world!")
         var o = GenerationOptions(maxTokens: 50)
         o.forcedOutput = forced + [Array(m.eosTokenIDs).min() ?? 0]

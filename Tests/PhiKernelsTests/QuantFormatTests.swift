@@ -201,11 +201,12 @@ final class QuantFormatTests: XCTestCase {
         phi_dequantize_ref(99, q, &out, 32)
         XCTAssertTrue(out.allSatisfy { $0 == 3 })
         XCTAssertEqual(phi_quantize_ref(99, x, &q, 32), -1)
-        XCTAssertThrowsError(try QuantKernels.dequantize(ggmlType: 2, source: q, destination: &out, count: 31))
-        XCTAssertThrowsError(try QuantKernels.quantize(ggmlType: 7, source: x, destination: &q, count: 32))
-        XCTAssertThrowsError(try QuantKernels.matmul(x: x, ldx: 48, rows: 1, k: 48, weight: q, ggmlType: 2, n: 1,
+        XCTAssertEqual(phi_quantize_ref(7, x, &q, 32), -1) // Q5_1: no row in the table
+        XCTAssertThrowsError(try QuantKernels.dequantize(type: .q4_0, source: q, destination: &out, count: 31))
+        XCTAssertThrowsError(try QuantKernels.quantize(type: .q4_0, source: x, destination: &q, count: 31))
+        XCTAssertThrowsError(try QuantKernels.matmul(x: x, ldx: 48, rows: 1, k: 48, weight: q, type: .q4_0, n: 1,
                                                      y: &out, ldy: 1, parallel: Parallel(threads: 2)))
-        XCTAssertThrowsError(try QuantKernels.matmul(x: x, ldx: 64, rows: 1, k: 64, weight: q, ggmlType: 15, n: 1,
+        XCTAssertThrowsError(try QuantKernels.matmul(x: x, ldx: 64, rows: 1, k: 64, weight: q, type: .f16, n: 1,
                                                      y: &out, ldy: 1, parallel: Parallel(threads: 2)))
     }
 }

@@ -58,6 +58,7 @@ enum AudioFixtures {
         case .unsupportedEncoding: return "unsupportedEncoding"
         case .tooLarge: return "tooLarge"
         case .tooLong: return "tooLong"
+        case .tooManySamples: return "tooManySamples"
         case .tooShort: return "tooShort"
         case .invalidSampleRate: return "invalidSampleRate"
         case .nonFiniteSamples: return "nonFiniteSamples"

@@ -1,10 +1,11 @@
+import PhiJSON
 import Foundation
 import XCTest
 @testable import PhiWeights
 
 final class WeightStoreTests: TempDirTestCase {
     private func writeIndex(_ map: [String: String], name: String = WeightStore.indexFileName) throws {
-        let entries = map.keys.sorted().map { "\(StrictJSON.quote($0)): \(StrictJSON.quote(map[$0] ?? ""))" }
+        let entries = map.keys.sorted().map { "\(JSONText.quote($0)): \(JSONText.quote(map[$0] ?? ""))" }
         let json = "{\"metadata\": {\"total_size\": 24}, \"weight_map\": {" + entries.joined(separator: ", ") + "}}"
         try writeBytes(Array(json.utf8), name: name)
     }

@@ -5,7 +5,7 @@
     .venv/bin/python tools/bench/make_random_phi4mini.py --dtype f32         # f32  -> bench-models/phi4mini-random-f32
     .venv/bin/python tools/bench/make_random_phi4mini.py --tokenizer-only    # (re)copy the tokenizer into the folder
 
-Layout: the real config (/work/shared/reference/configs/phi4-mini.config.json, torch_dtype set to the chosen dtype)
+Layout: the real config (../shared/reference/configs/phi4-mini.config.json from the repository root, torch_dtype set to the chosen dtype)
 and generation_config; weights N(0, 0.02) (RMSNorm weights 1 + N(0, 0.02)) from a seeded generator, tied embeddings
 (no lm_head.weight), written as ~5 GB safetensors shards + model.safetensors.index.json. Each shard is streamed: the
 header is computed from the shapes first, then every tensor is generated and written in row chunks, so peak memory
@@ -34,7 +34,7 @@ except ImportError:
     torch = None
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE_CONFIGS = Path("/work/shared/reference/configs")
+REFERENCE_CONFIGS = REPO.parent / "shared" / "reference" / "configs"  # ../shared beside the repository
 DEFAULT_TOKENIZER_DIR = REPO / "Tests" / "PhiTokenizerTests" / "Fixtures"
 SHARD_BYTES = 5 * 1000 ** 3
 CHUNK_ELEMENTS = 64 * 1024 * 1024

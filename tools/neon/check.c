@@ -127,7 +127,7 @@ static void test_elementwise(void) {
 // blocks (several 256-blocks for the K-quants), [n0, n1) starting and ending on and off panel boundaries.
 // With one block per row the fast paths round exactly like _ref for Q4_0, Q8_0 and Q6_K (one product of the
 // exact integer sum with the same f32 scale), so those are compared bit for bit.
-static const int qtypes[] = {PHI_GGML_Q4_0, PHI_GGML_Q4_1, PHI_GGML_Q8_0, PHI_GGML_Q4_K, PHI_GGML_Q5_K, PHI_GGML_Q6_K};
+static const int qtypes[] = {PHI_TYPE_Q4_0, PHI_TYPE_Q4_1, PHI_TYPE_Q8_0, PHI_TYPE_Q4_K, PHI_TYPE_Q5_K, PHI_TYPE_Q6_K};
 
 static void test_gemm_q(void) {
     const int64_t Ts[] = {1, 2, 3, 4, 5, 7, 9};
@@ -159,7 +159,7 @@ static void test_gemm_q(void) {
                     phi_quantize_activations(wt, x, ldx, TT, K, xq, ldxq);
                     for (size_t ri = 0; ri < sizeof ranges / sizeof ranges[0]; ri++) {
                         const int64_t n0 = ranges[ri][0], n1 = ranges[ri][1];
-                        const int exact = K == qk && (wt == PHI_GGML_Q4_0 || wt == PHI_GGML_Q8_0 || wt == PHI_GGML_Q6_K);
+                        const int exact = K == qk && (wt == PHI_TYPE_Q4_0 || wt == PHI_TYPE_Q8_0 || wt == PHI_TYPE_Q6_K);
                         const float atol = exact ? 0.0f : 2e-5f * sqrtf((float)K), rtol = exact ? 0.0f : 2e-6f;
                         for (int64_t i = 0; i < TT * ldy; i++) r[i] = -7.0f;
                         phi_gemm_q_ref(wt, xq, ldxq, TT, K, W, r, ldy, n0, n1);
@@ -227,9 +227,9 @@ static int vector_path_taken(void) {
     for (int i = 0; i < K; i++) x[i] = rnd();
     for (int i = 0; i < N * K; i++) w[i] = rnd();
     phi_set_cpu_mask(-1);
-    phi_gemm(x, K, 1, K, w, PHI_WTYPE_F32, a, N, 0, N);
+    phi_gemm(x, K, 1, K, w, PHI_TYPE_F32, a, N, 0, N);
     phi_set_cpu_mask(0);
-    phi_gemm(x, K, 1, K, w, PHI_WTYPE_F32, b, N, 0, N);
+    phi_gemm(x, K, 1, K, w, PHI_TYPE_F32, b, N, 0, N);
     phi_set_cpu_mask(-1);
     return memcmp(a, b, sizeof a) != 0;
 }
@@ -241,13 +241,13 @@ static int quant_vector_path_taken(void) {
     static uint8_t W[N * K / 32 * 20], Wr[N * K / 32 * 20], xq[K * 2];
     for (int i = 0; i < K; i++) x[i] = rnd();
     for (int i = 0; i < N * K; i++) w[i] = rnd();
-    for (int n = 0; n < N; n++) phi_quantize_ref(PHI_GGML_Q4_1, w + n * K, W + n * K / 32 * 20, K);
-    phi_quant_repack(PHI_GGML_Q4_1, W, N, K, Wr, 0, N);
-    phi_quantize_activations(PHI_GGML_Q4_1, x, K, 1, K, xq, sizeof xq);
+    for (int n = 0; n < N; n++) phi_quantize_ref(PHI_TYPE_Q4_1, w + n * K, W + n * K / 32 * 20, K);
+    phi_quant_repack(PHI_TYPE_Q4_1, W, N, K, Wr, 0, N);
+    phi_quantize_activations(PHI_TYPE_Q4_1, x, K, 1, K, xq, sizeof xq);
     phi_set_cpu_mask(-1);
-    phi_gemm_q_repacked(PHI_GGML_Q4_1, xq, sizeof xq, 1, K, Wr, a, N, 0, N);
+    phi_gemm_q_repacked(PHI_TYPE_Q4_1, xq, sizeof xq, 1, K, Wr, a, N, 0, N);
     phi_set_cpu_mask(0);
-    phi_gemm_q_repacked(PHI_GGML_Q4_1, xq, sizeof xq, 1, K, Wr, b, N, 0, N);
+    phi_gemm_q_repacked(PHI_TYPE_Q4_1, xq, sizeof xq, 1, K, Wr, b, N, 0, N);
     phi_set_cpu_mask(-1);
     return memcmp(a, b, sizeof a) != 0;
 }
