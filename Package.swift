@@ -18,6 +18,14 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // PhiServer only (the library targets do not depend on these).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.65.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         .target(name: "CPhiKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
@@ -38,8 +46,19 @@ let package = Package(
         .target(name: "PhiMedia", dependencies: ["CPhiMedia", "PhiKernels"], swiftSettings: optimized),
         .target(name: "PhiGeneration", dependencies: ["PhiModels", "PhiTokenizer", "PhiWeights", "PhiMedia"], swiftSettings: optimized),
         .target(name: "PhiKit", dependencies: ["PhiGeneration"], swiftSettings: optimized),
+        // OpenAI-compatible HTTP over the engine: translation between HTTP/SSE and engine requests only.
+        .target(name: "PhiServer", dependencies: [
+            "PhiKit",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "phi4", dependencies: [
-            "PhiKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "PhiKit", "PhiServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
         // Fixture locations, the seeded RNG and the parity tolerances, shared by every test target (Foundation only).
         .target(name: "PhiTestSupport", path: "Tests/PhiTestSupport"),
@@ -53,6 +72,9 @@ let package = Package(
         .testTarget(name: "PhiMediaTests", dependencies: ["PhiMedia", "PhiTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PhiGenerationTests", dependencies: ["PhiKit", "PhiTestSupport"]),
         .testTarget(name: "Phi4CLITests", dependencies: ["phi4", "PhiWeights", "PhiTestSupport"]),
+        .testTarget(name: "PhiServerTests", dependencies: [
+            "PhiServer", "PhiKit", "PhiTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

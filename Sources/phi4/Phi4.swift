@@ -17,8 +17,8 @@ struct Phi4: ParsableCommand {
           phi4 transcribe --model ~/models/Phi-4-multimodal-instruct --format srt interview.flac
           phi4 perplexity --model DIR --quantize q4 --compare DIR --file text.txt
         """,
-        subcommands: [Run.self, Chat.self, Transcribe.self, Logits.self, Tokenize.self, Bench.self, PerplexityCommand.self, Quantize.self,
-                      ConstraintBench.self])
+        subcommands: [Run.self, Chat.self, Serve.self, Transcribe.self, Logits.self, Tokenize.self, Bench.self, PerplexityCommand.self,
+                      Quantize.self, ConstraintBench.self])
 }
 
 /// Options every model command shares.

@@ -16,6 +16,11 @@ public struct EngineRequest: Sendable {
         self.mediaKey = mediaKey
     }
 
+    /// A text-only prompt whose tokens are computed on the engine's thread.
+    public init(options: GenerationOptions, tokens: @escaping @Sendable () throws -> [Int]) {
+        self.init(options: options) { PreparedPrompt(tokens: try tokens(), conditioning: nil, imageTokenCounts: []) }
+    }
+
     /// A text prompt that is already tokens.
     public init(prompt: [Int], options: GenerationOptions) {
         self.init(options: options) { PreparedPrompt(tokens: prompt, conditioning: nil, imageTokenCounts: []) }
