@@ -1,0 +1,9 @@
+import FuzzSupport
+import PhiKit
+
+/// JPEG and PNG through ImageDecoder and the C codecs (CPhiMedia over libjpeg-turbo and libpng).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzImage(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    _ = try? ImageDecoder.decode(FuzzSupport.data(data, size), limits: ImageLimits(maxPixels: 1 << 22, maxEncodedBytes: 1 << 24))
+    return 0
+}
