@@ -12,9 +12,9 @@ let package = Package(
     targets: targets.map { name in
         .executableTarget(
             name: "fuzz-\(name)",
-            dependencies: [.product(name: "PhiKit", package: "PhiKit"), "FuzzSupport"],
+            dependencies: [.product(name: "PhiKit", package: "PhiKit"), "FuzzSupport", "CFuzzMain"],
             path: "Targets/\(name)",
-            // libFuzzer supplies main(); the harness only defines LLVMFuzzerTestOneInput
+            // no top-level code: the harness defines <module>_main (SwiftPM's alias for main) and LLVMFuzzerTestOneInput
             swiftSettings: [.unsafeFlags(["-parse-as-library"])])
-    } + [.target(name: "FuzzSupport", path: "Support")]
+    } + [.target(name: "FuzzSupport", path: "Support"), .target(name: "CFuzzMain", path: "CFuzzMain")]
 )

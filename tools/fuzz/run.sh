@@ -20,9 +20,9 @@ scratch="$here/.build"
 targets=(gguf safetensors safetensors-index npy wav flac image config tokenizer codecs)
 
 build() {
-  # -O (checked) optimisation of the release configuration as Package.swift sets it, plus the sanitizers.
+  # The release configuration as Package.swift sets it, plus the sanitizers. lld: gold fails on these links.
   ${NICE:-} swift build -c release --package-path "$here" --scratch-path "$scratch" \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -g \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -g -Xswiftc -use-ld=lld \
     -Xcc -fsanitize=fuzzer-no-link,address,undefined -Xcc -fno-sanitize-recover=undefined >&2
   mkdir -p "$scratch/c"
   ${NICE:-} clang -g -O2 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

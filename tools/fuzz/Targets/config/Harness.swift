@@ -1,3 +1,4 @@
+import CFuzzMain
 import FuzzSupport
 import PhiKit
 
@@ -8,4 +9,9 @@ public func fuzzConfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     _ = try? Phi3Config.parse(json)
     _ = try? Phi4MMConfig.parse(json)
     return 0
+}
+
+@_cdecl("fuzz_config_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    phikit_fuzz_main(argc, argv) { data, size in data.map { fuzzConfig($0, size) } ?? 0 }
 }

@@ -1,3 +1,4 @@
+import CFuzzMain
 import FuzzSupport
 import PhiKit
 
@@ -9,4 +10,9 @@ public func fuzzFLAC(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard let clip = try? AudioDecoder.decode(FuzzSupport.data(data, size), limits: limits) else { return 0 }
     if clip.samples.count <= 1 << 16 { _ = try? AudioResampler.resample(clip.samples, from: clip.sampleRate, to: 16_000) }
     return 0
+}
+
+@_cdecl("fuzz_flac_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    phikit_fuzz_main(argc, argv) { data, size in data.map { fuzzFLAC($0, size) } ?? 0 }
 }

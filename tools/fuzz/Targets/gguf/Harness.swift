@@ -1,3 +1,4 @@
+import CFuzzMain
 import FuzzSupport
 import PhiKit
 
@@ -14,4 +15,9 @@ public func fuzzGGUF(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         _ = tok.decode(tok.encode("Hello, world! 123 <|endoftext|>", parseSpecial: true))
     }
     return 0
+}
+
+@_cdecl("fuzz_gguf_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    phikit_fuzz_main(argc, argv) { data, size in data.map { fuzzGGUF($0, size) } ?? 0 }
 }

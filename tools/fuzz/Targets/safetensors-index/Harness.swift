@@ -1,4 +1,5 @@
 import Foundation
+import CFuzzMain
 import FuzzSupport
 import PhiKit
 
@@ -18,4 +19,9 @@ public func fuzzSafetensorsIndex(_ data: UnsafePointer<UInt8>, _ size: Int) -> I
         for name in store.names.prefix(8) { _ = try? store.tensor(name) }
     }
     return 0
+}
+
+@_cdecl("fuzz_safetensors_index_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    phikit_fuzz_main(argc, argv) { data, size in data.map { fuzzSafetensorsIndex($0, size) } ?? 0 }
 }

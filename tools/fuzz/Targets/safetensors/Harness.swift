@@ -1,3 +1,4 @@
+import CFuzzMain
 import FuzzSupport
 import PhiKit
 
@@ -11,4 +12,9 @@ public func fuzzSafetensors(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 
         if let t = try? file.tensor(named: name), t.elementCount <= 1 << 20 { _ = t.toFloatArray() }
     }
     return 0
+}
+
+@_cdecl("fuzz_safetensors_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    phikit_fuzz_main(argc, argv) { data, size in data.map { fuzzSafetensors($0, size) } ?? 0 }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import CFuzzMain
 import FuzzSupport
 import PhiKit
 
@@ -17,4 +18,9 @@ public func fuzzTokenizer(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     _ = tok.decode(ids)
     _ = tok.decode(ids, skipSpecial: true)
     return 0
+}
+
+@_cdecl("fuzz_tokenizer_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+    phikit_fuzz_main(argc, argv) { data, size in data.map { fuzzTokenizer($0, size) } ?? 0 }
 }
