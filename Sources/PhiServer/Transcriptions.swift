@@ -136,9 +136,10 @@ struct Transcriptions {
         func start(_ k: Int) async throws -> EventFeed {
             let piece = AudioClip(sampleRate: rate, samples: Array(samples[pieces[k]]))
             let model = self.model
-            let instruction = "<|audio_1|>" + options.instruction
+            let instruction = options.instruction
+            // The same prompt as Transcriber's (the model card's ASR / translation wording, speech LoRA).
             let request = EngineRequest(options: GenerationOptions(maxTokens: maxTokens)) {
-                try model.prepare(instruction, raw: false, media: PromptMedia(audios: [.samples(piece)]))
+                try model.promptBuilder.build([.user([.audio(.samples(piece)), .text(instruction)])])
             }
             let feed = EventFeed(try engine.submit(request), keepAliveSeconds: 0)
             if register(feed) { feed.cancel(); throw GenerationError.cancelled }
