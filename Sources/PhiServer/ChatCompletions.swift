@@ -33,7 +33,7 @@ struct ChatCompletions {
         } onInboundClosed: {
             feed.cancel()
         }
-        return JSON.response(object.value)
+        return JSON.response(object.value).closingConnection()
     }
 
     /// Waits for the engine to accept the prompt; an error before any token becomes an HTTP error.

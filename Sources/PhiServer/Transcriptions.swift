@@ -87,7 +87,7 @@ struct Transcriptions {
                                     seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         let text = try format.render(transcript)
         let type = format == .json || format == .verbose_json ? "application/json" : "text/plain; charset=utf-8"
-        return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text))).closingConnection()
     }
 
     /// The pieces of one recording, transcribed in order through the engine.
