@@ -111,16 +111,16 @@ def cases(rng: random.Random, mutations: int):
                 b += f"--{boundary}\r\nContent-Disposition: {disp}\r\n\r\n".encode() + value + b"\r\n"
             return b + (f"--{boundary}--\r\n".encode() if close else b"")
         ct = {"Content-Type": "multipart/form-data; boundary=XyZ"}
-        full = form([("file", wav, "a.wav"), ("model", b"phi-4")])
+        full = form([("file", wav, "a.wav"), ("model", b"phi-4", None)])
         yield route, full[: len(full) // 2], ct
         yield route, form([("file", wav, "a.wav")], close=False), ct
         yield route, full, {"Content-Type": "multipart/form-data"}
         yield route, full, {"Content-Type": "application/json"}
-        yield route, form([("model", b"phi-4")]), ct
+        yield route, form([("model", b"phi-4", None)]), ct
         yield route, form([("file", b"not audio", "a.wav")]), ct
-        yield route, form([("file", wav, "a.wav"), ("response_format", b"docx")]), ct
-        yield route, form([("file", wav, "a.wav"), ("timestamp_granularities[]", b"word")]), ct
-        yield route, form([("file", wav, "a.wav"), ("temperature", b"hot")]), ct
+        yield route, form([("file", wav, "a.wav"), ("response_format", b"docx", None)]), ct
+        yield route, form([("file", wav, "a.wav"), ("timestamp_granularities[]", b"word", None)]), ct
+        yield route, form([("file", wav, "a.wav"), ("temperature", b"hot", None)]), ct
         yield route, form([("file", wav[:60], "a.wav")]), ct
         yield route, b"--XyZ\r\n\r\n\r\n--XyZ--", ct
         yield route, b"\xff" * 1000, ct
