@@ -36,7 +36,6 @@ struct ByteAutomaton: Sendable {
             keptIndex[r] = kept.count
             kept.append(r)
         }
-        var ruleNodes: [[Int32]] = []  // per kept rule: its DFA's local -> global node ids
         var builderStarts: [Int32] = []
         var globalNext: [Int32] = []
         var globalAccept: [Bool] = []
@@ -52,7 +51,6 @@ struct ByteAutomaton: Sendable {
             globalAccept += dfa.accept
             globalCalls += dfa.calls
             globalTokens += dfa.tokens
-            ruleNodes.append([])
             guard globalAccept.count <= ByteAutomaton.maxNodes else {
                 throw ConstraintError.tooLarge("more than \(ByteAutomaton.maxNodes) automaton states")
             }
@@ -97,8 +95,6 @@ struct ByteAutomaton: Sendable {
     }
 
     /// Rules that can reach themselves through references (these must stay separate automata).
-    static func cyclic(_ g: Grammar) -> [Bool] { cyclicRules(g) }
-
     private static func cyclicRules(_ g: Grammar) -> [Bool] {
         let n = g.rules.count
         var refs = [[Int]](repeating: [], count: n)
