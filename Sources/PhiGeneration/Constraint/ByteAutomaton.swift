@@ -21,8 +21,9 @@ struct ByteAutomaton: Sendable {
     /// True when some rule is entered by a call (the matcher then needs a stack).
     var hasCalls: Bool { !calls.isEmpty }
 
-    static let maxNFAStates = 4_000_000
-    static let maxNodes = 200_000
+    /// Limits that keep a hostile constraint from taking the process's memory (a node's row is 1 KB).
+    static let maxNFAStates = 2_000_000
+    static let maxNodes = 50_000
 
     @inline(__always) func step(_ node: Int32, _ b: UInt8) -> Int32 { next[Int(node) &* 256 &+ Int(b)] }
     @inline(__always) func callRange(_ n: Int32) -> Range<Int> { Int(callOffsets[Int(n)])..<Int(callOffsets[Int(n) + 1]) }
@@ -197,7 +198,7 @@ struct NFA {
             }
         case .rep(let x, let lo, let hi):
             guard lo >= 0, hi.map({ $0 >= lo }) ?? true else { return }
-            guard lo <= 100_000, (hi ?? 0) <= 100_000 else { throw ConstraintError.tooLarge("repetition count above 100000") }
+            guard lo <= 10_000, (hi ?? 0) <= 10_000 else { throw ConstraintError.tooLarge("repetition count above 10000") }
             var cur = s
             for _ in 0..<lo {
                 let nxt = newState()
