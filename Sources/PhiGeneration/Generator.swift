@@ -110,7 +110,9 @@ public final class Generator: @unchecked Sendable {
         while true {
             let id: Int
             if constrained != nil {
-                // Mask, then sample; a single allowed token (a forced stretch) is taken without sampling.
+                // Mask, then sample; a single allowed token (a forced stretch) is taken without sampling. Where the
+                // bytes are forced but several tokenizations fit (`{"na` + `me"` or `{"name"`), the model picks
+                // under the mask: forcing one tokenization would change what the model produces.
                 let mask = constrained?.mask(endTokens: ends) ?? TokenMask(count: 0)
                 if mask.isEmpty {  // complete, and no end token to emit
                     let tail = matcher.feed(detok.flush()).emit + matcher.flush()
