@@ -28,23 +28,23 @@ let package = Package(
         .target(name: "PhiWeights", dependencies: ["PhiTensor", "PhiKernels", "CPhiKernels", "PhiJSON"], swiftSettings: optimized),
         .target(name: "PhiTokenizer", dependencies: ["PhiJSON"], swiftSettings: optimized),
         .target(name: "PhiNN", dependencies: ["PhiKernels", "PhiTensor", "PhiWeights"], swiftSettings: optimized),
-        .target(name: "PhiModels", dependencies: ["PhiNN", "PhiWeights"], swiftSettings: optimized),
+        .target(name: "PhiModels", dependencies: ["PhiNN", "PhiWeights", "PhiJSON"], swiftSettings: optimized),
         // Image codecs: the system's libjpeg-turbo and libpng on Linux (their setjmp error handling must stay in C);
         // ImageIO on Apple platforms.
         .target(name: "CPhiMedia", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [
             .linkedLibrary("jpeg", .when(platforms: [.linux])), .linkedLibrary("png", .when(platforms: [.linux])),
         ]),
         .target(name: "PhiMedia", dependencies: ["CPhiMedia"], swiftSettings: optimized),
-        .target(name: "PhiGeneration", dependencies: ["PhiModels", "PhiTokenizer", "PhiWeights", "PhiMedia"], swiftSettings: optimized),
+        .target(name: "PhiGeneration", dependencies: ["PhiModels", "PhiTokenizer", "PhiWeights", "PhiMedia", "PhiJSON"], swiftSettings: optimized),
         .target(name: "PhiKit", dependencies: ["PhiGeneration"], swiftSettings: optimized),
         .executableTarget(name: "phi4", dependencies: [
-            "PhiKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "PhiKit", "PhiJSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
         .testTarget(name: "PhiKernelsTests", dependencies: ["PhiKernels"]),
         .testTarget(name: "PhiJSONTests", dependencies: ["PhiJSON"]),
         .testTarget(name: "PhiWeightsTests", dependencies: ["PhiWeights", "PhiJSON"]),
         .testTarget(name: "PhiTokenizerTests", dependencies: ["PhiTokenizer"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PhiModelsTests", dependencies: ["PhiModels", "PhiWeights"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PhiModelsTests", dependencies: ["PhiModels", "PhiWeights", "PhiJSON"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PhiMediaTests", dependencies: ["PhiMedia"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PhiGenerationTests", dependencies: ["PhiKit"]),
         .testTarget(name: "Phi4CLITests", dependencies: ["phi4", "PhiWeights"]),

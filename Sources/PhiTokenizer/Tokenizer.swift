@@ -23,6 +23,8 @@ public final class Tokenizer: @unchecked Sendable {
     public let eosTokenID: Int?
     /// The tokenizer_config `chat_template` (Jinja source), kept as data.
     public let chatTemplate: String?
+    /// The tokenizer_config `add_bos_token` (nil when absent), so the file is read once, here.
+    public let addsBOSToken: Bool?
 
     /// Ids must be below this (tables are dense in the id); larger ids in a file are rejected, not allocated.
     public static let maxVocabularySize = 1 << 24
@@ -57,6 +59,7 @@ public final class Tokenizer: @unchecked Sendable {
         bpe = try BPEModel(vocab: c.vocab, merges: c.merges, ignoreMerges: c.ignoreMerges, unkToken: c.unkToken,
                            fuseUnk: c.fuseUnk, file: c.file)
         preTokenizer = c.preTokenizer
+        addsBOSToken = c.addBOSToken
         var byID: [Int: AddedToken] = [:]
         for t in c.addedTokens { byID[t.id] = t }
         addedTokens = byID.values.sorted { $0.id < $1.id }

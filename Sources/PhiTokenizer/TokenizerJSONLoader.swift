@@ -1,4 +1,5 @@
 import Foundation
+import PhiJSON
 
 /// Everything a `Tokenizer` is built from, whatever the source (tokenizer.json or a GGUF vocabulary).
 struct TokenizerComponents {
@@ -13,6 +14,8 @@ struct TokenizerComponents {
     var eosToken: String?
     var chatTemplate: String?
     var file: String
+    /// tokenizer_config.json's `add_bos_token` (nil when absent).
+    var addBOSToken: Bool? = nil
 }
 
 /// Interprets an HF tokenizer.json (+ tokenizer_config.json) as data. Unsupported component types throw
@@ -120,6 +123,7 @@ enum TokenizerJSONLoader {
                 c.addedTokens.append(try addedToken(map[key] as Any, id: id, file: file, field: "added_tokens_decoder.\(key)"))
             }
         }
+        c.addBOSToken = try bool(config, "add_bos_token", file: file, prefix: "")
         c.bosToken = try tokenContent(config["bos_token"], file: file, field: "bos_token")
         c.eosToken = try tokenContent(config["eos_token"], file: file, field: "eos_token")
         if let template = config["chat_template"], !(template is NSNull) {
@@ -261,7 +265,7 @@ enum TokenizerJSONLoader {
     static func object(_ data: Data, file: String) throws -> [String: Any] {
         let parsed: Any
         do {
-            parsed = try JSONReader.parse(data)
+            parsed = try FoundationJSON.parse(data)
         } catch {
             throw TokenizerError.invalidJSON(file: file, detail: "\(error)")
         }

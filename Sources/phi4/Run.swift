@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PhiJSON
 import PhiKit
 
 struct Run: ParsableCommand {
@@ -28,9 +29,11 @@ struct Run: ParsableCommand {
     /// it must parse as a JSON list.
     static func readTools(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
-        guard let list = try? JSONSerialization.jsonObject(with: data), list is [Any] else {
-            throw CLIError("\(path): expected a JSON list of tool definitions")
+        let parsed: JSONValue
+        do { parsed = try JSONParser.parse(data) } catch {
+            throw CLIError("\(path): expected a JSON list of tool definitions, but it is not valid JSON: \(error)")
         }
+        guard parsed.arrayValue != nil else { throw CLIError("\(path): expected a JSON list of tool definitions") }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
