@@ -185,13 +185,3 @@ public enum ModelLoader {
         return Set([tokenizer.eosTokenID].compactMap { $0 })
     }
 }
-
-/// The part of generation_config.json PhiKit reads (sampling defaults are the caller's, not the file's).
-struct GenerationConfigFile: Decodable {
-    var eosTokenId: OneOrMany<Int>?
-    var bosTokenId: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case eosTokenId = "eos_token_id", bosTokenId = "bos_token_id"
-    }
-}
