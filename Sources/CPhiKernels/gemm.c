@@ -37,8 +37,8 @@ static inline float f16_to_f32(uint16_t h) {
 
 static inline float load_w(const void *W, int wtype, int64_t i) {
     switch (wtype) {
-    case PHI_WTYPE_BF16: return bf16_to_f32(((const uint16_t *)W)[i]);
-    case PHI_WTYPE_F16: return f16_to_f32(((const uint16_t *)W)[i]);
+    case PHI_TYPE_BF16: return bf16_to_f32(((const uint16_t *)W)[i]);
+    case PHI_TYPE_F16: return f16_to_f32(((const uint16_t *)W)[i]);
     default: return ((const float *)W)[i];
     }
 }
@@ -59,11 +59,11 @@ void phi_gemm_ref(const float *x, int64_t ldx, int64_t T, int64_t K, const void 
 
 AVX512 static inline __m512 w16(const void *W, int wtype, int64_t i, __mmask16 m) {
     switch (wtype) {
-    case PHI_WTYPE_BF16: {
+    case PHI_TYPE_BF16: {
         __m256i v = _mm256_maskz_loadu_epi16(m, (const uint16_t *)W + i);
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(v), 16));
     }
-    case PHI_WTYPE_F16: {
+    case PHI_TYPE_F16: {
         __m256i v = _mm256_maskz_loadu_epi16(m, (const uint16_t *)W + i);
         return _mm512_cvtph_ps(v);
     }

@@ -30,18 +30,18 @@ V256 static AI __m256 bf16x8(__m128i v) { return _mm256_castsi256_ps(_mm256_slli
 
 // 8 weights from element i of W (type WT) as f32.
 V256 static AI __m256 w8(const void *W, const int WT, int64_t i) {
-    if (WT == PHI_WTYPE_F32) return _mm256_loadu_ps((const float *)W + i);
+    if (WT == PHI_TYPE_F32) return _mm256_loadu_ps((const float *)W + i);
     __m128i v = _mm_loadu_si128((const __m128i *)((const uint16_t *)W + i));
-    return WT == PHI_WTYPE_BF16 ? bf16x8(v) : _mm256_cvtph_ps(v);
+    return WT == PHI_TYPE_BF16 ? bf16x8(v) : _mm256_cvtph_ps(v);
 }
 
 // The first `left` (< 8) weights from element i, zeros after.
 V256 static AI __m256 w8_tail(const void *W, const int WT, int64_t i, int64_t left) {
-    if (WT == PHI_WTYPE_F32) return _mm256_maskload_ps((const float *)W + i, lane_mask(left));
+    if (WT == PHI_TYPE_F32) return _mm256_maskload_ps((const float *)W + i, lane_mask(left));
     uint16_t buf[8] = {0};
     memcpy(buf, (const uint16_t *)W + i, (size_t)left * 2);
     __m128i v = _mm_loadu_si128((const __m128i *)buf);
-    return WT == PHI_WTYPE_BF16 ? bf16x8(v) : _mm256_cvtph_ps(v);
+    return WT == PHI_TYPE_BF16 ? bf16x8(v) : _mm256_cvtph_ps(v);
 }
 
 // y[t, n+r] for r < RN, t < RT: RN weight rows × RT tokens of accumulators.
@@ -99,13 +99,13 @@ typedef struct {
 // f32 and bf16 weights: 4 rows × 3 tokens = 12 accumulators + 3 activations + 1 weight, the 16 ymm registers.
 // f16: vcvtph2ps needs more room, and 4 × 3 spills; 6 × 2 keeps 12 accumulators with 2 activations.
 // Measured on Zen 4, K=3072, one core: f32 76 (6×2: 71), bf16 84 (76), f16 102 (4×3: 45) GFLOPS.
-FTILES(PHI_WTYPE_F32, f32, 4, 3)
-FTILES(PHI_WTYPE_BF16, bf16, 4, 3)
-FTILES(PHI_WTYPE_F16, f16, 6, 2)
+FTILES(PHI_TYPE_F32, f32, 4, 3)
+FTILES(PHI_TYPE_BF16, bf16, 4, 3)
+FTILES(PHI_TYPE_F16, f16, 6, 2)
 
 HIDDEN V256 void phi_gemm_avx2(const float *x, int64_t ldx, int64_t T, int64_t K, const void *W, int wtype, float *y,
                                int64_t ldy, int64_t n0, int64_t n1) {
-    const ftiles *f = wtype == PHI_WTYPE_BF16 ? &tiles_bf16 : wtype == PHI_WTYPE_F16 ? &tiles_f16 : &tiles_f32;
+    const ftiles *f = wtype == PHI_TYPE_BF16 ? &tiles_bf16 : wtype == PHI_TYPE_F16 ? &tiles_f16 : &tiles_f32;
     const int64_t RN = f->rn, RT = f->rt;
     int64_t TB = G_TB_BYTES / (K * 4 > 0 ? K * 4 : 1);
     TB = TB < RT ? RT : TB - TB % RT;

@@ -20,14 +20,14 @@ static AI float32x4_t f16x4(uint16x4_t v) { return vcvt_f32_f16(vreinterpret_f16
 
 // 4 weights from element i of W (type WT) as f32.
 static AI float32x4_t w4(const void *W, const int WT, int64_t i) {
-    if (WT == PHI_WTYPE_F32) return vld1q_f32((const float *)W + i);
+    if (WT == PHI_TYPE_F32) return vld1q_f32((const float *)W + i);
     uint16x4_t v = vld1_u16((const uint16_t *)W + i);
-    return WT == PHI_WTYPE_BF16 ? bf16x4(v) : f16x4(v);
+    return WT == PHI_TYPE_BF16 ? bf16x4(v) : f16x4(v);
 }
 
 // The first `left` (< 4) weights from element i, zeros after.
 static AI float32x4_t w4_tail(const void *W, const int WT, int64_t i, int64_t left) {
-    if (WT == PHI_WTYPE_F32) {
+    if (WT == PHI_TYPE_F32) {
         float buf[4] = {0};
         memcpy(buf, (const float *)W + i, (size_t)left * 4);
         return vld1q_f32(buf);
@@ -80,17 +80,17 @@ static AI void ftile(const float *x, int64_t ldx, int64_t K, const void *W, cons
     static void frow_##sfx(const float *x, int64_t ldx, int64_t K, const void *W, int64_t n, float *y, int64_t ldy) {  \
         ftile(x, ldx, K, W, WT, n, y, ldy, 1, 1);                                                                    \
     }
-FTILES(PHI_WTYPE_F32, f32)
-FTILES(PHI_WTYPE_BF16, bf16)
-FTILES(PHI_WTYPE_F16, f16)
+FTILES(PHI_TYPE_F32, f32)
+FTILES(PHI_TYPE_BF16, bf16)
+FTILES(PHI_TYPE_F16, f16)
 
 typedef void (*ftile_fn)(const float *, int64_t, int64_t, const void *, int64_t, float *, int64_t);
 
 HIDDEN void phi_gemm_neon(const float *x, int64_t ldx, int64_t T, int64_t K, const void *W, int wtype, float *y,
                           int64_t ldy, int64_t n0, int64_t n1) {
     ftile_fn fm = fmain_f32, ft = ftok_f32, frs = frows_f32, fr = frow_f32;
-    if (wtype == PHI_WTYPE_BF16) fm = fmain_bf16, ft = ftok_bf16, frs = frows_bf16, fr = frow_bf16;
-    if (wtype == PHI_WTYPE_F16) fm = fmain_f16, ft = ftok_f16, frs = frows_f16, fr = frow_f16;
+    if (wtype == PHI_TYPE_BF16) fm = fmain_bf16, ft = ftok_bf16, frs = frows_bf16, fr = frow_bf16;
+    if (wtype == PHI_TYPE_F16) fm = fmain_f16, ft = ftok_f16, frs = frows_f16, fr = frow_f16;
     int64_t TB = N_TB_BYTES / (K * 4 > 0 ? K * 4 : 1);
     TB = TB < N_RT ? N_RT : TB - TB % N_RT;
     for (int64_t tb = 0; tb < T; tb += TB) {

@@ -1,8 +1,7 @@
 // AVX2 kernels on repacked 16-row panels: the AVX-512 scheme (quant_avx512.c) on 8-row halves, with
 // vpmaddubsw + vpmaddwd in place of vpdpbusd. vpmaddubsw saturates at ±32767, which unsigned codes up to 63
 // times int8 activations never reach; Q8_0 therefore multiplies |w| by sign(w)·x instead of biased codes.
-#include "CPhiQuant.h"
-#include "CPhiKernels.h"
+#include "quant_blocks.h"
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -89,6 +88,35 @@ V256 static AI __m256i bits_to_16(uint32_t bits) {
     const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
     const __m256i v = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), shuf), bit);
     return _mm256_and_si256(_mm256_cmpeq_epi8(v, bit), _mm256_set1_epi8(16));
+}
+
+// Q5_0: Q4_0 plus the 5th bits (bit 4r+i of the 64-bit mask of each unpacked vector; this half's 32 bits).
+V256 static AI void tile_q5_0(const uint8_t *pn, int64_t K, const uint8_t *xq, int64_t ldxq, float *y, int64_t ldy,
+                              __m256i m, int hf, const int RT) {
+    const int64_t nb = K / 32, qoff = 32 + 32 * hf;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    PROLOGUE(nb)
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *pb = pn + b * 352;
+        uint64_t hm[8];
+        memcpy(hm, pb + 288, sizeof hm);
+        __m256i s[4];
+        for (int t = 0; t < RT; t++) s[t] = _mm256_set1_epi32(ld32(x[t].aux + 4 * b));
+        for (int v = 0; v < 4; v++) {
+            const __m256i raw = ld(pb + qoff + 64 * v);
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(raw, m4), bits_to_16((uint32_t)(hm[v] >> (32 * hf))));
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(raw, 4), m4),
+                                               bits_to_16((uint32_t)(hm[v + 4] >> (32 * hf))));
+            for (int t = 0; t < RT; t++) {
+                s[t] = dp(s[t], lo, bx(x[t].qs + 32 * b + 4 * v));
+                s[t] = dp(s[t], hi, bx(x[t].qs + 32 * b + 16 + 4 * v));
+            }
+        }
+        const __m256 wd = ws8(pb + 16 * hf);
+        for (int t = 0; t < RT; t++)
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), _mm256_mul_ps(wd, _mm256_set1_ps(ldf(x[t].d + 4 * b))), acc[t]);
+    }
+    EPILOGUE
 }
 
 V256 static AI void tile_q45k(const uint8_t *pn, int64_t K, const uint8_t *xq, int64_t ldxq, float *y, int64_t ldy,
@@ -181,29 +209,22 @@ V256 static AI void tile_q6k(const uint8_t *pn, int64_t K, const uint8_t *xq, in
 
 #define C_Q4_0(RT) tile_q4(TILE_PASS, RT, 0)
 #define C_Q4_1(RT) tile_q4(TILE_PASS, RT, 1)
+#define C_Q5_0(RT) tile_q5_0(TILE_PASS, RT)
 #define C_Q8_0(RT) tile_q8_0(TILE_PASS, RT)
 #define C_Q4_K(RT) tile_q45k(TILE_PASS, RT, 0)
 #define C_Q5_K(RT) tile_q45k(TILE_PASS, RT, 1)
 #define C_Q6_K(RT) tile_q6k(TILE_PASS, RT)
 GEN_RT(k_q4_0, C_Q4_0)
 GEN_RT(k_q4_1, C_Q4_1)
+GEN_RT(k_q5_0, C_Q5_0)
 GEN_RT(k_q8_0, C_Q8_0)
-GEN_RT(k_q4_k, C_Q4_K)
-GEN_RT(k_q5_k, C_Q5_K)
-GEN_RT(k_q6_k, C_Q6_K)
+GEN_RT(k_q4_K, C_Q4_K)
+GEN_RT(k_q5_K, C_Q5_K)
+GEN_RT(k_q6_K, C_Q6_K)
 
-V256 void phi_qpanel_avx2(int wtype, const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T,
-                          float *y, int64_t ldy, int r0, int r1) {
-    void (*const *tab)(TILE_ARGS);
-    switch (wtype) {
-    case PHI_GGML_Q4_0: tab = k_q4_0_tab; break;
-    case PHI_GGML_Q4_1: tab = k_q4_1_tab; break;
-    case PHI_GGML_Q8_0: tab = k_q8_0_tab; break;
-    case PHI_GGML_Q4_K: tab = k_q4_k_tab; break;
-    case PHI_GGML_Q5_K: tab = k_q5_k_tab; break;
-    case PHI_GGML_Q6_K: tab = k_q6_k_tab; break;
-    default: return;
-    }
+// The per-type entries the table in quant_traits.c points to: each 8-row half, 4 tokens at a time.
+V256 static AI void panel(void (*const *tab)(TILE_ARGS), const uint8_t *panel, int64_t K, const uint8_t *xq,
+                          int64_t ldxq, int64_t T, float *y, int64_t ldy, int r0, int r1) {
     for (int hf = 0; hf < 2; hf++) {
         if (r1 <= 8 * hf || r0 >= 8 * hf + 8) continue;
         int lanes[8];
@@ -215,4 +236,16 @@ V256 void phi_qpanel_avx2(int wtype, const uint8_t *panel, int64_t K, const uint
         if (t < T) tab[T - t](panel, K, xq + t * ldxq, ldxq, yh + t * ldy, ldy, m, hf);
     }
 }
+#define PANEL_ENTRY(TY)                                                                                              \
+    V256 void phi_qpanel_##TY##_avx2(const uint8_t *p, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T,       \
+                                    float *y, int64_t ldy, int r0, int r1) {                                         \
+        panel(k_##TY##_tab, p, K, xq, ldxq, T, y, ldy, r0, r1);                                                      \
+    }
+PANEL_ENTRY(q4_0)
+PANEL_ENTRY(q4_1)
+PANEL_ENTRY(q5_0)
+PANEL_ENTRY(q8_0)
+PANEL_ENTRY(q4_K)
+PANEL_ENTRY(q5_K)
+PANEL_ENTRY(q6_K)
 #endif

@@ -5,8 +5,7 @@
 // usable and no horizontal reductions are needed. Block sums are exact int32; the unsigned-code offset
 // (8 for Q4_0, 128 for Q8_0, 32 for Q6_K) enters as the precomputed activation bias that seeds each block's
 // accumulator. RT tokens share each unpacked weight vector (prefill); RT = 1 is the bandwidth-bound matvec.
-#include "CPhiQuant.h"
-#include "CPhiKernels.h"
+#include "quant_blocks.h"
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -101,6 +100,50 @@ V512 static AI void tile_q8_0(const uint8_t *pn, int64_t K, const uint8_t *xq, i
                 const __m512i w = ld(pb + 32 + 64 * v);
                 for (int t = 0; t < RT; t++) s[t] = _mm512_dpbusd_epi32(s[t], w, bx(x[t].qs + 32 * b + 4 * v));
             }
+            for (int t = 0; t < RT; t++)
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(wd, _mm512_set1_ps(ldf(x[t].d + 4 * b))), acc[t]);
+        }
+    }
+    STORE_ACC(RT)
+}
+
+// Q5_0: Q4_0's panels plus a 64-bit mask per unpacked vector whose set bits add 16 (the 5th bit) to a code; the
+// -16 offset is the activation bias.
+V512 static AI void tile_q5_0(const uint8_t *pn, int64_t K, const uint8_t *xq, int64_t ldxq, float *y, int64_t ldy,
+                              __mmask16 m, const int RT) {
+    const int64_t nb = K / 32;
+    const __m512i m4 = _mm512_set1_epi8(0x0F), c16 = _mm512_set1_epi8(16);
+    xrow x[8];
+    for (int t = 0; t < RT; t++) x[t] = xr(xq, ldxq, t, K, nb);
+    ZERO_ACC(RT)
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *pb = pn + b * 352;
+        __m512i w[8];
+        for (int v = 0; v < 4; v++) {
+            const __m512i raw = ld(pb + 32 + 64 * v);
+            w[v] = _mm512_and_si512(raw, m4);
+            w[4 + v] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
+        }
+        for (int u = 0; u < 8; u++) {
+            uint64_t hm;
+            memcpy(&hm, pb + 288 + 8 * u, 8);
+            w[u] = _mm512_mask_add_epi8(w[u], _cvtu64_mask64(hm), w[u], c16);
+        }
+        const __m512 wd = ws16(pb);
+        if (RT == 1) { // two dependency chains
+            __m512i s0 = _mm512_set1_epi32(ld32(x[0].aux + 4 * b)), s1 = _mm512_setzero_si512();
+            const int8_t *q = x[0].qs + 32 * b;
+            for (int v = 0; v < 8; v += 2) {
+                s0 = _mm512_dpbusd_epi32(s0, w[v], bx(q + 4 * v));
+                s1 = _mm512_dpbusd_epi32(s1, w[v + 1], bx(q + 4 * v + 4));
+            }
+            const __m512 s = _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1));
+            acc[0] = _mm512_fmadd_ps(s, _mm512_mul_ps(wd, _mm512_set1_ps(ldf(x[0].d + 4 * b))), acc[0]);
+        } else {
+            __m512i s[8];
+            for (int t = 0; t < RT; t++) s[t] = _mm512_set1_epi32(ld32(x[t].aux + 4 * b));
+            for (int v = 0; v < 8; v++)
+                for (int t = 0; t < RT; t++) s[t] = _mm512_dpbusd_epi32(s[t], w[v], bx(x[t].qs + 32 * b + 4 * v));
             for (int t = 0; t < RT; t++)
                 acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(wd, _mm512_set1_ps(ldf(x[t].d + 4 * b))), acc[t]);
         }
@@ -219,38 +262,39 @@ V512 static AI void tile_q6k(const uint8_t *pn, int64_t K, const uint8_t *xq, in
 
 #define C_Q4_0(RT) tile_q4(TILE_PASS, RT, 0)
 #define C_Q4_1(RT) tile_q4(TILE_PASS, RT, 1)
+#define C_Q5_0(RT) tile_q5_0(TILE_PASS, RT)
 #define C_Q8_0(RT) tile_q8_0(TILE_PASS, RT)
 #define C_Q4_K(RT) tile_q45k(TILE_PASS, RT, 0)
 #define C_Q5_K(RT) tile_q45k(TILE_PASS, RT, 1)
 #define C_Q6_K(RT) tile_q6k(TILE_PASS, RT)
 GEN_RT(k_q4_0, C_Q4_0)
 GEN_RT(k_q4_1, C_Q4_1)
+GEN_RT(k_q5_0, C_Q5_0)
 GEN_RT(k_q8_0, C_Q8_0)
-GEN_RT(k_q4_k, C_Q4_K)
-GEN_RT(k_q5_k, C_Q5_K)
-GEN_RT(k_q6_k, C_Q6_K)
+GEN_RT(k_q4_K, C_Q4_K)
+GEN_RT(k_q5_K, C_Q5_K)
+GEN_RT(k_q6_K, C_Q6_K)
 
 #ifndef PHI_Q_RT
 #define PHI_Q_RT 8
 #endif
 
-void phi_qpanel_avx512(int wtype, const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T,
-                       float *y, int64_t ldy, int r0, int r1) {
-    void (*const *tab)(TILE_ARGS);
-    switch (wtype) {
-    case PHI_GGML_Q4_0: tab = k_q4_0_tab; break;
-    case PHI_GGML_Q4_1: tab = k_q4_1_tab; break;
-    case PHI_GGML_Q8_0: tab = k_q8_0_tab; break;
-    case PHI_GGML_Q4_K: tab = k_q4_k_tab; break;
-    case PHI_GGML_Q5_K: tab = k_q5_k_tab; break;
-    case PHI_GGML_Q6_K: tab = k_q6_k_tab; break;
-    default: return;
+// The per-type entries the table in quant_traits.c points to: full blocks of PHI_Q_RT tokens, then the rest.
+#define PANEL_ENTRY(TY)                                                                                              \
+    void phi_qpanel_##TY##_avx512(const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T,      \
+                                 float *y, int64_t ldy, int r0, int r1) {                                            \
+        const __mmask16 m = (__mmask16)(((1u << r1) - 1) & ~((1u << r0) - 1));                                     \
+        int64_t t = 0;                                                                                              \
+        for (; t + PHI_Q_RT <= T; t += PHI_Q_RT) k_##TY##_tab[PHI_Q_RT](panel, K, xq + t * ldxq, ldxq, y + t * ldy, ldy, m); \
+        if (t < T) k_##TY##_tab[T - t](panel, K, xq + t * ldxq, ldxq, y + t * ldy, ldy, m);                         \
     }
-    const __mmask16 m = (__mmask16)(((1u << r1) - 1) & ~((1u << r0) - 1));
-    int64_t t = 0;
-    for (; t + PHI_Q_RT <= T; t += PHI_Q_RT) tab[PHI_Q_RT](panel, K, xq + t * ldxq, ldxq, y + t * ldy, ldy, m);
-    if (t < T) tab[T - t](panel, K, xq + t * ldxq, ldxq, y + t * ldy, ldy, m);
-}
+PANEL_ENTRY(q4_0)
+PANEL_ENTRY(q4_1)
+PANEL_ENTRY(q5_0)
+PANEL_ENTRY(q8_0)
+PANEL_ENTRY(q4_K)
+PANEL_ENTRY(q5_K)
+PANEL_ENTRY(q6_K)
 
 // ---------------------------------------------------------------------------------------------------------------
 // On-the-fly repacking of whole 16-row panels of GGML-layout weights: 16-byte pieces of the 16 rows are
@@ -290,41 +334,67 @@ V512 static AI void tr16x4(const uint8_t *w, int64_t rowb, int64_t off, uint8_t 
     st(o3, _mm512_xor_si512(_mm512_shuffle_i64x2(a23, b23, 0xEE), flip));
 }
 
+static AI int64_t block_elements(int wtype) { return wtype == PHI_TYPE_Q4_K || wtype == PHI_TYPE_Q5_K || wtype == PHI_TYPE_Q6_K ? QKK : QK; }
+static AI int64_t block_bytes(int wtype) {
+    switch (wtype) {
+    case PHI_TYPE_Q4_0: return sizeof(block_q4_0);
+    case PHI_TYPE_Q4_1: return sizeof(block_q4_1);
+    case PHI_TYPE_Q5_0: return sizeof(block_q5_0);
+    case PHI_TYPE_Q8_0: return sizeof(block_q8_0);
+    case PHI_TYPE_Q4_K: return sizeof(block_q4_K);
+    case PHI_TYPE_Q5_K: return sizeof(block_q5_K);
+    default: return sizeof(block_q6_K);
+    }
+}
+
 // Full panels only (nrows == 16: rows past the range may not exist); returns -1 otherwise and the caller
-// repacks in C.
-V512 int phi_qrepack_panel_avx512(int wtype, const uint8_t *W, int64_t rowb, int nrows, int64_t K, uint8_t *o) {
+// repacks in C. Inlined into one entry per type, so `wtype` is a constant.
+V512 static AI int repack_panel(int wtype, const uint8_t *W, int64_t rowb, int nrows, int64_t K, uint8_t *o) {
     if (nrows != 16 || rowb <= 0) return -1;
     const __m512i z0 = _mm512_setzero_si512();
     const __m512i c80 = _mm512_set1_epi8((char)0x80), m63 = _mm512_set1_epi32(63), m15 = _mm512_set1_epi32(15);
     const __m512i m3 = _mm512_set1_epi32(3);
-    const int64_t qk = phi_quant_block_elements(wtype), bs = phi_quant_block_bytes(wtype);
+    const int64_t qk = block_elements(wtype), bs = block_bytes(wtype);
     for (int64_t b = 0; b < K / qk; b++) {
         const uint8_t *w = W + b * bs;
         // The panel's rows are one contiguous region read here as 16 short streams, which the hardware
         // prefetcher does not follow; fetch the panel after next into L2 front to back instead (2x faster).
         for (int64_t q = 0; q < 16 * bs; q += 64) _mm_prefetch((const char *)W + 32 * rowb + 16 * bs * b + q, _MM_HINT_T1);
         switch (wtype) {
-        case PHI_GGML_Q4_0:
+        case PHI_TYPE_Q4_0:
             halves(w, rowb, 0, o);
             tr16x4(w, rowb, 2, o + 32, o + 96, o + 160, o + 224, z0);
             o += 288;
             break;
-        case PHI_GGML_Q4_1: {
+        case PHI_TYPE_Q4_1: {
             halves(w, rowb, 0, o);
             halves(w, rowb, 2, o + 32);
             tr16x4(w, rowb, 4, o + 64, o + 128, o + 192, o + 256, z0);
             o += 320;
             break;
         }
-        case PHI_GGML_Q8_0:
+        case PHI_TYPE_Q5_0: {
+            halves(w, rowb, OFF(block_q5_0, d), o);
+            tr16x4(w, rowb, OFF(block_q5_0, qs), o + 32, o + 96, o + 160, o + 224, z0);
+            uint64_t hm[8] = {0};
+            for (int r = 0; r < 16; r++) {
+                uint32_t qh;
+                memcpy(&qh, w + r * rowb + OFF(block_q5_0, qh), 4);
+                for (int u = 0; u < 8; u++) hm[u] |= (uint64_t)((qh >> (4 * u)) & 0xF) << (4 * r);
+            }
+            memcpy(o + 288, hm, sizeof hm);
+            o += 352;
+            break;
+        }
+        case PHI_TYPE_Q8_0:
             halves(w, rowb, 0, o);
             tr16x4(w, rowb, 2, o + 32, o + 96, o + 160, o + 224, c80);
             tr16x4(w, rowb, 18, o + 288, o + 352, o + 416, o + 480, c80);
             o += 544;
             break;
-        case PHI_GGML_Q4_K:
-        case PHI_GGML_Q5_K: {
-            const int five = wtype == PHI_GGML_Q5_K;
+        case PHI_TYPE_Q4_K:
+        case PHI_TYPE_Q5_K: {
+            const int five = wtype == PHI_TYPE_Q5_K;
             uint8_t hd[4][64]; // bytes 0..15 of the 16 rows: d|dmin, scales 0-3, 4-7, 8-11
             tr16x4(w, rowb, 0, hd[0], hd[1], hd[2], hd[3], z0);
             const __m512i dm = ld(hd[0]), s0 = ld(hd[1]), s1 = ld(hd[2]), s2 = ld(hd[3]);
@@ -367,7 +437,7 @@ V512 int phi_qrepack_panel_avx512(int wtype, const uint8_t *W, int64_t rowb, int
             o += five ? 2880 : 2368;
             break;
         }
-        case PHI_GGML_Q6_K:
+        case PHI_TYPE_Q6_K:
             halves(w, rowb, 208, o);
             uint8_t hs[4][64]; // the 16 int8 scales of the 16 rows
             tr16x4(w, rowb, 192, hs[0], hs[1], hs[2], hs[3], z0);
@@ -404,8 +474,20 @@ V512 int phi_qrepack_panel_avx512(int wtype, const uint8_t *W, int64_t rowb, int
     return 0;
 }
 
+#define REPACK_ENTRY(t, T)                                                                                          \
+    V512 int phi_qrepack_panel_##t##_avx512(const uint8_t *W, int64_t rowb, int nrows, int64_t K, uint8_t *o) {     \
+        return repack_panel(T, W, rowb, nrows, K, o);                                                               \
+    }
+REPACK_ENTRY(q4_0, PHI_TYPE_Q4_0)
+REPACK_ENTRY(q4_1, PHI_TYPE_Q4_1)
+REPACK_ENTRY(q5_0, PHI_TYPE_Q5_0)
+REPACK_ENTRY(q8_0, PHI_TYPE_Q8_0)
+REPACK_ENTRY(q4_K, PHI_TYPE_Q4_K)
+REPACK_ENTRY(q5_K, PHI_TYPE_Q5_K)
+REPACK_ENTRY(q6_K, PHI_TYPE_Q6_K)
+
 // ---------------------------------------------------------------------------------------------------------------
-// Activation quantization, bit-identical to the scalar code in quant.c (same f32 operations in the same order):
+// Activation quantization, bit-identical to phi_act_row_ref in quant_ref.c (same f32 operations in the same order):
 // roundf is trunc + (|v - trunc| >= 0.5 ? ±1 : 0); nearest_int is round-to-nearest-even.
 
 V512 static AI __m512 round_away(__m512 v) {
@@ -416,10 +498,10 @@ V512 static AI __m512 round_away(__m512 v) {
     return _mm512_mask_add_ps(t, up, t, one);
 }
 
-V512 void phi_quantize_activation_row_avx512(int wtype, const float *x, int64_t K, uint8_t *row) {
+V512 void phi_act_row_avx512(phi_act_kind kind, int offset, const float *x, int64_t K, uint8_t *row) {
     int8_t *qs = (int8_t *)row;
     uint8_t *dp = row + K;
-    if (wtype == PHI_GGML_Q4_K || wtype == PHI_GGML_Q5_K || wtype == PHI_GGML_Q6_K) {
+    if (kind == PHI_ACT_Q8_K_SUM32 || kind == PHI_ACT_Q8_K_BIAS16) {
         uint8_t *aux = dp + 4 * (K / 256);
         for (int64_t b = 0; b < K / 256; b++) {
             const float *xb = x + 256 * b;
@@ -448,7 +530,7 @@ V512 void phi_quantize_activation_row_avx512(int wtype, const float *x, int64_t 
                 d = 1 / iscale;
             }
             memcpy(dp + 4 * b, &d, 4);
-            xrow_write_k_aux(wtype, bs, aux, b);
+            xrow_write_k_aux(kind, offset, bs, aux, b);
         }
         return;
     }
@@ -465,11 +547,11 @@ V512 void phi_quantize_activation_row_avx512(int wtype, const float *x, int64_t 
         const int32_t sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
         const float dh = _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtps_ph(_mm_set_ss(d), _MM_FROUND_TO_NEAREST_INT)));
         memcpy(dp + 4 * b, &dh, 4);
-        if (wtype == PHI_GGML_Q4_1) {
+        if (kind == PHI_ACT_Q8_1_SUM32) {
             const float fs = dh * (float)sum;
             memcpy(aux + 4 * b, &fs, 4);
         } else {
-            const int32_t bias = (wtype == PHI_GGML_Q4_0 ? -8 : -128) * sum;
+            const int32_t bias = -offset * sum;
             memcpy(aux + 4 * b, &bias, 4);
         }
     }

@@ -11,8 +11,8 @@
 // equal to the `_ref` ones; only the f32 accumulation (fused multiply-adds) differs.
 // Not timed on real hardware: written for throughput (16 rows per panel, activations as dot lanes,
 // each panel block read front to back, two dependency chains for the matvec) but unmeasured.
-#include "CPhiQuant.h"
-#include "CPhiKernels.h"
+#include "CPhiQuant.h" // phi_f16_to_f32, phi_f32_to_f16 (quant_ref.c)
+#include "quant_blocks.h"
 #include <string.h>
 
 #if defined(__aarch64__)
@@ -64,7 +64,7 @@ static AI void s8x16_to_s32(int8x16_t v, int32x4_t o[4]) {
     o[3] = vmovl_high_s16(h);
 }
 
-// Q5_K: byte i of row group g's fifth-bit vector comes from mask byte 2g + i/8 (tbl index), bit i%8.
+// Q5_K and Q5_0: byte i of row group g's fifth-bit vector comes from mask byte 2g + i/8 (tbl index), bit i%8.
 static const uint8_t qn_bit_idx[4][16] = {
     {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1},
     {2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},
@@ -83,12 +83,12 @@ static AI int32x4_t qn_wdot(int32x4_t acc, int8x16_t w, int8x16_t xb) {
 
 #define QN_SFX wide
 #define QN_TGT
-#define QN_ENTRY phi_qpanel_neon
+#define QN_ISA neon
 #define QN_DOT(acc, w, x, L) qn_wdot(acc, w, vreinterpretq_s8_s32(vdupq_laneq_s32(vreinterpretq_s32_s8(x), L)))
 #include "quant_neon_tiles.h"
 #undef QN_SFX
 #undef QN_TGT
-#undef QN_ENTRY
+#undef QN_ISA
 #undef QN_DOT
 
 // gcc's arm_neon.h declares the dot product intrinsics for arch=armv8.2-a+dotprod; clang takes the feature.
@@ -100,23 +100,23 @@ static AI int32x4_t qn_wdot(int32x4_t acc, int8x16_t w, int8x16_t xb) {
 #define QN_TGT __attribute__((target("arch=armv8.2-a+dotprod")))
 #endif
 #define QN_SFX dot
-#define QN_ENTRY phi_qpanel_neon_dot
+#define QN_ISA neon_dot
 #define QN_DOT(acc, w, x, L) vdotq_laneq_s32(acc, w, x, L)
 #include "quant_neon_tiles.h"
 #undef QN_SFX
 #undef QN_TGT
-#undef QN_ENTRY
+#undef QN_ISA
 #undef QN_DOT
 
 // ---------------------------------------------------------------------------------------------------------------
-// Activation quantization, bit-identical to quant_activation_row in quant.c: roundf is frinta (ties away from
+// Activation quantization, bit-identical to phi_act_row_ref in quant_ref.c: roundf is frinta (ties away from
 // zero), nearest_int is fcvtns (ties to even) for the |v| <= 127 values here, and fmaxf/`>` skip NaNs as fmaxnm
 // does. The f16 rounding of Q8_0's d uses the scalar conversions.
 
-HIDDEN void phi_quantize_activation_row_neon(int wtype, const float *x, int64_t K, uint8_t *row) {
+HIDDEN void phi_act_row_neon(phi_act_kind kind, int offset, const float *x, int64_t K, uint8_t *row) {
     int8_t *qs = (int8_t *)row;
     uint8_t *dp = row + K;
-    if (wtype == PHI_GGML_Q4_K || wtype == PHI_GGML_Q5_K || wtype == PHI_GGML_Q6_K) {
+    if (kind == PHI_ACT_Q8_K_SUM32 || kind == PHI_ACT_Q8_K_BIAS16) {
         uint8_t *aux = dp + 4 * (K / 256);
         for (int64_t b = 0; b < K / 256; b++) {
             const float *xb = x + 256 * b;
@@ -146,7 +146,7 @@ HIDDEN void phi_quantize_activation_row_neon(int wtype, const float *x, int64_t 
                 d = 1 / iscale;
             }
             memcpy(dp + 4 * b, &d, 4);
-            xrow_write_k_aux(wtype, bs, aux, b);
+            xrow_write_k_aux(kind, offset, bs, aux, b);
         }
         return;
     }
@@ -171,11 +171,11 @@ HIDDEN void phi_quantize_activation_row_neon(int wtype, const float *x, int64_t 
         const int32_t sum = vaddvq_s32(sv);
         const float dh = phi_f16_to_f32(phi_f32_to_f16(d));
         memcpy(dp + 4 * b, &dh, 4);
-        if (wtype == PHI_GGML_Q4_1) {
+        if (kind == PHI_ACT_Q8_1_SUM32) {
             const float fs = dh * (float)sum;
             memcpy(aux + 4 * b, &fs, 4);
         } else {
-            const int32_t bias = (wtype == PHI_GGML_Q4_0 ? -8 : -128) * sum;
+            const int32_t bias = -offset * sum;
             memcpy(aux + 4 * b, &bias, 4);
         }
     }

@@ -13,14 +13,37 @@ public struct GenerationOptions: Sendable {
     public var logprobs = false
     /// Stop tokens; nil uses the model's end-of-sequence ids.
     public var stopTokenIDs: Set<Int>? = nil
+    /// How many most likely alternatives to report with each token (0: none), under the raw distribution.
+    public var topLogprobs = 0
+    /// Added to the logits of these token ids before sampling (OpenAI's `logit_bias`, -100 … 100).
+    public var logitBias: [Int: Float] = [:]
+    /// A test aid: the k-th generated token is forced to `forcedOutput[k]` (the model still runs, logprobs still
+    /// come from it). Lets tests drive tool calls and other structured outputs through a random tiny model.
+    public var forcedOutput: [Int] = []
+    /// Only output this constraint accepts (JSON schema, any JSON object, regex, grammar, tool call); compiled
+    /// (and cached) before generation starts, so a bad one throws `ConstraintError` without running the model.
+    public var constraint: Constraint? = nil
 
     public init(maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(), stop: [String] = [],
-                logprobs: Bool = false, stopTokenIDs: Set<Int>? = nil) {
+                logprobs: Bool = false, stopTokenIDs: Set<Int>? = nil, constraint: Constraint? = nil) {
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stop = stop
         self.logprobs = logprobs
         self.stopTokenIDs = stopTokenIDs
+        self.constraint = constraint
+    }
+
+    func validate(vocabularySize: Int) throws {
+        guard topLogprobs >= 0 && topLogprobs <= 20 else {
+            throw GenerationError.invalidParameter("top logprobs must be in 0…20, got \(topLogprobs)")
+        }
+        for (id, b) in logitBias {
+            guard id >= 0 && id < vocabularySize else {
+                throw GenerationError.invalidParameter("logit bias token \(id) is outside the vocabulary (\(vocabularySize))")
+            }
+            guard b.isFinite && abs(b) <= 100 else { throw GenerationError.invalidParameter("logit bias must be in [-100, 100]") }
+        }
     }
 }
 
@@ -37,6 +60,20 @@ public struct GeneratedToken: Sendable {
     /// Text that became visible with this token (may be empty while UTF-8 or a stop string is pending).
     public let text: String
     public let logprob: Float?
+    /// The most likely tokens at this step with their log-probabilities (when asked for).
+    public var topLogprobs: [TokenLogprob] = []
+
+    public init(id: Int, text: String, logprob: Float?, topLogprobs: [TokenLogprob] = []) {
+        self.id = id
+        self.text = text
+        self.logprob = logprob
+        self.topLogprobs = topLogprobs
+    }
+}
+
+public struct TokenLogprob: Sendable, Equatable {
+    public let id: Int
+    public let logprob: Float
 }
 
 public struct GenerationResult: Sendable {
@@ -67,71 +104,17 @@ public final class Generator: @unchecked Sendable {
 
     /// Generates after `prompt`. With a `cache` that already holds a prefix of `prompt`, only the rest is
     /// computed (chat sessions). `conditioning` carries a multimodal prompt's spliced features and LoRA
-    /// (see `LoadedModel.prepare`). `onToken` sees each token as it is produced; returning false stops early.
+    /// (see `PromptBuilder`). `onToken` sees each token as it is produced; returning false stops early.
     public func generate(
         prompt: [Int], options: GenerationOptions, cache existing: KVCache? = nil, conditioning: Conditioning? = nil,
         onToken: (GeneratedToken) -> Bool = { _ in true }
     ) throws -> GenerationResult {
-        guard !prompt.isEmpty else { throw GenerationError.emptyPrompt }
-        try options.sampling.validate()
-        guard options.maxTokens >= 0 else { throw GenerationError.invalidParameter("max tokens must be ≥ 0") }
-        let limit = model.contextLength
-        guard prompt.count <= limit else { throw GenerationError.promptTooLong(tokens: prompt.count, limit: limit) }
-
-        let cache = existing ?? model.makeCache(maxLength: min(limit, prompt.count + options.maxTokens))
-        let sameConditioning = cache.conditioningID == conditioning.map { ObjectIdentifier($0) }
-        let reused = sameConditioning ? Generator.reusablePrefix(cache: cache, prompt: prompt) : 0
-        if reused == 0 { cache.reset() } else { cache.truncate(to: reused) }
-        if reused == prompt.count { cache.truncate(to: reused - 1) } // recompute the last token for its logits
-
-        let stops = options.stopTokenIDs ?? eosTokenIDs
-        var sampler = Sampler(options.sampling)
-        var detok = tokenizer.makeStreamingDecoder(skipSpecial: true)
-        var matcher = StopStringMatcher(options.stop)
-        var result = GenerationResult(promptTokens: prompt, generatedTokens: [], text: "", finishReason: .length,
-                                      logprobs: options.logprobs ? [] : nil, prefillSeconds: 0, decodeSeconds: 0,
-                                      decodeSteps: 0)
-        var clock = DispatchTime.now().uptimeNanoseconds
-        func lap() -> Double {
-            let now = DispatchTime.now().uptimeNanoseconds
-            defer { clock = now }
-            return Double(now - clock) / 1e9
+        var state = try DecodeState(generator: self, prompt: prompt, options: options, cache: existing,
+                                    conditioning: conditioning)
+        while !state.isFinished {
+            for token in try state.step() where !onToken(token) { state.finishEarly() }
         }
-        guard options.maxTokens > 0 else { return result }
-        var logits = try model.forward(Array(prompt[cache.count...]), cache: cache, logits: .last, conditioning: conditioning)
-        result.prefillSeconds = lap()
-        var context = prompt
-        while true {
-            let id = sampler.sample(logits: logits, context: context, generated: result.generatedTokens)
-            result.generatedTokens.append(id)
-            context.append(id)
-            let lp = options.logprobs ? Sampler.logProbability(of: id, in: logits) : nil
-            if let lp { result.logprobs?.append(lp) }
-            if stops.contains(id) {
-                result.finishReason = .stop
-                let tail = matcher.feed(detok.flush()).emit + matcher.flush()
-                result.text += tail
-                _ = onToken(GeneratedToken(id: id, text: tail, logprob: lp))
-                break
-            }
-            let (visible, hitStop) = matcher.feed(detok.append(id))
-            result.text += visible
-            let keepGoing = onToken(GeneratedToken(id: id, text: visible, logprob: lp))
-            if hitStop { result.finishReason = .stop; break }
-            if !keepGoing { result.finishReason = .stop; break }
-            if result.generatedTokens.count >= options.maxTokens || context.count >= limit {
-                let tail = matcher.feed(detok.flush()).emit + matcher.flush()
-                result.text += tail
-                if !tail.isEmpty { _ = onToken(GeneratedToken(id: id, text: tail, logprob: nil)) }
-                result.finishReason = .length
-                break
-            }
-            _ = lap()
-            logits = try model.forward([id], cache: cache, logits: .last, conditioning: conditioning)
-            result.decodeSeconds += lap()
-            result.decodeSteps += 1
-        }
-        return result
+        return state.result
     }
 
     /// Streams tokens as an AsyncSequence; the work runs on a background thread.
@@ -154,6 +137,12 @@ public final class Generator: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Tokens that end a constrained output once it is complete: the constraint's own (a tool call's `<|end|>`)
+    /// or the caller's stop tokens.
+    static func endTokens(for c: CompiledConstraint, stops: Set<Int>) -> Set<Int> {
+        c.endTokenIDs ?? stops
     }
 
     /// How many leading prompt tokens the cache already holds with valid keys.

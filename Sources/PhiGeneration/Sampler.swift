@@ -94,6 +94,25 @@ public struct Sampler: Sendable {
         return cand[cand.count - 1].id
     }
 
+    /// Samples among the ids in `allowed` only (a constraint's mask, applied before the rest of the chain);
+    /// logits past the mask's size are disallowed too.
+    public mutating func sample(logits input: [Float], context: [Int], generated: [Int], allowed: TokenMask) -> Int {
+        var masked = input
+        masked.withUnsafeMutableBufferPointer { l in
+            allowed.words.withUnsafeBufferPointer { w in
+                for wi in 0..<(l.count + 63) / 64 {
+                    let bits = wi < w.count ? w[wi] : 0
+                    if bits == ~0 { continue }
+                    let base = wi * 64
+                    for j in 0..<min(64, l.count - base) where bits & (UInt64(1) << UInt64(j)) == 0 {
+                        l[base + j] = -.infinity
+                    }
+                }
+            }
+        }
+        return sample(logits: masked, context: context, generated: generated)
+    }
+
     /// The penalty step of the chain: repetition (prompt + output), presence and frequency (output).
     public func applyPenalties(_ logits: inout [Float], context: [Int], generated: [Int]) {
         let p = parameters
@@ -118,6 +137,21 @@ public struct Sampler: Sendable {
         var bv = -Float.infinity
         for (i, v) in logits.enumerated() where v > bv { bv = v; best = i }
         return best
+    }
+
+    /// The `count` largest log-probabilities, most likely first (ties: lower id first).
+    public static func topLogProbabilities(_ logits: [Float], count: Int) -> [TokenLogprob] {
+        guard count > 0, let mx = logits.max() else { return [] }
+        var s = 0.0
+        for v in logits { s += exp(Double(v - mx)) }
+        let logZ = log(s)
+        var best: [(id: Int, v: Float)] = []
+        for (i, v) in logits.enumerated() where best.count < count || v > best[best.count - 1].v {
+            let at = best.firstIndex { v > $0.v } ?? best.count
+            best.insert((i, v), at: at)
+            if best.count > count { best.removeLast() }
+        }
+        return best.map { TokenLogprob(id: $0.id, logprob: Float(Double($0.v - mx) - logZ)) }
     }
 
     /// log softmax(logits)[id], computed in double.

@@ -130,8 +130,7 @@ public final class Transcriber: @unchecked Sendable {
             // A piece too short to give one feature frame (< 25 ms) carries no speech.
             guard r.count >= Phi4MMAudioFeatures.windowLength else { continue }
             let piece = AudioClip(sampleRate: rate, samples: Array(samples[r]))
-            let prepared = try model.prepare("<|audio_1|>" + options.instruction, raw: false,
-                                             media: PromptMedia(audios: [.samples(piece)]))
+            let prepared = try model.promptBuilder.build([.user([.audio(.samples(piece)), .text(options.instruction)])])
             var pieceText = ""
             let separator = text.isEmpty || text.hasSuffix(" ") ? "" : " "
             var first = true

@@ -88,7 +88,7 @@ extension Kernels {
                     bf16Matmul(qh, ldq, D, ldD, S, scores, S)
                 } else {
                     for s in 0..<S { (kc + s * D).update(from: kh + s * ldk, count: D) }
-                    phi_gemm(qh, Int64(ldq), Int64(T), Int64(D), UnsafeRawPointer(kc), Int32(PHI_WTYPE_F32),
+                    phi_gemm(qh, Int64(ldq), Int64(T), Int64(D), UnsafeRawPointer(kc), Int32(PHI_TYPE_F32),
                              scores, Int64(S), 0, Int64(S))
                 }
                 if let bias {
@@ -102,7 +102,7 @@ extension Kernels {
                     phi_pack_bf16(vt, Int64(S), Int64(D), Int64(S), wb, Int64(ldS))
                     bf16Matmul(scores, S, S, ldS, D, out + h * D, ldo)
                 } else {
-                    phi_gemm(scores, Int64(S), Int64(T), Int64(S), UnsafeRawPointer(vt), Int32(PHI_WTYPE_F32),
+                    phi_gemm(scores, Int64(S), Int64(T), Int64(S), UnsafeRawPointer(vt), Int32(PHI_TYPE_F32),
                              out + h * D, Int64(ldo), 0, Int64(D))
                 }
             }

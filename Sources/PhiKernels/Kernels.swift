@@ -1,19 +1,12 @@
 import CPhiKernels
 import Foundation
 
-/// Storage type of a dense weight matrix, as the C kernels know it.
-public enum WeightType: Int32, Sendable {
-    case f32 = 0
-    case bf16 = 1
-    case f16 = 2
-}
-
 /// Math on raw f32 buffers. The heavy loops are in CPhiKernels; these wrappers add threading.
 public enum Kernels {
     /// y[t, n] = Σ_k x[t, k] · W[n, k]   (x: [T, K] with row stride ldx, W: [N, K], y: [T, N] with row stride ldy)
     public static func matmul(
         x: UnsafePointer<Float>, ldx: Int, rows T: Int, k K: Int,
-        weight: UnsafeRawPointer, type: WeightType, n N: Int,
+        weight: UnsafeRawPointer, type: DType, n N: Int,
         y: UnsafeMutablePointer<Float>, ldy: Int, parallel: Parallel
     ) {
         let xp = UnsafeRawPointer(x), yp = UnsafeMutableRawPointer(y)
@@ -66,7 +59,7 @@ public enum Kernels {
             return
         }
         parallel.forRanges(N, granularity: 48) { n0, n1 in // 48: whole 6-row tiles per thread
-            phi_gemm(xp.assumingMemoryBound(to: Float.self), Int64(ldx), Int64(T), Int64(K), weight, type.rawValue,
+            phi_gemm(xp.assumingMemoryBound(to: Float.self), Int64(ldx), Int64(T), Int64(K), weight, type.id,
                      yp.assumingMemoryBound(to: Float.self), Int64(ldy), Int64(n0), Int64(n1))
         }
     }

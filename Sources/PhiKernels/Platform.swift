@@ -108,13 +108,13 @@ public final class MappedFile: @unchecked Sendable {
 
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw MappedFileError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        let fd: Int32, size: Int
+        do throws(SafeFileError) {
+            (fd, size) = try SafeFile.openRegular(path)
+        } catch {
+            throw MappedFileError.cannotOpen(path: path, reason: error.reason)
+        }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw MappedFileError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw MappedFileError.cannotOpen(path: path, reason: "not a regular file") }
-        let size = Int(st.st_size)
         byteCount = size
         if size == 0 { base = nil; return }
         let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)

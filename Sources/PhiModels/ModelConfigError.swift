@@ -13,7 +13,7 @@ public enum ModelError: Error, CustomStringConvertible {
         case .missingFile(let f): return "missing file: \(f)"
         case .malformedConfig(let f, let r): return "\(f): \(r)"
         case .unsupportedArchitecture(let a):
-            return "unsupported architecture '\(a)' (PhiKit runs model_type phi3: Phi-4-mini, Phi-3, Phi-3.5-mini)"
+            return "unsupported architecture '\(a)' (PhiKit runs \(ModelRegistry.supportedNames))"
         case .unsupported(let r): return r
         case .missingWeight(let n): return "the checkpoint has no tensor '\(n)'"
         case .unexpectedWeights(let names):

@@ -48,6 +48,29 @@ public final class KVCache: @unchecked Sendable {
         tokens.removeLast(tokens.count - count)
     }
 
+    /// A new cache holding this one's first `length` positions (and their tokens, rope regime and conditioning),
+    /// with room to grow to `maxLength`. The prefix cache of a server keeps one cache per shared prompt and hands
+    /// each request its own copy, so requests never write into each other's state.
+    public func copy(prefix length: Int, maxLength newMax: Int? = nil) -> KVCache {
+        let n = max(0, min(length, count))
+        let target = max(newMax ?? maxLength, n)
+        let c = KVCache(layers: layers, kvHeads: kvHeads, headDim: headDim, maxLength: target,
+                        initialCapacity: max(n, min(256, target)))
+        for l in 0..<layers {
+            for r in 0..<(kvHeads * headDim) {  // keys: [kvHeads·headDim][capacity]
+                (c.keys[l] + r * c.capacity).update(from: keys[l] + r * capacity, count: n)
+            }
+            for h in 0..<kvHeads {              // values: [kvHeads][capacity][headDim]
+                (c.values[l] + h * c.capacity * headDim).update(from: values[l] + h * capacity * headDim, count: n * headDim)
+            }
+        }
+        c.count = n
+        c.tokens = Array(tokens.prefix(n))
+        c.longFactors = longFactors
+        c.conditioningID = conditioningID
+        return c
+    }
+
     /// Makes room for `needed` positions in total.
     public func reserve(_ needed: Int) {
         guard needed > capacity else { return }

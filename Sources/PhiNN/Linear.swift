@@ -16,8 +16,8 @@ public enum NNError: Error, CustomStringConvertible {
 /// dense f32/f16/bf16 weights are used where they lie (usually a memory-mapped file); GGML block-quantized
 /// weights are repacked into interleaved panels the kernels read directly, and the mapped pages they came from
 /// are released, so no second full copy stays resident. The repacking happens in the initializer, or, for
-/// mapped weights built while a `WeightRepacker` is collecting, in the background after loading (the GGML rows
-/// serve until then, with identical results).
+/// mapped weights given a `WeightRepacker`, in the background after loading (the GGML rows serve until then,
+/// with identical results).
 public struct Linear: @unchecked Sendable {
     public let inFeatures: Int
     public let outFeatures: Int
@@ -26,12 +26,13 @@ public struct Linear: @unchecked Sendable {
     let storage: Storage
 
     enum Storage {
-        case dense(Tensor, WeightType)
+        case dense(Tensor, DType)
         case quantized(QuantizedWeight)
     }
 
-    /// `repack: false` keeps quantized weights in their GGML rows (for tests of that path).
-    public init(weight: Tensor, name: String = "", repack: Bool = true) throws {
+    /// `repack: false` keeps quantized weights in their GGML rows (for tests of that path). A mapped quantized
+    /// weight registers with `repacker` (when given) to be repacked after loading instead of now.
+    public init(weight: Tensor, name: String = "", repack: Bool = true, repacker: WeightRepacker? = nil) throws {
         guard weight.shape.count == 2 else {
             throw NNError.unsupportedWeight(name: name, reason: "expected a 2-D matrix, got shape \(weight.shape)")
         }
@@ -42,14 +43,14 @@ public struct Linear: @unchecked Sendable {
         case .f32: storage = .dense(weight, .f32)
         case .bf16: storage = .dense(weight, .bf16)
         case .f16: storage = .dense(weight, .f16)
-        case .q8_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K:
-            let type = weight.dtype.ggmlType
-            guard QuantKernels.supports(ggmlType: type, k: inFeatures) else {
+        default:
+            let type = weight.dtype
+            guard QuantKernels.supports(type: type, k: inFeatures) else {
                 throw NNError.unsupportedWeight(name: name, reason: "no \(weight.dtype.rawValue) kernel for rows of \(inFeatures) values")
             }
-            let q = QuantizedWeight(source: weight, ggmlType: type, rows: outFeatures, columns: inFeatures)
+            let q = QuantizedWeight(source: weight, type: type, rows: outFeatures, columns: inFeatures)
             if repack {
-                if weight.isMapped, let repacker = WeightRepacker.collecting {
+                if weight.isMapped, let repacker {
                     repacker.add(q)
                 } else {
                     try q.repack(parallel: Parallel())

@@ -10,7 +10,7 @@ import PhiTensor
 /// resident set never holds both full copies.
 final class QuantizedWeight: @unchecked Sendable {
     let source: Tensor
-    let ggmlType: Int
+    let type: DType
     let rows: Int
     let columns: Int
     private let panels = PublishedPointer()
@@ -19,9 +19,9 @@ final class QuantizedWeight: @unchecked Sendable {
     /// Keeps the published panels alive; written once, before publishing.
     private var buffer: ByteBuffer?
 
-    init(source: Tensor, ggmlType: Int, rows: Int, columns: Int) {
+    init(source: Tensor, type: DType, rows: Int, columns: Int) {
         self.source = source
-        self.ggmlType = ggmlType
+        self.type = type
         self.rows = rows
         self.columns = columns
     }
@@ -31,7 +31,7 @@ final class QuantizedWeight: @unchecked Sendable {
     /// Repacks once (later calls return at once). Not to be called from two threads at the same time.
     func repack(parallel: Parallel) throws {
         guard panels.value == nil else { return }
-        let bytes = QuantKernels.repackedByteCount(ggmlType: ggmlType, n: rows, k: columns)
+        let bytes = QuantKernels.repackedByteCount(type: type, n: rows, k: columns)
         guard bytes > 0 else { return }
         let out = ByteBuffer(count: bytes)
         // Chunks of whole panels, about 32 MiB of source each: the source pages leave the resident set as
@@ -42,7 +42,7 @@ final class QuantizedWeight: @unchecked Sendable {
         var r0 = 0
         while r0 < rows {
             let r1 = min(rows, r0 + chunkRows)
-            try QuantKernels.repack(weight: source.data, ggmlType: ggmlType, n: rows, k: columns, into: out.pointer,
+            try QuantKernels.repack(weight: source.data, type: type, n: rows, k: columns, into: out.pointer,
                                     rows: r0..<r1, parallel: parallel)
             source.releaseMappedPages(offset: r0 * rowBytes, count: (r1 - r0) * rowBytes)
             r0 = r1
@@ -55,10 +55,10 @@ final class QuantizedWeight: @unchecked Sendable {
                         parallel: Parallel) throws {
         if let p = panels.value {
             try QuantKernels.matmulRepacked(x: x, ldx: ldx, rows: T, k: columns, weight: UnsafeRawPointer(p),
-                                            ggmlType: ggmlType, n: rows, y: y, ldy: ldy, parallel: parallel)
+                                            type: type, n: rows, y: y, ldy: ldy, parallel: parallel)
         } else {
             repacker?.used(self)
-            try QuantKernels.matmul(x: x, ldx: ldx, rows: T, k: columns, weight: source.data, ggmlType: ggmlType,
+            try QuantKernels.matmul(x: x, ldx: ldx, rows: T, k: columns, weight: source.data, type: type,
                                     n: rows, y: y, ldy: ldy, parallel: parallel)
         }
     }
@@ -70,12 +70,9 @@ final class QuantizedWeight: @unchecked Sendable {
 /// then shares the CPU with generation until the panels are written. Outputs do not depend on when each weight
 /// switches.
 ///
-/// Loaders bind `WeightRepacker.collecting` while they build a model; every `Linear` over mapped quantized
-/// weights then registers here instead of repacking in its initializer.
+/// Loaders pass one to the model they build (`ModelLoadOptions.repacker`); every `Linear` over mapped quantized
+/// weights given it registers here instead of repacking in its initializer.
 public final class WeightRepacker: @unchecked Sendable {
-    /// The repacker that `Linear`s built in this scope register with (nil: repack at once).
-    @TaskLocal public static var collecting: WeightRepacker?
-
     private let lock = NSLock()
     private var pending: [QuantizedWeight] = []
     private var started = false

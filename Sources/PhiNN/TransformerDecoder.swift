@@ -11,26 +11,14 @@ public enum LogitsRequest: Sendable {
 /// against the reference layer by layer. Names: "embeddings", "layer" (output of block `layer`), "final_norm".
 public typealias ActivationTap = (_ name: String, _ layer: Int, _ values: UnsafeBufferPointer<Float>, _ rows: Int, _ cols: Int) -> Void
 
-/// The feed-forward of a block: SiLU(gate) ⊙ up, then down. Phi-3 stores gate and up fused ([gate | up]).
-public enum FeedForward: @unchecked Sendable {
-    case fused(gateUp: Linear, down: Linear)
-    case separate(gate: Linear, up: Linear, down: Linear)
-
-    public var intermediateSize: Int {
-        switch self {
-        case .fused(_, let d), .separate(_, _, let d): return d.inFeatures
-        }
-    }
-}
-
-/// One pre-norm decoder block.
+/// One pre-norm decoder block: x += attention(norm(x)); x += feedForward(norm(x)).
 public struct DecoderBlock: @unchecked Sendable {
-    public let inputNorm: RMSNorm
+    public let inputNorm: Norm
     public let attention: Attention
-    public let postAttentionNorm: RMSNorm
+    public let postAttentionNorm: Norm
     public let feedForward: FeedForward
 
-    public init(inputNorm: RMSNorm, attention: Attention, postAttentionNorm: RMSNorm, feedForward: FeedForward) {
+    public init(inputNorm: Norm, attention: Attention, postAttentionNorm: Norm, feedForward: FeedForward) {
         self.inputNorm = inputNorm
         self.attention = attention
         self.postAttentionNorm = postAttentionNorm
@@ -41,23 +29,27 @@ public struct DecoderBlock: @unchecked Sendable {
 public enum DecoderError: Error, CustomStringConvertible {
     case tokenOutOfRange(id: Int, vocabularySize: Int)
     case contextOverflow(requested: Int, limit: Int)
+    /// Two items of one batched pass name the same cache (each sequence writes its own).
+    case sharedCache(item: Int)
 
     public var description: String {
         switch self {
         case .tokenOutOfRange(let id, let v): return "token id \(id) is outside the vocabulary (size \(v))"
         case .contextOverflow(let r, let l):
             return "the sequence needs \(r) positions but the model's context limit is \(l) tokens"
+        case .sharedCache(let i): return "batch item \(i) uses a KV cache an earlier item of the same batch uses"
         }
     }
 }
 
-/// The decoder-only transformer forward pass shared by the Phi-3 and Llama definitions:
-/// embeddings → blocks (RMSNorm, GQA attention with rotary, residual, RMSNorm, SiLU MLP, residual) →
-/// final norm → output head. Weights are immutable; per-sequence state lives in the KVCache.
+/// The decoder-only transformer forward pass shared by every architecture of the registry (Phi-3, Llama):
+/// embeddings → blocks (norm, GQA attention with rotary, residual, norm, gated MLP, residual) →
+/// final norm → output head. What differs between architectures (norm kind, activation, biases, fused or
+/// separate projections) is in the blocks' parts, not in this loop. Weights are immutable; per-sequence state lives in the KVCache.
 public final class TransformerDecoder: @unchecked Sendable {
     public let embedding: Embedding
     public let blocks: [DecoderBlock]
-    public let finalNorm: RMSNorm
+    public let finalNorm: Norm
     public let lmHead: Linear
     public let rotary: RotaryEmbedding
     public let contextLength: Int
@@ -76,17 +68,13 @@ public final class TransformerDecoder: @unchecked Sendable {
             case .fused(let l): total += l.storedBytes
             case .separate(let q, let k, let v): total += q.storedBytes + k.storedBytes + v.storedBytes
             }
-            total += b.attention.output.storedBytes
-            switch b.feedForward {
-            case .fused(let gu, let d): total += gu.storedBytes + d.storedBytes
-            case .separate(let g, let u, let d): total += g.storedBytes + u.storedBytes + d.storedBytes
-            }
+            total += b.attention.output.storedBytes + b.feedForward.storedBytes
         }
         return total
     }
     public var hiddenSize: Int { embedding.dim }
 
-    public init(embedding: Embedding, blocks: [DecoderBlock], finalNorm: RMSNorm, lmHead: Linear,
+    public init(embedding: Embedding, blocks: [DecoderBlock], finalNorm: Norm, lmHead: Linear,
                 rotary: RotaryEmbedding, contextLength: Int, parallel: Parallel) {
         self.embedding = embedding
         self.blocks = blocks
@@ -107,14 +95,8 @@ public final class TransformerDecoder: @unchecked Sendable {
     /// replaces placeholder embeddings; pass the same object for every step of a sequence.
     public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?,
                         conditioning: Conditioning? = nil) throws -> [Float] {
-        let vocab = embedding.count
-        for id in tokens where id < 0 || id >= vocab {
-            throw DecoderError.tokenOutOfRange(id: id, vocabularySize: vocab)
-        }
+        try validate(tokens, cache: cache)
         let total = cache.count + tokens.count
-        guard total <= min(contextLength, cache.maxLength) else {
-            throw DecoderError.contextOverflow(requested: total, limit: min(contextLength, cache.maxLength))
-        }
         guard !tokens.isEmpty else { return [] }
         // LongRoPE: the factors depend on the whole sequence length. When this step crosses the original
         // context, keys cached with the short factors are stale: recompute the whole sequence with the long
@@ -146,6 +128,18 @@ public final class TransformerDecoder: @unchecked Sendable {
             start = end
         }
         return out
+    }
+
+    /// Throws unless every token is in the vocabulary and the cache has room for them all.
+    func validate(_ tokens: [Int], cache: KVCache) throws {
+        let vocab = embedding.count
+        for id in tokens where id < 0 || id >= vocab {
+            throw DecoderError.tokenOutOfRange(id: id, vocabularySize: vocab)
+        }
+        let total = cache.count + tokens.count
+        guard total <= min(contextLength, cache.maxLength) else {
+            throw DecoderError.contextOverflow(requested: total, limit: min(contextLength, cache.maxLength))
+        }
     }
 
     /// One batched pass over `ids` (positions cache.count ..< cache.count+T); commits them to the cache.
@@ -184,27 +178,7 @@ public final class TransformerDecoder: @unchecked Sendable {
                                 qkv: qkv, attn: attn, into: h, lora: lora, outputFrom: r0, parallel: parallel)
                     Kernels.add(hr, into: xr, count: rows * H)
                     prof.measure("norm") { b.postAttentionNorm(xr, rows: rows, into: hr, parallel: parallel) }
-                    let inter = b.feedForward.intermediateSize
-                    let down: Linear
-                    switch b.feedForward {
-                    case .fused(let gateUp, let d):
-                        prof.measure("gate_up") {
-                            gateUp(hr, rows: rows, into: gu, parallel: parallel)
-                            lora?.gateUp?.add(hr, rows: rows, into: gu, parallel: parallel)
-                        }
-                        down = d
-                    case .separate(let gate, let up, let d):
-                        prof.measure("gate_up") {
-                            gate(hr, rows: rows, into: gu, ldy: 2 * inter, parallel: parallel)
-                            up(hr, rows: rows, into: gu + inter, ldy: 2 * inter, parallel: parallel)
-                        }
-                        down = d
-                    }
-                    prof.measure("silu") { Kernels.siluGateUp(gu: gu, out: m, rows: rows, half: inter, parallel: parallel) }
-                    prof.measure("down") {
-                        down(m, rows: rows, into: hr, parallel: parallel)
-                        lora?.down?.add(m, rows: rows, into: hr, parallel: parallel)
-                    }
+                    b.feedForward(hr, rows: rows, gu: gu, m: m, into: hr, lora: lora, parallel: parallel)
                     Kernels.add(hr, into: xr, count: rows * H)
                     tap?("layer", l, UnsafeBufferPointer(start: x, count: T * H), T, H)
                 }

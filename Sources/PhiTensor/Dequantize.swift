@@ -4,6 +4,6 @@ import CPhiKernels
 /// embeddings rows and tests; matrix products read the blocks directly).
 public enum Dequantize {
     public static func toF32(dtype: DType, src: UnsafeRawPointer, dst: UnsafeMutablePointer<Float>, count: Int) {
-        phi_dequantize_ref(Int32(dtype.ggmlType), src, dst, Int64(count))
+        phi_dequantize_ref(dtype.id, src, dst, Int64(count))
     }
 }

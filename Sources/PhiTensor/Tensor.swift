@@ -1,71 +1,6 @@
 import PhiKernels
-
-/// Element types of stored weights. Activations are always f32.
-/// Quantized types store blocks of `blockElements` values in `blockBytes` bytes, laid out as GGML does;
-/// raw values are the GGML/safetensors names.
-public enum DType: String, Sendable, CaseIterable {
-    case f32 = "F32"
-    case f16 = "F16"
-    case bf16 = "BF16"
-    case q8_0 = "Q8_0"
-    case q4_0 = "Q4_0"
-    case q4_1 = "Q4_1"
-    case q4_K = "Q4_K"
-    case q5_K = "Q5_K"
-    case q6_K = "Q6_K"
-
-    /// Values per block (1 for plain floats).
-    public var blockElements: Int {
-        switch self {
-        case .f32, .f16, .bf16: return 1
-        case .q8_0, .q4_0, .q4_1: return 32
-        case .q4_K, .q5_K, .q6_K: return 256
-        }
-    }
-
-    /// Bytes per block.
-    public var blockBytes: Int {
-        switch self {
-        case .f32: return 4
-        case .f16, .bf16: return 2
-        case .q8_0: return 34   // f16 scale + 32 × i8
-        case .q4_0: return 18   // f16 scale + 32 × 4-bit
-        case .q4_1: return 20   // f16 scale, f16 min + 32 × 4-bit
-        case .q4_K: return 144  // f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, 128 bytes of 4-bit
-        case .q5_K: return 176  // as q4_K + 32 bytes of high bits
-        case .q6_K: return 210  // 128 low 4-bit, 64 high 2-bit, 16 i8 scales, f16 d
-        }
-    }
-
-    public var isQuantized: Bool { blockElements > 1 }
-
-    /// GGML's type id (ggml_type), as stored in GGUF tensor infos.
-    public var ggmlType: Int {
-        switch self {
-        case .f32: return 0
-        case .f16: return 1
-        case .q4_0: return 2
-        case .q4_1: return 3
-        case .q8_0: return 8
-        case .q4_K: return 12
-        case .q5_K: return 13
-        case .q6_K: return 14
-        case .bf16: return 30
-        }
-    }
-
-    public init?(ggmlType: Int) {
-        guard let t = DType.allCases.first(where: { $0.ggmlType == ggmlType }) else { return nil }
-        self = t
-    }
-
-    /// Bytes that `count` values occupy, or nil when `count` is not a whole number of blocks or overflows.
-    public func byteCount(elements count: Int) -> Int? {
-        guard count >= 0, count % blockElements == 0 else { return nil }
-        let (b, o) = (count / blockElements).multipliedReportingOverflow(by: blockBytes)
-        return o ? nil : b
-    }
-}
+// DType lives in PhiKernels (beside the C type table it reads); every user of tensors sees it from here.
+@_exported import enum PhiKernels.DType
 
 /// A typed view of bytes that are owned elsewhere (a memory-mapped file or a heap buffer).
 /// `owner` keeps that memory alive as long as the tensor lives.
@@ -146,8 +81,6 @@ public enum Convert {
     /// Converts `count` values (a whole number of blocks for quantized types) to f32.
     public static func toF32(dtype: DType, src: UnsafeRawPointer, dst: UnsafeMutablePointer<Float>, count: Int) {
         switch dtype {
-        case .q8_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K:
-            Dequantize.toF32(dtype: dtype, src: src, dst: dst, count: count)
         case .f32:
             dst.update(from: src.assumingMemoryBound(to: Float.self), count: count)
         case .bf16:
@@ -156,6 +89,8 @@ public enum Convert {
         case .f16:
             let s = src.assumingMemoryBound(to: UInt16.self)
             for i in 0..<count { dst[i] = f16ToF32(s[i]) }
+        default: // block types: the C table's dequantizer
+            Dequantize.toF32(dtype: dtype, src: src, dst: dst, count: count)
         }
     }
 }

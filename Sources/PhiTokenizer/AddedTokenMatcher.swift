@@ -1,8 +1,11 @@
 /// Splits raw text at added tokens exactly as HF `AddedVocabulary::extract_and_normalize` does.
 ///
-/// Two passes: non-normalized tokens on the raw text, then normalized tokens on the remaining gaps (the
-/// normalizer is always the identity here). Each pass finds leftmost-longest, non-overlapping occurrences
-/// (Aho-Corasick `LeftmostLongest`) and applies `single_word`, `lstrip` and `rstrip` like HF's `find_matches`.
+/// Two passes: non-normalized tokens on the raw text, then normalized tokens on the remaining gaps (after the
+/// normalizer: `rawSegments` and `normalizedSegments` let the tokenizer normalize in between; `segments` does both
+/// for the identity normalizer). Each pass finds leftmost-longest, non-overlapping occurrences (Aho-Corasick
+/// `LeftmostLongest`) and applies `single_word`, `lstrip` and `rstrip` like HF's `find_matches`.
+///
+/// Matching walks a byte trie from each position: O(text length × longest token), whatever the number of tokens.
 struct AddedTokenMatcher: Sendable {
     enum Segment: Equatable {
         case text(Int, Int)
@@ -10,25 +13,58 @@ struct AddedTokenMatcher: Sendable {
     }
 
     private struct Pass: Sendable {
-        /// Candidates per first byte, longest first.
-        var byFirstByte: [[Int]] = Array(repeating: [], count: 256)
-        var tokens: [(bytes: [UInt8], token: AddedToken)] = []
+        var tokens: [AddedToken] = []
+        var lengths: [Int] = []
+        /// Trie over token bytes: child of (node, byte) at `children[node << 8 | byte]`; node 0 is the root.
+        var children: [Int: Int32] = [:]
+        /// Per node: index into `tokens` of the token ending there, or -1.
+        var terminal: [Int32] = [-1]
+        /// Bytes that start some token (cheap rejection at most positions).
+        var starts = [Bool](repeating: false, count: 256)
         var isEmpty: Bool { tokens.isEmpty }
 
         init(_ list: [AddedToken]) {
             for t in list where !t.content.isEmpty {
-                tokens.append((Array(t.content.utf8), t))
+                let bytes = Array(t.content.utf8)
+                var node = 0
+                for b in bytes {
+                    let key = node << 8 | Int(b)
+                    if let next = children[key] {
+                        node = Int(next)
+                    } else {
+                        terminal.append(-1)
+                        children[key] = Int32(terminal.count - 1)
+                        node = terminal.count - 1
+                    }
+                }
+                guard terminal[node] < 0 else { continue }  // same content twice: the first one wins
+                terminal[node] = Int32(tokens.count)
+                tokens.append(t)
+                lengths.append(bytes.count)
+                starts[Int(bytes[0])] = true
             }
-            for (i, t) in tokens.enumerated() { byFirstByte[Int(t.bytes[0])].append(i) }
-            for b in 0..<256 {
-                byFirstByte[b].sort { tokens[$0].bytes.count > tokens[$1].bytes.count }
+        }
+
+        /// The longest token starting at `i` (ending before `hi`): its index in `tokens`, or -1.
+        @inline(__always)
+        func longest(_ p: UnsafePointer<UInt8>, _ i: Int, _ hi: Int) -> Int {
+            guard starts[Int(p[i])] else { return -1 }
+            var node = 0
+            var best = -1
+            var j = i
+            while j < hi, let next = children[node << 8 | Int(p[j])] {
+                node = Int(next)
+                if terminal[node] >= 0 { best = Int(terminal[node]) }
+                j += 1
             }
+            return best
         }
     }
 
     private let raw: Pass
     private let normalized: Pass
     var isEmpty: Bool { raw.isEmpty && normalized.isEmpty }
+    var hasNormalizedTokens: Bool { !normalized.isEmpty }
 
     init(_ tokens: [AddedToken]) {
         raw = Pass(tokens.filter { !$0.normalized })
@@ -51,6 +87,16 @@ struct AddedTokenMatcher: Sendable {
         return out
     }
 
+    /// The first pass alone (non-normalized tokens on the raw text).
+    func rawSegments(_ p: UnsafePointer<UInt8>, _ n: Int) -> [Segment] {
+        n > 0 ? Self.find(raw, p, 0, n) : []
+    }
+
+    /// The second pass alone (normalized tokens on normalized text).
+    func normalizedSegments(_ p: UnsafePointer<UInt8>, _ n: Int) -> [Segment] {
+        n > 0 ? Self.find(normalized, p, 0, n) : []
+    }
+
     /// HF `find_matches` on the sub-string [lo, hi).
     private static func find(_ pass: Pass, _ p: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int) -> [Segment] {
         guard !pass.isEmpty else { return [.text(lo, hi)] }
@@ -59,24 +105,13 @@ struct AddedTokenMatcher: Sendable {
         var startOffset = lo
         var i = lo
         while i < hi {
-            var matched = -1
-            for k in pass.byFirstByte[Int(p[i])] {
-                let bytes = pass.tokens[k].bytes
-                if i + bytes.count <= hi {
-                    var j = 1
-                    while j < bytes.count && p[i + j] == bytes[j] { j += 1 }
-                    if j == bytes.count {
-                        matched = k
-                        break
-                    }
-                }
-            }
+            let matched = pass.longest(p, i, hi)
             guard matched >= 0 else {
                 i += 1
                 continue
             }
-            let token = pass.tokens[matched].token
-            let matchEnd = i + pass.tokens[matched].bytes.count
+            let token = pass.tokens[matched]
+            let matchEnd = i + pass.lengths[matched]
             var start = i
             var stop = matchEnd
             i = matchEnd  // the automaton resumes after the raw match, whatever the strips absorb

@@ -16,13 +16,20 @@ enum BPEMerge {
     }
 }
 
-/// Byte-level BPE with integer merges, following HF `tokenizers` `models::bpe` exactly.
+/// BPE with integer merges, following HF `tokenizers` `models::bpe` exactly, in one of two alphabets:
 ///
-/// A piece (the UTF-8 bytes of one pre-token) starts as one symbol per byte; the adjacent pair with the lowest merge
-/// index is merged repeatedly (leftmost on ties). With `ignoreMerges`, a piece that is itself a vocab entry is
-/// emitted directly. Ids are `Int32` inside; merges are a `(idA, idB) -> (rank, mergedId)` hash map.
+/// - byte-level (GPT-2, Llama-3, Phi-4): vocabulary strings are GPT-2 byte-level strings; a piece (the UTF-8 bytes
+///   of one pre-token) starts as one symbol per byte.
+/// - characters (SentencePiece-style, Phi-3, Llama-2): vocabulary strings are plain UTF-8 (spaces as `▁`); a piece
+///   starts as one symbol per character; a character missing from the vocabulary becomes its `<0xXX>` byte tokens
+///   (`byte_fallback`) or `unk` (fused with a preceding `unk` when `fuse_unk`; as in HF, a pending fused `unk` is
+///   emitted only before the next known character, after any byte-fallback tokens in between).
+///
+/// The adjacent pair with the lowest merge index is merged repeatedly (leftmost on ties). With `ignoreMerges`, a piece
+/// that is itself a vocab entry is emitted directly. Ids are `Int32` inside; merges are a
+/// `(idA, idB) -> (rank, mergedId)` hash map.
 final class BPEModel: @unchecked Sendable {
-    /// Byte-level vocabulary: raw token bytes -> id.
+    /// Vocabulary: raw token bytes (byte-level strings decoded; character strings as UTF-8) -> id.
     let vocab: ByteKeyTable
     /// Vocabulary entries that are not byte-level strings (unreachable by encoding; kept for merges / lookups).
     let otherVocab: [String: Int]
@@ -34,12 +41,30 @@ final class BPEModel: @unchecked Sendable {
     private let unkID: Int32
     private let fuseUnk: Bool
     let mergeCount: Int
+    /// True for the character alphabet (SentencePiece-style vocabularies).
+    let characterMode: Bool
+    /// Character mode with `byte_fallback`: the id of `<0xXX>` for each byte (-1 where missing); empty otherwise.
+    private let fallbackIDs: [Int32]
 
     /// - Parameters:
-    ///   - vocab: token string (byte-level form) and id.
+    ///   - vocab: token string (byte-level form, or plain UTF-8 with `byteLevel: false`) and id.
     ///   - merges: pairs of token strings in rank order.
-    init(vocab: [(String, Int)], merges: [BPEMerge], ignoreMerges: Bool, unkToken: String?, fuseUnk: Bool,
-         file: String) throws {
+    ///   - byteLevel: false for SentencePiece-style vocabularies (character alphabet).
+    ///   - byteFallback: character mode only: unknown characters become `<0xXX>` tokens.
+    convenience init(vocab: [(String, Int)], merges: [BPEMerge], ignoreMerges: Bool, unkToken: String?, fuseUnk: Bool,
+                     byteLevel: Bool = true, byteFallback: Bool = false, file: String) throws {
+        if byteLevel {
+            try self.init(byteLevel: vocab, merges: merges, ignoreMerges: ignoreMerges, unkToken: unkToken,
+                          fuseUnk: fuseUnk, file: file)
+        } else {
+            try self.init(characters: vocab, merges: merges, ignoreMerges: ignoreMerges, unkToken: unkToken,
+                          fuseUnk: fuseUnk, byteFallback: byteFallback, file: file)
+        }
+    }
+
+    /// The byte-level model: vocabulary strings are GPT-2 byte-level strings (others are kept in `otherVocab`).
+    private init(byteLevel vocab: [(String, Int)], merges: [BPEMerge], ignoreMerges: Bool, unkToken: String?,
+                 fuseUnk: Bool, file: String) throws {
         var table = ByteKeyTable(capacity: vocab.count)
         var other: [String: Int] = [:]
         var buffer: [UInt8] = []
@@ -124,10 +149,83 @@ final class BPEModel: @unchecked Sendable {
         self.unkID = unk
         self.fuseUnk = fuseUnk
         self.mergeCount = merges.count
+        self.characterMode = false
+        self.fallbackIDs = []
+    }
+
+    /// The character-alphabet model: every vocabulary string is keyed by its UTF-8 bytes.
+    private init(characters vocab: [(String, Int)], merges: [BPEMerge], ignoreMerges: Bool, unkToken: String?,
+                 fuseUnk: Bool, byteFallback: Bool, file: String) throws {
+        var table = ByteKeyTable(capacity: vocab.count)
+        var maxID = -1
+        for (token, id) in vocab {
+            guard id >= 0 && id < Tokenizer.maxVocabularySize else {
+                throw TokenizerError.invalidField(file: file, field: "model.vocab", detail: "id \(id) of '\(token)' out of range")
+            }
+            maxID = max(maxID, id)
+            table.insert(Array(token.utf8), value: id)
+        }
+        var single = [Int32](repeating: -1, count: 256)
+        for b in 0..<128 {  // one-byte characters (ASCII); other bytes never start a character on their own
+            var byte = UInt8(b)
+            let id = table.lookup(&byte, 1)
+            if id >= 0 { single[b] = Int32(id) }
+        }
+        var fallback: [Int32] = []
+        if byteFallback {
+            fallback = (0..<256).map { b in
+                let id = table.lookup(Array(BPEModel.byteTokenName(UInt8(b)).utf8))
+                return Int32(id)
+            }
+        }
+        var unk: Int32 = -1
+        if let unkToken {
+            let id = table.lookup(Array(unkToken.utf8))
+            guard id >= 0 else {
+                throw TokenizerError.invalidField(file: file, field: "model.unk_token", detail: "'\(unkToken)' is not in model.vocab")
+            }
+            unk = Int32(id)
+        }
+        var pairs = PairTable(capacity: merges.count)
+        var producers = [UInt64](repeating: .max, count: maxID + 1)
+        var unique = true
+        for (rank, merge) in merges.enumerated() {
+            let (a, b) = merge.parts
+            let ia = table.lookup(Array(a.utf8)), ib = table.lookup(Array(b.utf8))
+            let im = table.lookup(Array((a + b).utf8))
+            guard ia >= 0 else { throw TokenizerError.mergeTokenNotInVocabulary(file: file, index: rank, token: a) }
+            guard ib >= 0 else { throw TokenizerError.mergeTokenNotInVocabulary(file: file, index: rank, token: b) }
+            guard im >= 0 else { throw TokenizerError.mergeTokenNotInVocabulary(file: file, index: rank, token: a + b) }
+            pairs.set(Int32(ia), Int32(ib), rank: rank, merged: Int32(im))
+            let key = UInt64(ia) << 32 | UInt64(ib)
+            if producers[im] != .max && producers[im] != key { unique = false }
+            producers[im] = key
+        }
+        self.vocab = table
+        self.otherVocab = [:]
+        self.byteToID = single
+        self.merges = pairs
+        self.uniqueOutputs = unique
+        self.ignoreMerges = ignoreMerges
+        self.unkID = unk
+        self.fuseUnk = fuseUnk
+        self.mergeCount = merges.count
+        self.characterMode = true
+        self.fallbackIDs = fallback
+    }
+
+    /// The SentencePiece byte token for `b`: `<0x0A>` (HF formats `{:#04X}`, llama.cpp `<0x%02X>`: the same).
+    static func byteTokenName(_ b: UInt8) -> String {
+        let hex = String(b, radix: 16, uppercase: true)
+        return "<0x" + (hex.count < 2 ? "0" + hex : hex) + ">"
     }
 
     /// Id of a byte-level token string (vocab only), or nil.
     func tokenID(_ token: String) -> Int? {
+        if characterMode {
+            let id = vocab.lookup(Array(token.utf8))
+            return id >= 0 ? id : nil
+        }
         if let bytes = ByteLevel.bytes(of: token) {
             let id = vocab.lookup(bytes)
             return id >= 0 ? id : nil
@@ -138,7 +236,7 @@ final class BPEModel: @unchecked Sendable {
     /// Appends the ids of one piece.
     @inline(__always)
     func encode(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [Int], scratch: EncodeScratch) {
-        if n == 1 {
+        if n == 1 && !characterMode {
             let id = byteToID[Int(p[0])]
             if id >= 0 { out.append(Int(id)) } else if unkID >= 0 { out.append(Int(unkID)) }
             return
@@ -158,7 +256,7 @@ final class BPEModel: @unchecked Sendable {
             for k in start..<(start + count) { out.append(Int(scratch.cacheIDs[k])) }
             return
         }
-        let m = initialSymbols(p, n, scratch)
+        let m = characterMode ? initialCharacterSymbols(p, n, scratch) : initialSymbols(p, n, scratch)
         let result: Int
         if m <= 1 {
             result = m
@@ -200,6 +298,48 @@ final class BPEModel: @unchecked Sendable {
                 }
                 lastWasUnk = true
             }
+        }
+        return m
+    }
+
+    /// Character mode: one id per UTF-8 character (valid UTF-8 assumed: callers pass Swift string bytes); unknown
+    /// characters become byte-fallback ids or `unk` exactly as HF `BPE::merge_word` does.
+    private func initialCharacterSymbols(_ p: UnsafePointer<UInt8>, _ n: Int, _ scratch: EncodeScratch) -> Int {
+        scratch.reserve(n + 1)
+        let syms = scratch.symbols
+        var m = 0
+        var pendingUnk = false  // HF keeps one pending unk (fused or not) and emits it before the next known char
+        var i = 0
+        while i < n {
+            let lead = p[i]
+            let len = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4  // a stray continuation byte: 1
+            let end = min(i + len, n)
+            let id = end - i == 1 ? Int(byteToID[Int(lead)]) : vocab.lookup(p + i, end - i)
+            if id >= 0 {
+                if pendingUnk {
+                    syms[m] = unkID
+                    m += 1
+                    pendingUnk = false
+                }
+                syms[m] = Int32(id)
+                m += 1
+            } else if !fallbackIDs.isEmpty && (i..<end).allSatisfy({ fallbackIDs[Int(p[$0])] >= 0 }) {
+                for k in i..<end {
+                    syms[m] = fallbackIDs[Int(p[k])]
+                    m += 1
+                }
+            } else if unkID >= 0 {
+                if pendingUnk && !fuseUnk {
+                    syms[m] = unkID
+                    m += 1
+                }
+                pendingUnk = true
+            }
+            i = end
+        }
+        if pendingUnk {
+            syms[m] = unkID
+            m += 1
         }
         return m
     }

@@ -5,12 +5,16 @@ public protocol ChatFormat: Sendable {
     /// As `encode`, with each `<|image_N|>` / `<|audio_N|>` in message text becoming one placeholder id.
     /// Formats without multimodal support leave them as text.
     func encode(_ messages: [ChatMessage], addGenerationPrompt: Bool, media: MediaPlaceholders?) -> [Int]
+    /// The role tag of a tool's result (`tool`; Phi-4: `tool_response`, since its `<|tool|>` opens tool definitions).
+    var toolResultRole: String { get }
 }
 
 extension ChatFormat {
     public func encode(_ messages: [ChatMessage], addGenerationPrompt: Bool, media: MediaPlaceholders?) -> [Int] {
         encode(messages, addGenerationPrompt: addGenerationPrompt)
     }
+
+    public var toolResultRole: String { "tool" }
 }
 
 extension ChatFormat {
@@ -18,7 +22,9 @@ extension ChatFormat {
     public func encode(_ messages: [ChatMessage]) -> [Int] { encode(messages, addGenerationPrompt: true) }
 }
 
-extension PhiChatFormat: ChatFormat {}
+extension PhiChatFormat: ChatFormat {
+    public var toolResultRole: String { "tool_response" }
+}
 
 /// ChatML (`<|im_start|>role\ncontent<|im_end|>\n`), as SmolLM2, Qwen and many GGUFs use, with the
 /// template's default system message when the conversation has none.
@@ -63,6 +69,7 @@ public enum ChatFormats {
         if t.contains("<|im_start|>") || (template == nil && tokenizer.specialTokenID("<|im_start|>") != nil) {
             return try ChatMLFormat(tokenizer: tokenizer, defaultSystem: defaultSystem(inChatML: t))
         }
+        if Phi3ChatFormat.describes(template: template, tokenizer: tokenizer) { return try Phi3ChatFormat(tokenizer: tokenizer, template: template) }
         return try PhiChatFormat(tokenizer: tokenizer)
     }
 

@@ -82,8 +82,14 @@ public struct PreTokenizer: Sendable {
         PreTokenizer(steps: [.byteLevel(addPrefixSpace: addPrefixSpace, useRegex: true)])
     }
 
-    /// The pre-tokenizer for a GGUF `tokenizer.ggml.pre` name: `gpt-4o` (o200k, Phi-4), `llama-bpe` / `llama3`
-    /// (Llama-3 pattern), `smollm` (`Digits(individual)` + GPT-2 ByteLevel), `gpt2` / `default` (GPT-2 ByteLevel).
+    /// llama.cpp's `LLAMA_VOCAB_PRE_TYPE_DEFAULT` regexes, applied in turn (each splits the pieces of the previous
+    /// one, matches and gaps kept): punctuation runs, the GPT-2 pattern, digit runs, then groups of three digits.
+    static let llamaCppDefaultPatterns = [#"[\p{P}\$\+<=>\^~\|]+"#, GPT2Pattern.pattern, #"\p{N}+"#, "[0-9][0-9][0-9]"]
+
+    /// The pre-tokenizer for a pre-tokenizer family name: `gpt-4o` (o200k, Phi-4), `llama-bpe` / `llama3` /
+    /// `llama-v3` (Llama-3 pattern), `smollm` (`Digits(individual)` + GPT-2 ByteLevel), `gpt2` (GPT-2 ByteLevel),
+    /// `default` (llama.cpp's default for byte-level vocabularies without a `tokenizer.ggml.pre`). GGUF files name
+    /// many more; `GGUFTokenizer` maps llama.cpp's names onto these families.
     public static func named(_ name: String) throws -> PreTokenizer {
         switch name {
         case "gpt-4o": return try PreTokenizer(splitPattern: O200kPattern.pattern)
@@ -91,7 +97,11 @@ public struct PreTokenizer: Sendable {
         case "smollm":
             return PreTokenizer(steps: [.split(.numeric, .isolated, invert: false),
                                         .byteLevel(addPrefixSpace: false, useRegex: true)])
-        case "gpt2", "default": return .byteLevel()
+        case "gpt2": return .byteLevel()
+        case "default":
+            var steps: [Step] = try llamaCppDefaultPatterns.map { .split(try Matcher.forPattern($0), .isolated, invert: false) }
+            steps.append(.byteLevel(addPrefixSpace: false, useRegex: false))
+            return PreTokenizer(steps: steps)
         default: throw TokenizerError.unknownPreTokenizerName(name)
         }
     }
@@ -141,48 +151,54 @@ public struct PreTokenizer: Sendable {
             }
             return
         }
-        apply(0, p, n, body)
+        applySteps(p, n, body)
     }
 
-    private func apply(_ step: Int, _ p: UnsafePointer<UInt8>, _ n: Int,
-                       _ body: (UnsafePointer<UInt8>, Int) -> Void) {
-        guard n > 0 else { return }
-        guard step < steps.count else {
-            body(p, n)
-            return
-        }
-        switch steps[step] {
-        case .byteLevel(let addPrefixSpace, let useRegex):
-            if addPrefixSpace && p[0] != 0x20 {
-                var copy = [UInt8](repeating: 0x20, count: n + 1)
-                for k in 0..<n { copy[k + 1] = p[k] }
-                copy.withUnsafeBufferPointer { b in
-                    byteLevelSplit(step, b.baseAddress!, n + 1, useRegex: useRegex, body)
-                }
-            } else {
-                byteLevelSplit(step, p, n, useRegex: useRegex, body)
-            }
-        case .split(let matcher, let behavior, let invert):
-            let matches = Self.matches(matcher, p, n)
-            for (s, e) in Self.pieces(matches: matches, count: n, behavior: behavior, invert: invert) {
-                apply(step + 1, p + s, e - s, body)
-            }
-        }
-    }
+    /// Most steps a pipeline may have (`TokenizerJSONLoader` refuses more): the steps run in a loop, one pass per
+    /// step over all pieces, so nothing here recurses with the depth of the input.
+    static let maxSteps = 64
 
-    private func byteLevelSplit(_ step: Int, _ p: UnsafePointer<UInt8>, _ n: Int, useRegex: Bool,
-                                _ body: (UnsafePointer<UInt8>, Int) -> Void) {
-        guard useRegex else {
-            apply(step + 1, p, n, body)
-            return
-        }
+    /// The general pipeline: each step rewrites the list of pieces (in order), then `body` sees the final pieces.
+    private func applySteps(_ p: UnsafePointer<UInt8>, _ n: Int, _ body: (UnsafePointer<UInt8>, Int) -> Void) {
+        var pieces: [(UnsafePointer<UInt8>, Int)] = [(p, n)]
+        var owned: [UnsafeMutablePointer<UInt8>] = []  // prefixed copies (ByteLevel add_prefix_space)
+        defer { for buffer in owned { buffer.deallocate() } }
         let table = UnicodeTable.shared
-        var i = 0
-        while i < n {
-            let e = GPT2Pattern.matchEnd(p, n, i, table)
-            apply(step + 1, p + i, e - i, body)
-            i = e
+        for step in steps {
+            var next: [(UnsafePointer<UInt8>, Int)] = []
+            next.reserveCapacity(pieces.count)
+            for (q, m) in pieces where m > 0 {
+                switch step {
+                case .byteLevel(let addPrefixSpace, let useRegex):
+                    var base = q, count = m
+                    if addPrefixSpace && q[0] != 0x20 {
+                        let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: m + 1)
+                        owned.append(copy)
+                        copy[0] = 0x20
+                        (copy + 1).update(from: q, count: m)
+                        base = UnsafePointer(copy)
+                        count = m + 1
+                    }
+                    guard useRegex else {
+                        next.append((base, count))
+                        continue
+                    }
+                    var i = 0
+                    while i < count {
+                        let e = GPT2Pattern.matchEnd(base, count, i, table)
+                        next.append((base + i, e - i))
+                        i = e
+                    }
+                case .split(let matcher, let behavior, let invert):
+                    let matches = Self.matches(matcher, q, m)
+                    for (s, e) in Self.pieces(matches: matches, count: m, behavior: behavior, invert: invert) {
+                        next.append((q + s, e - s))
+                    }
+                }
+            }
+            pieces = next
         }
+        for (q, m) in pieces where m > 0 { body(q, m) }
     }
 
     /// All matches of `matcher` in the bytes, in order (possibly empty ranges, like HF's `find_matches`).

@@ -1,19 +1,29 @@
 /// Incremental detokenizer: feed ids one at a time, get back only complete UTF-8 text.
 ///
-/// An incomplete multi-byte sequence at the end is held back until the next ids complete it (or `flush()`).
 /// The concatenation of all returned chunks plus `flush()` equals `Tokenizer.decode` of the same ids.
+/// Byte-level tokenizers: an incomplete multi-byte sequence at the end is held back until the next ids complete it
+/// (or `flush()`). SentencePiece-style tokenizers: `▁` becomes a space, the leading space of the text is stripped
+/// (as the decoder's `Strip` does), and a run of `<0xXX>` byte tokens is held back until a non-byte token ends it
+/// (HF decodes the run as a whole: one string if valid UTF-8, else one U+FFFD per byte token).
 public struct StreamingDecoder: Sendable {
     private let tokenizer: Tokenizer
     private let skipSpecial: Bool
     private var pending: [UInt8] = []
+    private var pieceState: PieceDecoder.State?
 
     init(tokenizer: Tokenizer, skipSpecial: Bool) {
         self.tokenizer = tokenizer
         self.skipSpecial = skipSpecial
+        pieceState = tokenizer.pieceDecoder.map { PieceDecoder.State($0) }
     }
 
     /// Text completed by `id` (possibly empty).
     public mutating func append(_ id: Int) -> String {
+        if let decoder = tokenizer.pieceDecoder, var state = pieceState {
+            let text = tokenizer.decodePiece(id, skipSpecial: skipSpecial, decoder: decoder, state: &state)
+            pieceState = state
+            return text
+        }
         tokenizer.appendBytes(of: id, skipSpecial: skipSpecial, to: &pending)
         let cut = Self.completePrefixLength(pending)
         guard cut > 0 else { return "" }
@@ -24,6 +34,11 @@ public struct StreamingDecoder: Sendable {
 
     /// Whatever is held back, decoded with U+FFFD for the incomplete tail; resets the decoder.
     public mutating func flush() -> String {
+        if let decoder = tokenizer.pieceDecoder, var state = pieceState {
+            let text = decoder.finish(&state)
+            pieceState = PieceDecoder.State(decoder)
+            return text
+        }
         defer { pending.removeAll() }
         return pending.isEmpty ? "" : String(decoding: pending, as: UTF8.self)
     }

@@ -1,23 +1,40 @@
 import Foundation
 
-/// A byte-level BPE tokenizer interpreted from an HF tokenizer.json (or a GGUF vocabulary), matching HF
-/// `tokenizers` ids exactly.
+/// A BPE tokenizer interpreted from an HF tokenizer.json (or a GGUF vocabulary), matching HF `tokenizers` ids
+/// exactly: byte-level BPE (Phi-4, GPT-2, Llama-3) and SentencePiece-style BPE (Phi-3, Llama-2: `▁` for spaces,
+/// `<0xXX>` byte fallback); GGUF `llama` vocabularies run llama.cpp's SentencePiece algorithm (`SentencePieceModel`).
+///
+/// Encoding pipeline per text segment (the text between added tokens): `normalizer` (SentencePiece prefix and
+/// space marker), normalized added tokens, `metaspace`, `preTokenizer`, then the model.
 ///
 /// Safety rule: `encode` never turns text into added/control tokens unless the caller passes `parseSpecial: true`
 /// (which reproduces HF's added-token matching, including `lstrip`/`rstrip` whitespace absorption).
 /// Immutable after init; `encode`/`decode` may be called from any thread.
 public final class Tokenizer: @unchecked Sendable {
     let bpe: BPEModel
+    /// Set for GGUF `llama` vocabularies: llama.cpp's score-based SentencePiece BPE replaces `bpe` for encoding.
+    let sentencePiece: SentencePieceModel?
     public let preTokenizer: PreTokenizer
+    /// HF `normalizer` (nil = identity, the byte-level case).
+    let normalizer: TextNormalizer?
+    /// HF `Metaspace` pre-tokenizer's rewrite (its split, if any, is in `preTokenizer`).
+    let metaspace: TextNormalizer?
+    /// The SentencePiece-style decoder; nil for byte-level tokenizers (their bytes are the text).
+    let pieceDecoder: PieceDecoder?
+    /// With `pieceDecoder`: each id's text after the decoder's per-token steps, and its fallback byte (-1: none).
+    private let pieceTexts: [String]
+    private let pieceBytes: [Int16]
+    /// With `pieceDecoder`: each id's string as stored (vocabulary entry or added-token content).
+    private let pieceRaw: [String]
     /// Added tokens, in id order.
     public let addedTokens: [AddedToken]
     private let addedByContent: [String: AddedToken]
     private let addedMatcher: AddedTokenMatcher
     /// Decoded bytes of every id: `decodeBytes[decodeOffsets[id] ..< decodeOffsets[id + 1]]`.
-    private let decodeOffsets: [Int]
-    private let decodeBytes: [UInt8]
-    private let hasString: [Bool]
-    private let specialFlags: [Bool]
+    let decodeOffsets: [Int]
+    let decodeBytes: [UInt8]
+    let hasString: [Bool]
+    let specialFlags: [Bool]
     public let vocabularySize: Int
     public let bosTokenID: Int?
     public let eosTokenID: Int?
@@ -57,9 +74,13 @@ public final class Tokenizer: @unchecked Sendable {
 
     init(components c: TokenizerComponents) throws {
         bpe = try BPEModel(vocab: c.vocab, merges: c.merges, ignoreMerges: c.ignoreMerges, unkToken: c.unkToken,
-                           fuseUnk: c.fuseUnk, file: c.file)
+                           fuseUnk: c.fuseUnk, byteLevel: c.byteLevel, byteFallback: c.byteFallback, file: c.file)
+        sentencePiece = c.sentencePiece
         preTokenizer = c.preTokenizer
         addsBOSToken = c.addBOSToken
+        normalizer = c.normalizer
+        metaspace = c.metaspace
+        pieceDecoder = c.pieceDecoder
         var byID: [Int: AddedToken] = [:]
         for t in c.addedTokens { byID[t.id] = t }
         addedTokens = byID.values.sorted { $0.id < $1.id }
@@ -84,13 +105,36 @@ public final class Tokenizer: @unchecked Sendable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(vocabularySize * 8)
         var flags = [Bool](repeating: false, count: vocabularySize)
+        var texts: [String] = []
+        var fallback: [Int16] = []
+        if let decoder = c.pieceDecoder {
+            texts = [String](repeating: "", count: vocabularySize)
+            fallback = [Int16](repeating: -1, count: vocabularySize)
+            for id in 0..<vocabularySize {
+                guard let s = strings[id] else { continue }
+                texts[id] = decoder.map(s, index: 1)
+                if decoder.byteFallback, let b = PieceDecoder.fallbackByte(texts[id]) { fallback[id] = Int16(b) }
+            }
+        }
+        let addedIDs = Set(addedTokens.map(\.id))
         for id in 0..<vocabularySize {
             if let s = strings[id] {
-                bytes.append(contentsOf: ByteLevel.decodedBytes(of: s))
+                if c.pieceDecoder == nil {
+                    bytes.append(contentsOf: ByteLevel.decodedBytes(of: s))
+                } else if addedIDs.contains(id) {
+                    bytes.append(contentsOf: s.utf8)
+                } else if fallback[id] >= 0 {
+                    bytes.append(UInt8(truncatingIfNeeded: fallback[id]))
+                } else {
+                    bytes.append(contentsOf: texts[id].utf8)
+                }
                 flags[id] = specialContents.contains(s)
             }
             offsets[id + 1] = bytes.count
         }
+        pieceTexts = texts
+        pieceBytes = fallback
+        pieceRaw = c.pieceDecoder == nil ? [] : strings.map { $0 ?? "" }
         decodeOffsets = offsets
         decodeBytes = bytes
         hasString = strings.map { $0 != nil }
@@ -98,8 +142,8 @@ public final class Tokenizer: @unchecked Sendable {
         chatTemplate = c.chatTemplate
         _ = UnicodeTable.shared  // built once per process (~30 ms); here rather than in the first encode
         let model = bpe
-        bosTokenID = c.bosToken.flatMap { byContent[$0]?.id ?? model.tokenID($0) }
-        eosTokenID = c.eosToken.flatMap { byContent[$0]?.id ?? model.tokenID($0) }
+        bosTokenID = c.bosTokenID ?? c.bosToken.flatMap { byContent[$0]?.id ?? model.tokenID($0) }
+        eosTokenID = c.eosTokenID ?? c.eosToken.flatMap { byContent[$0]?.id ?? model.tokenID($0) }
     }
 
     // MARK: - Encoding
@@ -114,22 +158,73 @@ public final class Tokenizer: @unchecked Sendable {
         var text = text
         text.withUTF8 { buf in
             guard let p = buf.baseAddress, buf.count > 0 else { return }
-            if parseSpecial && !addedMatcher.isEmpty {
+            if normalizer != nil {
+                // The normalized-token pass must see normalized text, so the raw pass runs here alone.
+                let segments = parseSpecial && !addedMatcher.isEmpty ? addedMatcher.rawSegments(p, buf.count)
+                    : [.text(0, buf.count)]
+                for segment in segments {
+                    switch segment {
+                    case .token(let id): out.append(id)
+                    case .text(let a, let b):
+                        encodeNormalizing(p + a, b - a, offset: a, parseSpecial: parseSpecial, into: &out, scratch: scratch)
+                    }
+                }
+            } else if parseSpecial && !addedMatcher.isEmpty {
                 for segment in addedMatcher.segments(p, buf.count) {
                     switch segment {
                     case .token(let id): out.append(id)
-                    case .text(let a, let b): encodeText(p + a, b - a, into: &out, scratch: scratch)
+                    case .text(let a, let b): encodeText(p + a, b - a, offset: a, into: &out, scratch: scratch)
                     }
                 }
             } else {
-                encodeText(p, buf.count, into: &out, scratch: scratch)
+                encodeText(p, buf.count, offset: 0, into: &out, scratch: scratch)
             }
         }
         return out
     }
 
+    /// Normalizes one raw segment, splits it at normalized added tokens (with `parseSpecial`), encodes the rest.
+    private func encodeNormalizing(_ p: UnsafePointer<UInt8>, _ n: Int, offset: Int, parseSpecial: Bool,
+                                   into out: inout [Int], scratch: EncodeScratch) {
+        guard let normalizer else { return }
+        var buffer: [UInt8] = []
+        normalizer.apply(p, n, offset: offset, into: &buffer)
+        buffer.withUnsafeBufferPointer { b in
+            guard let q = b.baseAddress, b.count > 0 else { return }
+            guard parseSpecial && addedMatcher.hasNormalizedTokens else {
+                encodeText(q, b.count, offset: offset, into: &out, scratch: scratch)
+                return
+            }
+            for segment in addedMatcher.normalizedSegments(q, b.count) {
+                switch segment {
+                case .token(let id): out.append(id)
+                case .text(let a, let e): encodeText(q + a, e - a, offset: offset + a, into: &out, scratch: scratch)
+                }
+            }
+        }
+    }
+
+    /// Metaspace, pre-tokenizer and model on one (normalized) segment that starts at `offset` in the input.
     @inline(__always)
-    private func encodeText(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [Int], scratch: EncodeScratch) {
+    private func encodeText(_ p: UnsafePointer<UInt8>, _ n: Int, offset: Int, into out: inout [Int],
+                            scratch: EncodeScratch) {
+        if let metaspace {
+            var buffer: [UInt8] = []
+            metaspace.apply(p, n, offset: offset, into: &buffer)
+            buffer.withUnsafeBufferPointer { b in
+                if let q = b.baseAddress, b.count > 0 { encodePieces(q, b.count, into: &out, scratch: scratch) }
+            }
+        } else {
+            encodePieces(p, n, into: &out, scratch: scratch)
+        }
+    }
+
+    @inline(__always)
+    private func encodePieces(_ p: UnsafePointer<UInt8>, _ n: Int, into out: inout [Int], scratch: EncodeScratch) {
+        if let sentencePiece {
+            sentencePiece.encode(p, n, into: &out)
+            return
+        }
         let bpe = self.bpe
         preTokenizer.forEachPiece(p, n) { q, m in
             bpe.encode(q, m, into: &out, scratch: scratch)
@@ -155,6 +250,12 @@ public final class Tokenizer: @unchecked Sendable {
     /// Text of `ids`: token bytes concatenated, invalid UTF-8 replaced by U+FFFD. Ids without a string (unused
     /// rows, out of range) contribute nothing; `skipSpecial` drops added tokens flagged `special`.
     public func decode(_ ids: [Int], skipSpecial: Bool = false) -> String {
+        if let decoder = pieceDecoder {
+            var state = PieceDecoder.State(decoder)
+            var text = ""
+            for id in ids { text += decodePiece(id, skipSpecial: skipSpecial, decoder: decoder, state: &state) }
+            return text + decoder.finish(&state)
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(ids.count * 4)
         for id in ids { appendBytes(of: id, skipSpecial: skipSpecial, to: &bytes) }
@@ -168,6 +269,19 @@ public final class Tokenizer: @unchecked Sendable {
         if skipSpecial && specialFlags[id] { return }
         let a = decodeOffsets[id], b = decodeOffsets[id + 1]
         if a < b { bytes.append(contentsOf: decodeBytes[a..<b]) }
+    }
+
+    /// One id through the SentencePiece-style decoder (nothing for unknown ids and skipped special tokens).
+    func decodePiece(_ id: Int, skipSpecial: Bool, decoder: PieceDecoder, state: inout PieceDecoder.State) -> String {
+        guard id >= 0 && id < vocabularySize && hasString[id] else { return "" }
+        if skipSpecial && specialFlags[id] { return "" }
+        if state.index == 0 && decoder.dependsOnIndex {
+            let mapped = decoder.map(pieceRaw[id], index: 0)
+            let byte = decoder.byteFallback ? PieceDecoder.fallbackByte(mapped) : nil
+            return decoder.push(mapped: mapped, byte: byte, state: &state)
+        }
+        let b = pieceBytes[id]
+        return decoder.push(mapped: pieceTexts[id], byte: b >= 0 ? UInt8(truncatingIfNeeded: b) : nil, state: &state)
     }
 
     /// The raw bytes of a token (empty if the id has no string).

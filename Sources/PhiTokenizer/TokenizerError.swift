@@ -32,7 +32,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case .invalidField(let file, let field, let detail):
             return "\(file): invalid field '\(field)': \(detail)"
         case .unsupportedComponent(let file, let field, let type):
-            return "\(file): unsupported \(field) type '\(type)' (PhiTokenizer implements byte-level BPE only)"
+            return "\(file): unsupported \(field) type '\(type)' (PhiTokenizer implements byte-level and SentencePiece-style BPE)"
         case .mergeTokenNotInVocabulary(let file, let index, let token):
             return "\(file): model.merges[\(index)] uses '\(token)', which is not in model.vocab"
         case .invalidPattern(let pattern, let detail):
@@ -41,6 +41,21 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
             return "tokenizer has no added token '\(content)' required by the chat format"
         case .unknownPreTokenizerName(let name):
             return "unknown pre-tokenizer name '\(name)' (known: gpt-4o, llama-bpe, llama3, smollm, gpt2, default)"
+        }
+    }
+}
+
+extension TokenizerError {
+    /// The same error naming `path` as its file (for errors raised on data that a caller read from `path`).
+    public func inFile(_ path: String) -> TokenizerError {
+        switch self {
+        case .invalidJSON(_, let detail): return .invalidJSON(file: path, detail: detail)
+        case .missingField(_, let field): return .missingField(file: path, field: field)
+        case .invalidField(_, let field, let detail): return .invalidField(file: path, field: field, detail: detail)
+        case .unsupportedComponent(_, let field, let type): return .unsupportedComponent(file: path, field: field, type: type)
+        case .mergeTokenNotInVocabulary(_, let index, let token):
+            return .mergeTokenNotInVocabulary(file: path, index: index, token: token)
+        default: return self
         }
     }
 }

@@ -16,10 +16,25 @@ struct TokenizerComponents {
     var file: String
     /// tokenizer_config.json's `add_bos_token` (nil when absent).
     var addBOSToken: Bool? = nil
+    /// False for SentencePiece-style vocabularies (plain UTF-8 strings with `▁`).
+    var byteLevel = true
+    var byteFallback = false
+    var normalizer: TextNormalizer?
+    var metaspace: TextNormalizer?
+    var pieceDecoder: PieceDecoder?
+    /// GGUF `llama` vocabularies: llama.cpp's SentencePiece model encodes instead of BPE merges.
+    var sentencePiece: SentencePieceModel?
+    /// Ids given directly (GGUF), taking precedence over `bosToken` / `eosToken`.
+    var bosTokenID: Int?
+    var eosTokenID: Int?
 }
 
 /// Interprets an HF tokenizer.json (+ tokenizer_config.json) as data. Unsupported component types throw
 /// `TokenizerError.unsupportedComponent` naming the field and type, rather than encoding differently from HF.
+///
+/// Two families: byte-level BPE (a `ByteLevel` pre-tokenizer and decoder, no normalizer) and SentencePiece-style
+/// BPE (no `ByteLevel`: `Prepend`/`Replace` normalizer or a `Metaspace` pre-tokenizer, `byte_fallback`, a decoder
+/// of `Replace`/`Metaspace`, `ByteFallback`, `Fuse`, `Strip`), as Phi-3, Phi-3.5, Llama-2 and Mistral ship.
 enum TokenizerJSONLoader {
     static func load(tokenizerJSON: Data, configJSON: Data?, file: String = "tokenizer.json",
                      configFile: String = "tokenizer_config.json") throws -> TokenizerComponents {
@@ -38,9 +53,7 @@ enum TokenizerJSONLoader {
                 throw TokenizerError.invalidField(file: file, field: "model.\(key)", detail: "not supported (byte-level BPE only)")
             }
         }
-        if try bool(model, "byte_fallback", file: file, prefix: "model.") == true {
-            throw TokenizerError.invalidField(file: file, field: "model.byte_fallback", detail: "not supported (byte-level BPE only)")
-        }
+        let byteFallback = try bool(model, "byte_fallback", file: file, prefix: "model.") == true
         var vocab: [(String, Int)] = []
         if let big = model["vocab"] as? JSONMembers {
             vocab.reserveCapacity(big.members.count)
@@ -64,21 +77,30 @@ enum TokenizerJSONLoader {
         let merges = try parseMerges(model["merges"], file: file)
         let unk = model["unk_token"] as? String
 
-        if let normalizer = top["normalizer"], !(normalizer is NSNull) {
-            let n = normalizer as? [String: Any]
-            let t = n?["type"] as? String ?? "(unknown)"
-            let emptySequence = t == "Sequence" && ((n?["normalizers"] as? [Any])?.isEmpty ?? false)
-            if !emptySequence { throw TokenizerError.unsupportedComponent(file: file, field: "normalizer", type: t) }
-        }
+        let normalizer = try parseNormalizer(top["normalizer"], file: file)
         var steps: [PreTokenizer.Step] = []
-        guard let pre = top["pre_tokenizer"], !(pre is NSNull) else {
-            throw TokenizerError.unsupportedComponent(file: file, field: "pre_tokenizer", type: "null (ByteLevel required)")
+        var metaspace: TextNormalizer?
+        if let pre = top["pre_tokenizer"], !(pre is NSNull) {
+            metaspace = try parseMetaspace(pre, into: &steps, file: file)
+            if metaspace == nil { try parsePreTokenizer(pre, into: &steps, file: file, field: "pre_tokenizer") }
         }
-        try parsePreTokenizer(pre, into: &steps, file: file, field: "pre_tokenizer")
-        guard steps.contains(where: { if case .byteLevel = $0 { return true } else { return false } }) else {
-            throw TokenizerError.unsupportedComponent(file: file, field: "pre_tokenizer", type: "without ByteLevel")
+        let byteLevel = steps.contains(where: { if case .byteLevel = $0 { return true } else { return false } })
+        let pieceDecoder = try parseDecoder(top["decoder"], file: file, field: "decoder")
+        if byteLevel {
+            if normalizer != nil {
+                throw TokenizerError.unsupportedComponent(file: file, field: "normalizer", type: "normalizer with a ByteLevel pre-tokenizer")
+            }
+            if byteFallback {
+                throw TokenizerError.invalidField(file: file, field: "model.byte_fallback",
+                                                  detail: "not supported with a ByteLevel pre-tokenizer")
+            }
+            if pieceDecoder != nil {
+                throw TokenizerError.unsupportedComponent(file: file, field: "decoder", type: "SentencePiece decoder with a ByteLevel pre-tokenizer")
+            }
+        } else if pieceDecoder == nil {
+            let kind = metaspace != nil ? "Metaspace" : steps.isEmpty ? "null" : "without ByteLevel"
+            throw TokenizerError.unsupportedComponent(file: file, field: "pre_tokenizer", type: "\(kind) (with a ByteLevel decoder)")
         }
-        try checkDecoder(top["decoder"], file: file, field: "decoder")
         try checkPostProcessor(top["post_processor"], file: file, field: "post_processor")
 
         var added: [AddedToken] = []
@@ -94,7 +116,8 @@ enum TokenizerJSONLoader {
             vocab: vocab, merges: merges, ignoreMerges: try bool(model, "ignore_merges", file: file, prefix: "model.") ?? false,
             unkToken: unk, fuseUnk: try bool(model, "fuse_unk", file: file, prefix: "model.") ?? false,
             preTokenizer: PreTokenizer(steps: steps), addedTokens: added, bosToken: nil, eosToken: nil,
-            chatTemplate: nil, file: file)
+            chatTemplate: nil, file: file, byteLevel: byteLevel, byteFallback: byteFallback, normalizer: normalizer,
+            metaspace: metaspace, pieceDecoder: pieceDecoder)
         if let configJSON {
             try applyConfig(configJSON, to: &components, file: configFile)
         }
@@ -171,19 +194,39 @@ enum TokenizerJSONLoader {
         return merges
     }
 
+    /// Appends the steps of a pre-tokenizer (Sequences flattened with a work list, not recursion), at most
+    /// `PreTokenizer.maxSteps` of them.
     private static func parsePreTokenizer(_ value: Any, into steps: inout [PreTokenizer.Step], file: String,
                                           field: String) throws {
+        var work: [(Any, String)] = [(value, field)]
+        var visited = 0
+        while let (item, path) = work.popLast() {
+            visited += 1
+            guard visited <= 4 * PreTokenizer.maxSteps, steps.count <= PreTokenizer.maxSteps else {
+                throw TokenizerError.invalidField(file: file, field: field,
+                                                  detail: "more than \(PreTokenizer.maxSteps) pre-tokenizer steps")
+            }
+            if let d = item as? [String: Any], d["type"] as? String == "Sequence" {
+                guard let list = d["pretokenizers"] as? [Any] else {
+                    throw TokenizerError.missingField(file: file, field: "\(path).pretokenizers")
+                }
+                for (i, sub) in list.enumerated().reversed() { work.append((sub, "\(path).pretokenizers[\(i)]")) }
+                continue
+            }
+            try parseStep(item, into: &steps, file: file, field: path)
+        }
+        guard steps.count <= PreTokenizer.maxSteps else {
+            throw TokenizerError.invalidField(file: file, field: field,
+                                              detail: "more than \(PreTokenizer.maxSteps) pre-tokenizer steps")
+        }
+    }
+
+    /// One pre-tokenizer that is not a Sequence.
+    private static func parseStep(_ value: Any, into steps: inout [PreTokenizer.Step], file: String, field: String) throws {
         guard let d = value as? [String: Any], let type = d["type"] as? String else {
             throw TokenizerError.invalidField(file: file, field: field, detail: "expected an object with a 'type'")
         }
         switch type {
-        case "Sequence":
-            guard let list = d["pretokenizers"] as? [Any] else {
-                throw TokenizerError.missingField(file: file, field: "\(field).pretokenizers")
-            }
-            for (i, item) in list.enumerated() {
-                try parsePreTokenizer(item, into: &steps, file: file, field: "\(field).pretokenizers[\(i)]")
-            }
         case "ByteLevel":
             steps.append(.byteLevel(addPrefixSpace: try bool(d, "add_prefix_space", file: file, prefix: field + ".") ?? true,
                                     useRegex: try bool(d, "use_regex", file: file, prefix: field + ".") ?? true))
@@ -209,38 +252,161 @@ enum TokenizerJSONLoader {
         }
     }
 
-    private static func checkDecoder(_ value: Any?, file: String, field: String) throws {
+    /// nil for the byte-level decoder (`ByteLevel`, alone or in a Sequence); the SentencePiece-style chain otherwise.
+    private static func parseDecoder(_ value: Any?, file: String, field: String) throws -> PieceDecoder? {
         guard let value, !(value is NSNull) else {
             throw TokenizerError.unsupportedComponent(file: file, field: field, type: "null (ByteLevel required)")
         }
+        var flat: [(String, [String: Any], String)] = []  // (type, object, field); Sequences flattened iteratively
+        var work: [(Any, String)] = [(value, field)]
+        var visited = 0
+        while let (item, path) = work.popLast() {
+            visited += 1
+            guard visited <= 10_000 else {
+                throw TokenizerError.invalidField(file: file, field: field, detail: "more than 10000 decoders")
+            }
+            guard let d = item as? [String: Any], let type = d["type"] as? String else {
+                throw TokenizerError.invalidField(file: file, field: path, detail: "expected an object with a 'type'")
+            }
+            if type == "Sequence" {
+                let list = d["decoders"] as? [Any] ?? []
+                guard !list.isEmpty else { throw TokenizerError.unsupportedComponent(file: file, field: path, type: "empty Sequence") }
+                for (i, sub) in list.enumerated().reversed() { work.append((sub, "\(path).decoders[\(i)]")) }
+            } else {
+                flat.append((type, d, path))
+            }
+        }
+        if flat.allSatisfy({ $0.0 == "ByteLevel" }) { return nil }
+        var steps: [PieceDecoder.Step] = []
+        var byteFallback = false, fused = false
+        var strip: (Unicode.Scalar, Int)?
+        for (type, d, path) in flat {
+            let late = byteFallback || fused || strip != nil  // per-token steps must come first
+            switch type {
+            case "Replace" where !late:
+                guard let pattern = (d["pattern"] as? [String: Any])?["String"] as? String, let content = d["content"] as? String else {
+                    throw TokenizerError.unsupportedComponent(file: file, field: path, type: "Replace without a String pattern")
+                }
+                steps.append(.replace(Array(pattern.utf8), with: Array(content.utf8)))
+            case "Metaspace" where !late:
+                let (marker, scheme) = try metaspaceSettings(d, file: file, field: path)
+                steps.append(.metaspace(marker, dropInFirst: scheme != "never"))
+            case "ByteFallback" where !byteFallback && !fused && strip == nil:
+                byteFallback = true
+            case "Fuse" where !fused && strip == nil:
+                fused = true
+            case "Strip" where fused && strip == nil:
+                let content = d["content"] as? String ?? ""
+                let start = d["start"].flatMap(integer) ?? -1, stop = d["stop"].flatMap(integer) ?? -1
+                guard content.unicodeScalars.count == 1, let c = content.unicodeScalars.first, start >= 0, stop == 0 else {
+                    throw TokenizerError.unsupportedComponent(file: file, field: path, type: "Strip other than leading characters")
+                }
+                strip = (c, start)
+            case "ByteLevel":
+                throw TokenizerError.unsupportedComponent(file: file, field: path, type: "ByteLevel mixed with SentencePiece decoders")
+            default:
+                throw TokenizerError.unsupportedComponent(file: file, field: path, type: late ? "\(type) (in this position)" : type)
+            }
+        }
+        return PieceDecoder(steps: steps, byteFallback: byteFallback, strip: strip)
+    }
+
+    /// HF `normalizer`: nil, or a Sequence of `Prepend` / `Replace` (String pattern): the SentencePiece rewrites.
+    private static func parseNormalizer(_ value: Any?, file: String) throws -> TextNormalizer? {
+        guard let value, !(value is NSNull) else { return nil }
         guard let d = value as? [String: Any], let type = d["type"] as? String else {
-            throw TokenizerError.invalidField(file: file, field: field, detail: "expected an object with a 'type'")
+            throw TokenizerError.invalidField(file: file, field: "normalizer", detail: "expected an object with a 'type'")
         }
-        switch type {
-        case "ByteLevel": return
-        case "Sequence":
-            let list = d["decoders"] as? [Any] ?? []
-            guard !list.isEmpty else { throw TokenizerError.unsupportedComponent(file: file, field: field, type: "empty Sequence") }
-            for (i, item) in list.enumerated() { try checkDecoder(item, file: file, field: "\(field).decoders[\(i)]") }
-        default:
-            throw TokenizerError.unsupportedComponent(file: file, field: field, type: type)
+        let items: [(Any, String)]
+        if type == "Sequence" {
+            guard let list = d["normalizers"] as? [Any] else { throw TokenizerError.missingField(file: file, field: "normalizer.normalizers") }
+            items = list.enumerated().map { ($1, "normalizer.normalizers[\($0)]") }
+        } else {
+            items = [(d, "normalizer")]
         }
+        var steps: [TextNormalizer.Step] = []
+        for (item, path) in items {
+            guard let n = item as? [String: Any], let t = n["type"] as? String else {
+                throw TokenizerError.invalidField(file: file, field: path, detail: "expected an object with a 'type'")
+            }
+            switch t {
+            case "Prepend":
+                guard let prefix = n["prepend"] as? String else { throw TokenizerError.missingField(file: file, field: "\(path).prepend") }
+                steps.append(.prepend(Array(prefix.utf8)))
+            case "Replace":
+                guard let pattern = (n["pattern"] as? [String: Any])?["String"] as? String, let content = n["content"] as? String else {
+                    throw TokenizerError.unsupportedComponent(file: file, field: path, type: "Replace without a String pattern")
+                }
+                steps.append(.replace(Array(pattern.utf8), with: Array(content.utf8)))
+            default:
+                throw TokenizerError.unsupportedComponent(file: file, field: path, type: t)
+            }
+        }
+        return steps.isEmpty ? nil : TextNormalizer(steps: steps)
+    }
+
+    /// A `Metaspace` pre-tokenizer (alone, or alone in a Sequence) as its rewrite, adding its split to `steps`;
+    /// nil when the pre-tokenizer is something else.
+    private static func parseMetaspace(_ value: Any, into steps: inout [PreTokenizer.Step], file: String) throws -> TextNormalizer? {
+        guard let d = value as? [String: Any], let type = d["type"] as? String else { return nil }
+        var m = d, field = "pre_tokenizer"
+        if type == "Sequence", let list = d["pretokenizers"] as? [Any], list.count == 1, let only = list[0] as? [String: Any],
+           only["type"] as? String == "Metaspace" {
+            m = only
+            field = "pre_tokenizer.pretokenizers[0]"
+        } else if type != "Metaspace" {
+            if type == "Sequence", let list = d["pretokenizers"] as? [Any],
+               list.contains(where: { ($0 as? [String: Any])?["type"] as? String == "Metaspace" }) {
+                throw TokenizerError.unsupportedComponent(file: file, field: "pre_tokenizer", type: "Metaspace combined with other pre-tokenizers")
+            }
+            return nil
+        }
+        let (marker, scheme) = try metaspaceSettings(m, file: file, field: field)
+        let rep = Array(String(marker).utf8)
+        var rewrite: [TextNormalizer.Step] = [.replace([0x20], with: rep)]
+        if scheme != "never" { rewrite.append(.prependMissing(rep, firstOnly: scheme == "first")) }
+        if try bool(m, "split", file: file, prefix: field + ".") ?? true {
+            steps.append(.split(.literal(rep), .mergedWithNext, invert: false))
+        }
+        return TextNormalizer(steps: rewrite)
+    }
+
+    /// Metaspace `replacement` (one character) and `prepend_scheme` (or the older `add_prefix_space`).
+    private static func metaspaceSettings(_ d: [String: Any], file: String, field: String) throws -> (Unicode.Scalar, String) {
+        let replacement = d["replacement"] as? String ?? "\u{2581}"
+        guard replacement.unicodeScalars.count == 1, let marker = replacement.unicodeScalars.first else {
+            throw TokenizerError.invalidField(file: file, field: "\(field).replacement", detail: "expected one character")
+        }
+        var scheme = d["prepend_scheme"] as? String
+        if scheme == nil, let add = try bool(d, "add_prefix_space", file: file, prefix: field + ".") { scheme = add ? "always" : "never" }
+        let s = scheme ?? "always"
+        guard ["always", "first", "never"].contains(s) else {
+            throw TokenizerError.unsupportedComponent(file: file, field: "\(field).prepend_scheme", type: s)
+        }
+        return (marker, s)
     }
 
     /// Post-processors only add BOS/EOS-like tokens when asked; `encode` never does, so known types are accepted.
+    /// Nested Sequences are walked with a work list (no recursion on input depth).
     private static func checkPostProcessor(_ value: Any?, file: String, field: String) throws {
         guard let value, !(value is NSNull) else { return }
-        guard let d = value as? [String: Any], let type = d["type"] as? String else {
-            throw TokenizerError.invalidField(file: file, field: field, detail: "expected an object with a 'type'")
-        }
-        switch type {
-        case "ByteLevel", "TemplateProcessing", "RobertaProcessing", "BertProcessing": return
-        case "Sequence":
-            for (i, item) in (d["processors"] as? [Any] ?? []).enumerated() {
-                try checkPostProcessor(item, file: file, field: "\(field).processors[\(i)]")
+        var work: [(Any, String)] = [(value, field)]
+        var visited = 0
+        while let (item, path) = work.popLast() {
+            visited += 1
+            guard visited <= 10_000 else {
+                throw TokenizerError.invalidField(file: file, field: field, detail: "more than 10000 post-processors")
             }
-        default:
-            throw TokenizerError.unsupportedComponent(file: file, field: field, type: type)
+            guard let d = item as? [String: Any], let type = d["type"] as? String else {
+                throw TokenizerError.invalidField(file: file, field: path, detail: "expected an object with a 'type'")
+            }
+            switch type {
+            case "ByteLevel", "TemplateProcessing", "RobertaProcessing", "BertProcessing": continue
+            case "Sequence":
+                for (i, sub) in (d["processors"] as? [Any] ?? []).enumerated() { work.append((sub, "\(path).processors[\(i)]")) }
+            default:
+                throw TokenizerError.unsupportedComponent(file: file, field: path, type: type)
+            }
         }
     }
 

@@ -44,7 +44,12 @@ public struct GGMLType: Sendable, Hashable, CustomStringConvertible {
     /// The GGML type of a PhiKit element type.
     public init(_ dtype: DType) {
         // Every DType has a GGML id in the table (checked by tests); the fallback keeps this total.
-        self = GGMLType(id: dtype.ggmlType) ?? GGMLType(dtype.ggmlType, dtype.rawValue, dtype.blockElements, dtype.blockBytes)
+        self = GGMLType(id: dtype.ggmlType) ?? GGMLType(known: dtype)
+    }
+
+    /// A type PhiKit computes with: id, name and sizes from the C type table (through DType), never restated here.
+    private init(known dtype: DType) {
+        self.init(dtype.ggmlType, dtype.rawValue, dtype.blockElements, dtype.blockBytes)
     }
 
     private init(_ id: Int, _ name: String, _ blockElements: Int, _ blockBytes: Int) {
@@ -54,24 +59,25 @@ public struct GGMLType: Sendable, Hashable, CustomStringConvertible {
         self.blockBytes = blockBytes
     }
 
-    /// Every type id GGML has assigned, in id order, with block sizes from ggml's `type_traits`
-    /// (ggml-org/llama.cpp ggml/src/ggml.c). Removed ids have block sizes of 0.
+    /// Every type id GGML has assigned, in id order: the types PhiKit computes with from its own table, the others
+    /// with block sizes from ggml's `type_traits` (ggml-org/llama.cpp ggml/src/ggml.c). Removed ids have block sizes
+    /// of 0.
     public static let all: [GGMLType] = [
-        GGMLType(0, "F32", 1, 4),
-        GGMLType(1, "F16", 1, 2),
-        GGMLType(2, "Q4_0", 32, 18),
-        GGMLType(3, "Q4_1", 32, 20),
+        GGMLType(known: .f32),
+        GGMLType(known: .f16),
+        GGMLType(known: .q4_0),
+        GGMLType(known: .q4_1),
         GGMLType(4, "Q4_2", 0, 0),
         GGMLType(5, "Q4_3", 0, 0),
-        GGMLType(6, "Q5_0", 32, 22),
+        GGMLType(known: .q5_0),
         GGMLType(7, "Q5_1", 32, 24),
-        GGMLType(8, "Q8_0", 32, 34),
+        GGMLType(known: .q8_0),
         GGMLType(9, "Q8_1", 32, 36),
         GGMLType(10, "Q2_K", 256, 84),
         GGMLType(11, "Q3_K", 256, 110),
-        GGMLType(12, "Q4_K", 256, 144),
-        GGMLType(13, "Q5_K", 256, 176),
-        GGMLType(14, "Q6_K", 256, 210),
+        GGMLType(known: .q4_K),
+        GGMLType(known: .q5_K),
+        GGMLType(known: .q6_K),
         GGMLType(15, "Q8_K", 256, 292),
         GGMLType(16, "IQ2_XXS", 256, 66),
         GGMLType(17, "IQ2_XS", 256, 74),
@@ -87,7 +93,7 @@ public struct GGMLType: Sendable, Hashable, CustomStringConvertible {
         GGMLType(27, "I64", 1, 8),
         GGMLType(28, "F64", 1, 8),
         GGMLType(29, "IQ1_M", 256, 56),
-        GGMLType(30, "BF16", 1, 2),
+        GGMLType(known: .bf16),
         GGMLType(31, "Q4_0_4_4", 0, 0),
         GGMLType(32, "Q4_0_4_8", 0, 0),
         GGMLType(33, "Q4_0_8_8", 0, 0),
@@ -103,12 +109,12 @@ public struct GGMLType: Sendable, Hashable, CustomStringConvertible {
 
     private static let byID: [GGMLType?] = {
         var table = [GGMLType?](repeating: nil, count: (all.map(\.id).max() ?? 0) + 1)
-        for t in all { table[t.id] = t }
+        for t in all where t.id >= 0 { table[t.id] = t }
         return table
     }()
 
     /// The types `GGUFFile.tensor(named:)` returns views for.
-    public static var supported: [GGMLType] { DType.allCases.map(GGMLType.init) }
+    public static var supported: [GGMLType] { DType.allCases.map { GGMLType($0) } }
 }
 
 /// The type tag of a GGUF metadata value (`enum gguf_type`).

@@ -14,7 +14,7 @@ public enum QuantizeError: Error, CustomStringConvertible {
 
 /// Quantizes weight matrices row by row with the GGML reference quantizers (no importance matrix).
 /// Scheme: every linear layer to `type`; the output head (`lm_head.weight`, tied or not) to Q6_K when
-/// `type` is a 4-bit type (as llama-quantize does), else to `type`; norms and embeddings stay as stored.
+/// `type` has fewer bits per weight than Q6_K (as llama-quantize does), else to `type`; norms and embeddings stay as stored.
 /// Weights that are already block-quantized (a GGUF file) are requantized from their dequantized values,
 /// unless they already have the target type. `type == .f32` dequantizes (or widens) every matrix to f32:
 /// the reference that quantization error is measured against.
@@ -26,7 +26,9 @@ public struct WeightQuantizer: Sendable {
     public init(type: DType) { self.type = type }
 
     public func targetType(for name: String) -> DType {
-        if name == "lm_head.weight", type == .q4_0 || type == .q4_1 || type == .q4_K || type == .q5_K { return .q6_K }
+        let head = DType.q6_K
+        if name == "lm_head.weight", type.isQuantized,
+           type.blockBytes * head.blockElements < head.blockBytes * type.blockElements { return head }
         return type
     }
 
@@ -55,7 +57,7 @@ public struct WeightQuantizer: Sendable {
             defer { scratch.deallocate() }
             for r in r0..<r1 {
                 Convert.toF32(dtype: tensor.dtype, src: src + r * srcRowBytes, dst: scratch, count: cols)
-                if phi_quantize_ref(Int32(target.ggmlType), scratch, dst + r * rowBytes, Int64(cols)) != 0 { failed.set() }
+                if phi_quantize_ref(target.id, scratch, dst + r * rowBytes, Int64(cols)) != 0 { failed.set() }
             }
         }
         if failed.isSet { throw QuantizeError.unsupported(name: name, reason: "the \(target.rawValue) quantizer rejected it") }

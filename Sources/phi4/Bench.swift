@@ -29,9 +29,10 @@ struct Bench: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard promptTokens >= 0, genTokens >= 0, threads >= 1, repetitions >= 1 else {
-            throw ValidationError("-p and -n must be ≥ 0, -t and -r ≥ 1")
-        }
+        try OptionRange.check(promptTokens, "-p", 0...OptionRange.contextTokens.upperBound)
+        try OptionRange.check(genTokens, "-n", OptionRange.generatedTokens)
+        try OptionRange.check(threads, "-t", OptionRange.threads)
+        try OptionRange.check(repetitions, "-r", 1...10_000)
         guard model != nil || bandwidth else { throw ValidationError("--model is required (unless only --bandwidth is measured)") }
     }
 
@@ -100,10 +101,8 @@ struct Bench: ParsableCommand {
                 let seconds = try measure {
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     let input = try Phi4MMImageProcessor().process(decoded)
-                    let c = ImageCrops(columns: input.columns, rows: input.rows, pixels: input.pixelValues, masks: input.patchMask,
-                                       validRows: input.validRows, validColumns: input.validColumns)
-                    _ = try mm.vision.embed(c)
-                    crops = c.cropCount
+                    _ = try mm.vision.embed(input)
+                    crops = input.cropCount
                     tokens = input.tokenCount
                     return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 }

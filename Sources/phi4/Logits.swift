@@ -9,6 +9,7 @@ struct Logits: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var media: MediaOptions
+    @OptionGroup var inputLimits: InputLimitOptions
     @Flag(help: "Send PROMPT as written (special-token text included) instead of as one user turn.")
     var raw = false
     @Option(help: "Output .npy file.")
@@ -18,6 +19,7 @@ struct Logits: ParsableCommand {
 
     func run() throws {
         try runCLI {
+            try inputLimits.check(prompt, "the prompt")
             let loaded = try model.load()
             let prepared = try media.prepare(loaded, prompt: prompt, raw: raw)
             let ids = prepared.tokens

@@ -17,27 +17,35 @@ struct MediaOptions: ParsableArguments {
     @Option(help: "Most images per prompt.")
     var maxImages: Int = ImageLimits.default.maxImagesPerPrompt
 
-    func media() throws -> PromptMedia {
-        guard maxCrops >= 1 else { throw ValidationError("--max-crops must be at least 1") }
-        guard maxImagePixels >= 1, maxImages >= 0 else { throw ValidationError("image limits must be positive") }
+    func limits() throws -> MediaLimits {
+        // 512 crops of 256 tokens each already exceed a 128k context
+        try OptionRange.check(maxCrops, "--max-crops", 1...512)
+        try OptionRange.check(maxImagePixels, "--max-image-pixels", 1...(1 << 31))
+        try OptionRange.check(maxImages, "--max-images", 0...1024)
         var limits = ImageLimits.default
         limits.maxPixels = maxImagePixels
         limits.maxImagesPerPrompt = maxImages
-        guard maxAudioSeconds > 0 else { throw ValidationError("--max-audio-seconds must be positive") }
+        try OptionRange.check(maxAudioSeconds, "--max-audio-seconds", 0.001...86_400)
         var audioLimits = AudioLimits.default
         audioLimits.maxSeconds = maxAudioSeconds
-        func url(_ p: String) -> URL { URL(fileURLWithPath: (p as NSString).expandingTildeInPath) }
-        return PromptMedia(images: images.map { .file(url($0)) }, audios: audios.map { .file(url($0)) },
-                           imageLimits: limits, audioLimits: audioLimits, maxCrops: maxCrops)
+        return MediaLimits(image: limits, audio: audioLimits, maxCrops: maxCrops)
     }
 
-    /// Prepares the prompt, with a progress line on stderr while images are encoded.
-    func prepare(_ loaded: LoadedModel, prompt: String, raw: Bool, system: String? = nil, tools: String? = nil) throws -> PreparedPrompt {
-        let m = try media()
-        let prepared = try loaded.prepare(prompt, raw: raw, system: system, tools: tools, media: m) { line in
+    /// The prompt as one user message with its media; `<|image_N|>` / `<|audio_N|>` in the text are slots.
+    func message(_ prompt: String) -> PromptMessage {
+        func url(_ p: String) -> URL { URL(fileURLWithPath: (p as NSString).expandingTildeInPath) }
+        return .user(prompt, images: images.map { .file(url($0)) }, audios: audios.map { .file(url($0)) })
+    }
+
+    /// Builds the prompt (a system turn when `system` or tools are given, then the user turn; raw: the text as
+    /// written), with a progress line on stderr while media are encoded.
+    func prepare(_ loaded: LoadedModel, prompt: String, raw: Bool, system: String? = nil, tools: ToolList? = nil) throws -> PreparedPrompt {
+        let options = PromptOptions(mode: raw ? .raw(parseSpecialTokens: true) : .chat, textPlaceholders: true, limits: try limits())
+        let messages = (raw ? [] : system.map { [PromptMessage.system($0)] } ?? []) + [message(prompt)]
+        let prepared = try loaded.promptBuilder.build(messages, tools: raw ? nil : tools, options: options) { line in
             Console.error("\r\(line)", newline: false)
         }
-        if !m.isEmpty { Console.error("\r\(String(repeating: " ", count: 60))\r", newline: false) }
+        if !images.isEmpty || !audios.isEmpty { Console.error("\r\(String(repeating: " ", count: 60))\r", newline: false) }
         return prepared
     }
 }

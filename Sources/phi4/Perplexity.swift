@@ -41,16 +41,16 @@ struct PerplexityCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let c = chunks, c < 1 { throw ValidationError("--chunks must be at least 1") }
+        if let c = chunks { try OptionRange.check(c, "--chunks", 1...Int(Int32.max)) }
+        // below 4 is PerplexityError.contextTooSmall when the run starts; here only what no model can hold
+        if ctx > OptionRange.contextTokens.upperBound { try OptionRange.check(ctx, "--ctx", 4...OptionRange.contextTokens.upperBound) }
         if compareQuantize != nil && compare == nil { throw ValidationError("--compare-quantize needs --compare") }
         if let q = compareQuantize, LoadQuantization(name: q) == nil { throw ValidationError("unknown --compare-quantize \(q)") }
     }
 
     func run() throws {
         try runCLI {
-            let path = (file as NSString).expandingTildeInPath
-            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(file)") }
-            guard let text = String(data: data, encoding: .utf8) else { throw CLIError("\(file) is not UTF-8 text") }
+            let text = try InputLimitOptions.readText(file, limit: 1 << 30, flag: "--file")
             guard ctx >= 4 else { throw PerplexityError.contextTooSmall(ctx) }
 
             let loaded = try model.load()

@@ -17,12 +17,13 @@ struct Phi4: ParsableCommand {
           phi4 transcribe --model ~/models/Phi-4-multimodal-instruct --format srt interview.flac
           phi4 perplexity --model DIR --quantize q4 --compare DIR --file text.txt
         """,
-        subcommands: [Run.self, Chat.self, Transcribe.self, Logits.self, Tokenize.self, Bench.self, PerplexityCommand.self, Quantize.self])
+        subcommands: [Run.self, Chat.self, Serve.self, Transcribe.self, Logits.self, Tokenize.self, Bench.self, PerplexityCommand.self,
+                      Quantize.self, ConstraintBench.self])
 }
 
 /// Options every model command shares.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model folder (Hugging Face layout), or a hub id such as microsoft/Phi-4-mini-instruct (downloaded once into the Hugging Face cache).")
+    @Option(name: .long, help: "Model folder (Hugging Face layout), a llama.cpp .gguf file, or a hub id such as microsoft/Phi-4-mini-instruct (downloaded once into the Hugging Face cache).")
     var model: String
 
     @Option(name: [.customShort("t"), .long], help: "Threads to use (default: all cores).")
@@ -32,7 +33,7 @@ struct ModelOptions: ParsableArguments {
     var quantize: String?
 
     func load() throws -> LoadedModel {
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        if let t = threads { try OptionRange.check(t, "--threads", OptionRange.threads) }
         var q = LoadQuantization.none
         if let name = quantize {
             guard let parsed = LoadQuantization(name: name) else { throw ValidationError("unknown --quantize \(name)") }
@@ -65,7 +66,8 @@ struct SamplingOptions: ParsableArguments {
     var stop: [String] = []
 
     func options(logprobs: Bool = false) throws -> GenerationOptions {
-        guard maxTokens >= 0 else { throw ValidationError("--max-tokens must be ≥ 0") }
+        try OptionRange.check(maxTokens, "--max-tokens", OptionRange.generatedTokens)
+        try OptionRange.check(topK, "--top-k", 0...Int(Int32.max))
         let s = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                    repetitionPenalty: repeatPenalty, presencePenalty: presencePenalty,
                                    frequencyPenalty: frequencyPenalty, seed: seed)

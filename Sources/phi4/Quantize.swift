@@ -13,7 +13,7 @@ struct Quantize: ParsableCommand {
         tokenizer files plus \(WeightQuantizer.folderFileName).
         """)
 
-    @Option(help: "Model folder (Hugging Face layout).")
+    @Option(help: "Model folder (Hugging Face layout), or a hub id.")
     var model: String
     @Option(name: .customLong("type"), help: "q4_0, q4_k, q6_k or q8_0 (q4 = q4_0, q8 = q8_0); f32 writes a float copy.")
     var type: String
@@ -25,12 +25,21 @@ struct Quantize: ParsableCommand {
             guard let q = LoadQuantization(name: type), let dtype = q.dtype else {
                 throw ValidationError("unknown --type \(type): use q4_0, q4_k, q6_k or q8_0")
             }
-            let src = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
+            var src = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
+            if !FileManager.default.fileExists(atPath: src.path), HubDownloader.isRepositoryID(model) {
+                src = try HubDownloader().snapshot(repo: model, progress: Console.downloadProgress)
+            }
             if src.pathExtension.lowercased() == "gguf" {
                 throw CLIError("phi4 quantize reads Hugging Face folders; a .gguf is requantized at load time with --quantize \(type) (run, chat, bench, perplexity)")
             }
             let dst = URL(fileURLWithPath: (out as NSString).expandingTildeInPath)
-            let config = try Phi3Config.load(directory: src)
+            // Any decoder-only architecture of the registry; Phi-4-multimodal's encoders and adapters are not
+            // written to model.gguf, so it is quantized at load time instead.
+            let architecture = try ModelRegistry.architecture(folder: src)
+            guard architecture.name != ModelArchitecture.phi4MM.name else {
+                throw CLIError("phi4 quantize writes language models; quantize Phi-4-multimodal at load time with --quantize \(type) (run, chat, bench)")
+            }
+            let tied = try ModelFolder.configHeader(src).tieWordEmbeddings ?? false
             let store = try WeightStore(directory: src)
             let quantizer = WeightQuantizer(type: dtype)
             try FileManager.default.createDirectory(at: dst, withIntermediateDirectories: true)
@@ -38,11 +47,11 @@ struct Quantize: ParsableCommand {
             // Matrices of the linear layers (and the head, tied or not) are quantized; the rest is copied.
             var plan: [(name: String, source: String, quantize: Bool)] = []
             for name in store.names {
-                let isMatrix = name.hasSuffix("_proj.weight") || name == Phi3Model.Keys.lmHead
+                let isMatrix = name.hasSuffix("_proj.weight") || name == DecoderKeys.lmHead
                 plan.append((name, name, isMatrix))
             }
-            if config.tieWordEmbeddings && !store.contains(Phi3Model.Keys.lmHead) {
-                plan.append((Phi3Model.Keys.lmHead, Phi3Model.Keys.embedTokens, true))
+            if tied && !store.contains(DecoderKeys.lmHead) {
+                plan.append((DecoderKeys.lmHead, DecoderKeys.embedTokens, true))
             }
             var writer = GGUFWriter()
             writer.set("general.architecture", .string("phikit-hf"))

@@ -10,6 +10,8 @@ struct Run: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
     @OptionGroup var media: MediaOptions
+    @OptionGroup(title: "Constrained output") var constrain: ConstraintOptions
+    @OptionGroup var inputLimits: InputLimitOptions
 
     @Flag(help: "Send PROMPT as written (special-token text included) instead of as one user turn.")
     var raw = false
@@ -26,23 +28,26 @@ struct Run: ParsableCommand {
     var prompt: String
 
     /// The tool list exactly as written (the template pastes the string as-is, key order included);
-    /// it must parse as a JSON list.
-    static func readTools(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
-        let parsed: JSONValue
-        do { parsed = try JSONParser.parse(data) } catch {
-            throw CLIError("\(path): expected a JSON list of tool definitions, but it is not valid JSON: \(error)")
+    /// it must parse as a JSON list of function definitions.
+    static func readTools(_ path: String, limit: Int = InputLimitOptions.defaultMaxPromptBytes) throws -> ToolList {
+        let data: Data
+        do { data = try SafeFile.read(path: path, limit: limit) } catch { throw CLIError("\(error)") }
+        do {
+            return try ToolList(json: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw CLIError("\(path): \(error)")
         }
-        guard parsed.arrayValue != nil else { throw CLIError("\(path): expected a JSON list of tool definitions") }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func run() throws {
         try runCLI {
-            let options = try sampling.options(logprobs: logprobs)
+            var options = try sampling.options(logprobs: logprobs)
+            try inputLimits.check(prompt, "the prompt")
+            if let system { try inputLimits.check(system, "the system message") }
+            let toolList = try tools.map { try Run.readTools($0, limit: inputLimits.maxPromptBytes) }
+            options.constraint = try constrain.constraint(tools: toolList?.json)
             let loaded = try model.load()
-            let toolText = try tools.map(Run.readTools)
-            let prepared = try media.prepare(loaded, prompt: prompt, raw: raw, system: system, tools: toolText)
+            let prepared = try media.prepare(loaded, prompt: prompt, raw: raw, system: system, tools: toolList)
             let generator = loaded.makeGenerator()
             let result = try generator.generate(prompt: prepared.tokens, options: options,
                                                 conditioning: prepared.conditioning) { tok in
@@ -59,6 +64,9 @@ struct Run: ParsableCommand {
                     "decode_tokens_per_second": result.decodeTokensPerSecond,
                 ]
                 if let lp = result.logprobs { obj["logprobs"] = lp }
+                if let output = ToolCallParser.extract(from: result.generatedTokens, model: loaded), !output.toolCalls.isEmpty {
+                    obj["tool_calls"] = output.jsonToolCalls
+                }
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
                 Console.write(String(decoding: data, as: UTF8.self) + "\n")
             } else {

@@ -6,7 +6,7 @@ struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the token ids of a text. MODEL may hold only the tokenizer files.")
 
-    @Option(help: "Model or tokenizer folder (tokenizer.json).")
+    @Option(help: "Model or tokenizer folder (tokenizer.json), a .gguf file (its vocabulary), or a hub id.")
     var model: String
     @Flag(help: "Turn special-token text such as <|user|> into its special id (default: split it like ordinary text).")
     var parseSpecial = false
@@ -23,9 +23,10 @@ struct Tokenize: ParsableCommand {
 
     func run() throws {
         try runCLI {
-            let tok = try Tokenizer(directory: URL(fileURLWithPath: (model as NSString).expandingTildeInPath))
+            let tok = try ModelLoader.loadTokenizer(path: model, downloadProgress: Console.downloadProgress)
             if let path = jsonl {
-                guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+                let data: Data
+                do { data = try SafeFile.read(path: path, limit: 1 << 30) } catch { throw CLIError("\(error)") }
                 var content = String(decoding: data, as: UTF8.self)
                 if content.hasSuffix("\n") { content.removeLast() }
                 var out = ""

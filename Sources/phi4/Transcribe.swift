@@ -32,7 +32,10 @@ struct Transcribe: ParsableCommand {
             guard let fmt = TranscriptFormat(rawValue: format) else {
                 throw ValidationError("--format must be one of \(TranscriptFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            guard chunkSeconds >= 1, maxAudioSeconds > 0 else { throw ValidationError("--chunk-seconds must be ≥ 1 and --max-audio-seconds > 0") }
+            // inf or 1e300 gave an empty transcript and exit 0 (issue 10, finding 6)
+            try OptionRange.check(chunkSeconds, "--chunk-seconds", 1...3600)
+            try OptionRange.check(maxAudioSeconds, "--max-audio-seconds", 0.001...86_400)
+            try OptionRange.check(maxTokens, "--max-tokens", 1...OptionRange.generatedTokens.upperBound)
             var limits = AudioLimits.default
             limits.maxSeconds = maxAudioSeconds
             let clip = try AudioDecoder.decode(contentsOf: URL(fileURLWithPath: (file as NSString).expandingTildeInPath), limits: limits)
@@ -41,7 +44,6 @@ struct Transcribe: ParsableCommand {
             var options = TranscriptionOptions(language: language, translateTo: translateTo)
             options.maxChunkSeconds = chunkSeconds
             options.minChunkSeconds = min(10, chunkSeconds / 2)
-            guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
             options.maxTokensPerChunk = maxTokens
             let streaming = fmt == .text
             let t = try transcriber.transcribe(clip, options: options, onText: { if streaming { Console.write($0) } },

@@ -2,12 +2,12 @@ import Foundation
 import PhiKit
 import PhiWeights
 import XCTest
+import PhiTestSupport
 
 /// The GGUF model path (phi3 architecture as llama.cpp names it) and load-time quantization, on the tiny
 /// golden model: a GGUF written from the same weights must give the same logits as the HF folder.
 final class GGUFModelTests: XCTestCase {
-    static let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("PhiModelsTests/Fixtures/phi4mini-tiny")
+    static let tiny = TestFixtures.model("phi4mini-tiny")
 
     /// Writes the tiny HF model as a llama.cpp-style phi3 GGUF (tensor names, hyperparameters, LongRoPE
     /// factor tensors, gpt2 tokenizer with the gpt-4o pre-tokenizer and token types).
@@ -125,9 +125,7 @@ final class GGUFModelTests: XCTestCase {
         try Self.writeTinyGGUF(to: url, quantize: .q4_0)
         let file = try GGUFFile(url: url)
         let repacker = WeightRepacker(parallel: Parallel(threads: 2))
-        let model = try WeightRepacker.$collecting.withValue(repacker) {
-            try GGUFModelFactory.makeModel(file: file, parallel: Parallel(threads: 2))
-        }
+        let model = try ModelRegistry.load(gguf: file, options: ModelLoadOptions(parallel: Parallel(threads: 2), repacker: repacker))
         XCTAssertGreaterThan(repacker.remaining, 0, "the quantized matrices wait for the background repacker")
         let ids = [54, 345, 83, 291, 262, 348, 344, 286, 347, 295, 30]
         let before = try model.forward(ids, cache: model.makeCache(maxLength: nil), logits: .all)
@@ -145,9 +143,7 @@ final class GGUFModelTests: XCTestCase {
         XCTAssertEqual(try logits(loaded, ids), after)
         // Cancelled before it starts, the repacker stops at once and the model keeps working from its GGML rows.
         let cancelled = WeightRepacker()
-        let m2 = try WeightRepacker.$collecting.withValue(cancelled) {
-            try GGUFModelFactory.makeModel(file: file, parallel: Parallel(threads: 2))
-        }
+        let m2 = try ModelRegistry.load(gguf: file, options: ModelLoadOptions(parallel: Parallel(threads: 2), repacker: cancelled))
         let pending = cancelled.remaining
         cancelled.cancel()
         cancelled.wait()

@@ -141,11 +141,14 @@ final class GGUFTokenizerTests: XCTestCase {
     }
 
     func testClearErrors() throws {
-        assertFails(["tok.gguf", "tokenizer.ggml.model", "'llama'"]) {
-            _ = try GGUFTokenizer.load(from: makeFile(model: "llama"))
+        assertFails(["tok.gguf", "tokenizer.ggml.model", "'t5'"]) {
+            _ = try GGUFTokenizer.load(from: makeFile(model: "t5"))
         }
-        assertFails(["unknown pre-tokenizer 'qwen2'", "gpt-4o, llama-bpe"]) {
+        assertFails(["pre-tokenizer 'qwen2' is a llama.cpp pre-tokenizer PhiKit does not implement", "gpt-4o, llama-bpe"]) {
             _ = try GGUFTokenizer.load(from: makeFile(pre: "qwen2"))
+        }
+        assertFails(["unknown pre-tokenizer 'bogus'", "gpt-4o, llama-bpe"]) {
+            _ = try GGUFTokenizer.load(from: makeFile(pre: "bogus"))
         }
         assertFails(["tok.gguf", "metadata key 'tokenizer.ggml.model' is missing"]) {
             _ = try GGUFTokenizer.load(from: makeFile(model: nil))
@@ -167,6 +170,121 @@ final class GGUFTokenizerTests: XCTestCase {
         }
         assertFails(["merges[1]", "not in model.vocab"]) {
             _ = try GGUFTokenizer.load(from: makeFile(merges: ["h e", "x yz"]))
+        }
+    }
+
+    func testEveryLlamaCppPreTokenizerNameWorksOrIsRefusedByName() throws {
+        for (name, entry) in GGUFTokenizer.preTokenizerFamilies {
+            let tok = try GGUFTokenizer.load(from: makeFile(name: "pre-\(name).gguf", pre: name))
+            XCTAssertEqual(tok.encode("hello world"), [256 + 3, 256 + 8], name)
+            XCTAssertEqual(tok.preTokenizer.split("a 12345!!"), try PreTokenizer.named(entry.family).split("a 12345!!"), name)
+        }
+        XCTAssertTrue(GGUFTokenizer.preTokenizerFamilies.keys.allSatisfy { !GGUFTokenizer.unsupportedPreTokenizers.contains($0) })
+        for name in GGUFTokenizer.unsupportedPreTokenizers.sorted() {
+            assertFails(["tokenizer.ggml.pre", "'\(name)'", "does not implement"]) {
+                _ = try GGUFTokenizer.configuration(from: makeFile(name: "pre-\(name).gguf", pre: name))
+            }
+        }
+        // Missing pre: llama.cpp's default regexes (punctuation runs, GPT-2, digit runs, groups of three digits).
+        let tok = try GGUFTokenizer.load(from: makeFile(name: "nopre.gguf", pre: nil))
+        XCTAssertEqual(tok.preTokenizer.split("hi!!! 12345"), ["hi", "!!!", " ", "123", "45"])
+    }
+
+    // MARK: - SentencePiece (tokenizer.ggml.model = llama)
+
+    /// A tiny SentencePiece vocabulary: <unk>, <s>, </s>, the 256 byte tokens, then pieces with scores.
+    private func makeSPMFile(name: String = "spm.gguf", pieces: [(String, Float)], generalName: String? = nil,
+                             added: [(String, Int32)] = [], edit: (inout GGUFWriter) -> Void = { _ in }) throws -> GGUFFile {
+        var tokens = ["<unk>", "<s>", "</s>"]
+        var scores: [Float] = [0, 0, 0]
+        var types: [Int32] = [2, 3, 3]
+        for b in 0..<256 {
+            tokens.append(String(format: "<0x%02X>", b))
+            scores.append(0)
+            types.append(6)
+        }
+        for (p, score) in pieces {
+            tokens.append(p)
+            scores.append(score)
+            types.append(1)
+        }
+        for (a, type) in added {
+            tokens.append(a)
+            scores.append(0)
+            types.append(type)
+        }
+        var w = GGUFWriter()
+        w.set("general.architecture", .string("llama"))
+        if let generalName { w.set("general.name", .string(generalName)) }
+        w.set("tokenizer.ggml.model", .string("llama"))
+        w.set("tokenizer.ggml.tokens", .array(.string, tokens.map(GGUFValue.string)))
+        w.set("tokenizer.ggml.scores", .array(.float32, scores.map(GGUFValue.float32)))
+        w.set("tokenizer.ggml.token_type", .array(.int32, types.map(GGUFValue.int32)))
+        w.set("tokenizer.ggml.bos_token_id", .uint32(1))
+        w.set("tokenizer.ggml.eos_token_id", .uint32(2))
+        w.set("tokenizer.ggml.unknown_token_id", .uint32(0))
+        edit(&w)
+        let url = dir.appendingPathComponent(name)
+        try w.write(to: url)
+        return try GGUFFile(url: url)
+    }
+
+    func testSentencePieceVocabularyMergesByScore() throws {
+        // Ids from 259: ▁ h e l o ▁h he ll lo ▁he hel hello ▁hello
+        let pieces: [(String, Float)] = [("▁", -1), ("h", -2), ("e", -3), ("l", -4), ("o", -5), ("▁h", -20), ("he", -6),
+                                         ("ll", -7), ("lo", -8), ("▁he", -9), ("hel", -10), ("hello", -11), ("▁hello", -30)]
+        let id = Dictionary(uniqueKeysWithValues: pieces.enumerated().map { ($1.0, 259 + $0) })
+        let file = try makeSPMFile(pieces: pieces)
+        let tok = try GGUFTokenizer.load(from: file)
+        let config = try GGUFTokenizer.configuration(from: file)
+        XCTAssertEqual(config.model, "llama")
+        XCTAssertEqual(config.addBOSToken, true, "llama.cpp adds BOS for SPM vocabularies unless the file says not to")
+        XCTAssertTrue(config.addSpacePrefix)
+        // "▁hello": he (-6) first, then ▁he (-9: ▁ + he), then hel? no: ▁he + l is not a token; ll (-7) came before
+        // ▁he, so after he: ▁ he l l o -> ll (-7) -> ▁ he ll o -> ▁he (-9) -> ▁he ll o; "▁hell", "llo" are not tokens.
+        XCTAssertEqual(tok.encode("hello"), [id["▁he"]!, id["ll"]!, id["o"]!])
+        // Characters outside the vocabulary become their UTF-8 bytes (<0xXX> ids are 3 + byte).
+        XCTAssertEqual(tok.encode("é"), [id["▁"]!, 3 + 0xC3, 3 + 0xA9])
+        XCTAssertEqual(tok.decode(tok.encode("hello é")), "hello é")
+        XCTAssertEqual(tok.bosTokenID, 1)
+        XCTAssertEqual(tok.encode("<s>hello", parseSpecial: true), [1, id["▁he"]!, id["ll"]!, id["o"]!],
+                       "a text segment after a special token gets the space prefix too, as in llama.cpp")
+        XCTAssertEqual(tok.decode([1, id["▁he"]!, id["ll"]!, id["o"]!], skipSpecial: true), "hello")
+
+        let noPrefix = try GGUFTokenizer.load(from: makeSPMFile(name: "noprefix.gguf", pieces: pieces) {
+            $0.set("tokenizer.ggml.add_space_prefix", .bool(false))
+        })
+        XCTAssertEqual(noPrefix.encode("hello"), [id["he"]!, id["ll"]!, id["o"]!])
+        XCTAssertEqual(noPrefix.decode(noPrefix.encode(" hello")), " hello")
+    }
+
+    func testPhi3NamedVocabularyGetsLlamaCppRstrip() throws {
+        let added: [(String, Int32)] = [("<|endoftext|>", 3), ("<|user|>", 3), ("<|end|>", 3), ("<|assistant|>", 3)]
+        let tok = try GGUFTokenizer.load(from: makeSPMFile(pieces: [("▁", -1), ("h", -2), ("i", -3), ("▁hi", -4)],
+                                                           generalName: "Phi3-mini-4k-instruct", added: added))
+        for t in ["<|user|>", "<|end|>", "<|assistant|>", "</s>"] { XCTAssertTrue(tok.addedToken(t)?.rstrip ?? false, t) }
+        for t in ["<|endoftext|>", "<s>", "<unk>"] { XCTAssertFalse(tok.addedToken(t)?.rstrip ?? true, t) }
+        XCTAssertEqual(tok.encode("<|user|>\nhi", parseSpecial: true), tok.encode("<|user|>hi", parseSpecial: true))
+        let plain = try GGUFTokenizer.load(from: makeSPMFile(name: "plain.gguf", pieces: [("▁", -1)], added: added))
+        XCTAssertFalse(plain.addedToken("<|user|>")?.rstrip ?? true)
+    }
+
+    func testSentencePieceErrors() throws {
+        assertFails(["spm.gguf", "tokenizer.ggml.scores", "2 scores"]) {
+            _ = try GGUFTokenizer.load(from: makeSPMFile(pieces: [("a", -1)]) {
+                $0.set("tokenizer.ggml.scores", .array(.float32, [.float32(0), .float32(1)]))
+            })
+        }
+        assertFails(["spm.gguf", "tokenizer.ggml.scores", "NaN"]) {
+            _ = try GGUFTokenizer.load(from: makeSPMFile(pieces: [("a", .nan)]))
+        }
+        assertFails(["spm.gguf", "duplicate token 'a'"]) {
+            _ = try GGUFTokenizer.load(from: makeSPMFile(pieces: [("a", -1), ("a", -2)]))
+        }
+        assertFails(["spm.gguf", "tokenizer.ggml.token_type"]) {
+            _ = try GGUFTokenizer.load(from: makeSPMFile(pieces: [("a", -1)]) {
+                $0.set("tokenizer.ggml.token_type", .array(.int32, [.int32(1)]))
+            })
         }
     }
 

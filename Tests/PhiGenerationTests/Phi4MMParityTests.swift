@@ -1,13 +1,13 @@
 import Foundation
 import PhiKit
 import XCTest
+import PhiTestSupport
 
 /// Phi-4-multimodal against transformers (original semantics) on the tiny random model written by
 /// tools/fixtures/make_phi4mm_fixtures.py: both checkpoint layouts, image preprocessing → SigLIP → HD
 /// transform → projector → splice, LoRA routing, logits and greedy continuations.
 final class Phi4MMParityTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("PhiModelsTests/Fixtures")
+    static let fixtures = TestFixtures.models
     static let original = fixtures.appendingPathComponent("phi4mm-tiny")
     static let native = fixtures.appendingPathComponent("phi4mm-tiny-native")
     static let media = fixtures.appendingPathComponent("phi4mm-media")
@@ -64,7 +64,7 @@ final class Phi4MMParityTests: XCTestCase {
         for dir in [Self.original, Self.native] {
             let model = try load(dir)
             XCTAssertNotNil(model.multimodal)
-            let prompt = try model.prepare("What is the weather like in Paris today?", raw: false)
+            let prompt = try model.prompt("What is the weather like in Paris today?")
             XCTAssertNil(prompt.conditioning, "text-only prompts use the base weights, no LoRA")
             try check(model, "text", prepared: prompt, ref: ref)
         }
@@ -75,7 +75,7 @@ final class Phi4MMParityTests: XCTestCase {
         let model = try load(Self.original)
         let mm = try XCTUnwrap(model.multimodal)
         let image = ImageSource.file(Self.media.appendingPathComponent("image_A.png"))
-        let prepared = try model.prepare("<|image_1|>What is shown?", raw: false, media: PromptMedia(images: [image]))
+        let prepared = try model.prompt("<|image_1|>What is shown?", images: [image])
         XCTAssertEqual(prepared.imageTokenCounts, try ref.ints("image_A", "num_img_tokens"))
         XCTAssertTrue(prepared.conditioning?.adapter === mm.visionLoRA)
 
@@ -90,9 +90,7 @@ final class Phi4MMParityTests: XCTestCase {
         }
         let dh = Self.maxAbs(hidden[...], try ref.tensor("image_A.vision.hidden_states_m2.crop0")[...])
         XCTAssertLessThanOrEqual(dh, Self.featureTolerance, "SigLIP crop 0 max-abs \(dh)")
-        let crops = ImageCrops(columns: input.columns, rows: input.rows, pixels: input.pixelValues, masks: input.patchMask,
-                               validRows: input.validRows, validColumns: input.validColumns)
-        let features = try mm.vision.embed(crops)
+        let features = try mm.vision.embed(input)
         let df = Self.maxAbs(features[...], try ref.tensor("image_A.image_features.0")[...])
         XCTAssertEqual(features.count, input.tokenCount * mm.hiddenSize)
         XCTAssertLessThanOrEqual(df, Self.featureTolerance, "projected image features max-abs \(df)")
@@ -112,12 +110,12 @@ final class Phi4MMParityTests: XCTestCase {
         let ref = try Self.reference()
         let model = try load(Self.native)
         let images = ["image_B.png", "image_C.jpg"].map { ImageSource.file(Self.media.appendingPathComponent($0)) }
-        let prepared = try model.prepare("<|image_1|><|image_2|>Compare.", raw: false, media: PromptMedia(images: images))
+        let prepared = try model.prompt("<|image_1|><|image_2|>Compare.", images: images)
         XCTAssertEqual(prepared.imageTokenCounts, try ref.ints("image_BC", "num_img_tokens"))
         try check(model, "image_BC", prepared: prepared, ref: ref)
         // Raw prompts take the same placeholders.
-        let raw = try model.prepare("<|user|><|image_1|><|image_2|>Compare.<|end|><|assistant|>", raw: true,
-                                    media: PromptMedia(images: images))
+        let raw = try model.prompt("<|user|><|image_1|><|image_2|>Compare.<|end|><|assistant|>", raw: true,
+                                    images: images)
         XCTAssertEqual(raw.tokens, prepared.tokens)
     }
 
@@ -125,25 +123,25 @@ final class Phi4MMParityTests: XCTestCase {
         let model = try load(Self.original)
         let a = ImageSource.file(Self.media.appendingPathComponent("image_A.png"))
         // No placeholder in a chat prompt: the images go first.
-        let implicit = try model.prepare("What is shown?", raw: false, media: PromptMedia(images: [a]))
-        let explicit = try model.prepare("<|image_1|>What is shown?", raw: false, media: PromptMedia(images: [a]))
+        let implicit = try model.prompt("What is shown?", images: [a])
+        let explicit = try model.prompt("<|image_1|>What is shown?", images: [a])
         XCTAssertEqual(implicit.tokens, explicit.tokens)
         // N is ignored: <|image_7|> is the first image.
-        XCTAssertEqual(try model.prepare("<|image_7|>What is shown?", raw: false, media: PromptMedia(images: [a])).tokens, explicit.tokens)
-        XCTAssertThrowsError(try model.prepare("<|image_1|><|image_2|>x", raw: false, media: PromptMedia(images: [a]))) { e in
+        XCTAssertEqual(try model.prompt("<|image_7|>What is shown?", images: [a]).tokens, explicit.tokens)
+        XCTAssertThrowsError(try model.prompt("<|image_1|><|image_2|>x", images: [a])) { e in
             XCTAssertTrue("\(e)".contains("2 image placeholder"), "\(e)")
         }
-        XCTAssertThrowsError(try model.prepare("<|image_1|>x", raw: false)) { e in
+        XCTAssertThrowsError(try model.prompt("<|image_1|>x")) { e in
             XCTAssertTrue("\(e)".contains("0 image(s) were given"), "\(e)")
         }
         var limits = ImageLimits.default
         limits.maxImagesPerPrompt = 1
-        XCTAssertThrowsError(try model.prepare("x", raw: false, media: PromptMedia(images: [a, a], imageLimits: limits)))
+        XCTAssertThrowsError(try model.prompt("x", images: [a, a], limits: MediaLimits(image: limits)))
         limits = .default
         limits.maxPixels = 1000
-        XCTAssertThrowsError(try model.prepare("x", raw: false, media: PromptMedia(images: [a], imageLimits: limits)))
+        XCTAssertThrowsError(try model.prompt("x", images: [a], limits: MediaLimits(image: limits)))
         let bogus = ImageSource.data(Data("not an image".utf8))
-        XCTAssertThrowsError(try model.prepare("x", raw: false, media: PromptMedia(images: [bogus])))
+        XCTAssertThrowsError(try model.prompt("x", images: [bogus]))
     }
 
     /// A native folder without its adapter folders loads (text works) but refuses media it cannot answer
@@ -156,8 +154,8 @@ final class Phi4MMParityTests: XCTestCase {
         try FileManager.default.removeItem(at: tmp.appendingPathComponent("vision-lora"))
         let model = try load(tmp)
         XCTAssertNil(model.multimodal?.visionLoRA)
-        XCTAssertNoThrow(try model.prepare("hi", raw: false))
-        XCTAssertThrowsError(try model.prepare("x", raw: false, media: PromptMedia(images: [.file(Self.media.appendingPathComponent("image_A.png"))]))) { e in
+        XCTAssertNoThrow(try model.prompt("hi"))
+        XCTAssertThrowsError(try model.prompt("x", images: [.file(Self.media.appendingPathComponent("image_A.png"))])) { e in
             XCTAssertTrue("\(e)".contains("vision LoRA"), "\(e)")
         }
         // An adapter file with an extra tensor is rejected by name.
@@ -176,7 +174,7 @@ final class Phi4MMParityTests: XCTestCase {
     func testTextModelsRejectImages() throws {
         let text = try ModelLoader.load(path: Self.fixtures.appendingPathComponent("phi4mini-tiny").path)
         let a = ImageSource.file(Self.media.appendingPathComponent("image_A.png"))
-        XCTAssertThrowsError(try text.prepare("x", raw: false, media: PromptMedia(images: [a]))) { e in
+        XCTAssertThrowsError(try text.prompt("x", images: [a])) { e in
             XCTAssertTrue("\(e)".contains("does not take images"), "\(e)")
         }
     }

@@ -56,7 +56,7 @@ final class Phi4MMSpeechParityTests: XCTestCase {
         for dir in [P.original, P.native] {
             let model = try ModelLoader.load(path: dir.path, threads: 2)
             let audio = AudioSource.file(P.media.appendingPathComponent("audio_short.wav"))
-            let prepared = try model.prepare("<|audio_1|>Transcribe the audio to text.", raw: false, media: PromptMedia(audios: [audio]))
+            let prepared = try model.prompt("<|audio_1|>Transcribe the audio to text.", audios: [audio])
             XCTAssertEqual(prepared.audioTokenCounts, [25])
             XCTAssertTrue(prepared.conditioning?.adapter === model.multimodal?.speechLoRA)
             try P.check(model, "audio_short", prepared: prepared, ref: ref)
@@ -66,9 +66,9 @@ final class Phi4MMSpeechParityTests: XCTestCase {
     func testImageAndAudioUseVisionLoRAAndVisionProjector() throws {
         let ref = try P.reference()
         let model = try ModelLoader.load(path: P.original.path, threads: 2)
-        let prepared = try model.prepare("", raw: false, media: PromptMedia(
+        let prepared = try model.prompt("",
             images: [.file(P.media.appendingPathComponent("image_A.png"))],
-            audios: [.file(P.media.appendingPathComponent("audio_short.wav"))]))
+            audios: [.file(P.media.appendingPathComponent("audio_short.wav"))])
         XCTAssertTrue(prepared.conditioning?.adapter === model.multimodal?.visionLoRA)
         try P.check(model, "image_audio", prepared: prepared, ref: ref)
     }
@@ -88,6 +88,6 @@ final class Phi4MMSpeechParityTests: XCTestCase {
         // A text model cannot transcribe; audio placeholders without audio are an error.
         let text = try ModelLoader.load(path: P.fixtures.appendingPathComponent("phi4mini-tiny").path)
         XCTAssertThrowsError(try Transcriber(model: text))
-        XCTAssertThrowsError(try model.prepare("<|audio_1|>x", raw: false))
+        XCTAssertThrowsError(try model.prompt("<|audio_1|>x"))
     }
 }

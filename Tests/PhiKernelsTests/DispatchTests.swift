@@ -42,12 +42,12 @@ final class DispatchTests: XCTestCase {
     /// W [N, K] in `type`; every 7th weight is tiny so f16 rows hold subnormals.
     func weights(_ type: Int32, n: Int, k: Int, rng: inout Rand) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(n * k * (type == Int32(PHI_WTYPE_F32) ? 4 : 2))
+        bytes.reserveCapacity(n * k * (type == Int32(PHI_TYPE_F32) ? 4 : 2))
         for i in 0..<(n * k) {
             let v = rng.next() * (i % 7 == 3 ? 1e-5 : 1)
             switch type {
-            case Int32(PHI_WTYPE_BF16): withUnsafeBytes(of: UInt16(v.bitPattern >> 16).littleEndian) { bytes += $0 }
-            case Int32(PHI_WTYPE_F16): withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { bytes += $0 }
+            case Int32(PHI_TYPE_BF16): withUnsafeBytes(of: UInt16(v.bitPattern >> 16).littleEndian) { bytes += $0 }
+            case Int32(PHI_TYPE_F16): withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { bytes += $0 }
             default: withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 }
             }
         }
@@ -60,7 +60,7 @@ final class DispatchTests: XCTestCase {
 
     func testGemmAllWeightTypes() {
         var rng = Rand(s: 1)
-        for type in [PHI_WTYPE_F32, PHI_WTYPE_BF16, PHI_WTYPE_F16].map({ Int32($0) }) {
+        for type in [PHI_TYPE_F32, PHI_TYPE_BF16, PHI_TYPE_F16].map({ Int32($0) }) {
             for (T, K, N) in Self.gemmShapes {
                 let ldx = K + 3, ldy = N + 2, n0 = N > 4 ? 1 : 0
                 let w = weights(type, n: N, k: K, rng: &rng)
@@ -228,7 +228,7 @@ final class DispatchTests: XCTestCase {
             defer { phi_set_cpu_mask(-1) }
             XCTAssertEqual(phi_cpu_features(), f & mask)
             var y = [Float](repeating: 0, count: N)
-            phi_gemm(x, Int64(K), 1, Int64(K), w, Int32(PHI_WTYPE_F32), &y, Int64(N), 0, Int64(N))
+            phi_gemm(x, Int64(K), 1, Int64(K), w, Int32(PHI_TYPE_F32), &y, Int64(N), 0, Int64(N))
             results.append(y)
         }
         for i in results.indices { for j in results.indices where j > i { XCTAssertNotEqual(results[i], results[j], "masks \(masks[i]) and \(masks[j])") } }

@@ -1,11 +1,12 @@
 import CPhiKernels
 import PhiKernels
 import XCTest
+import PhiTestSupport
 
 /// Every fast path against its scalar reference, on ragged shapes.
 final class GemmTests: XCTestCase {
 
-    func makeWeights(_ type: WeightType, n: Int, k: Int, rng: inout LCG) -> [UInt8] {
+    func makeWeights(_ type: DType, n: Int, k: Int, rng: inout LCG) -> [UInt8] {
         var bytes: [UInt8] = []
         for _ in 0..<(n * k) {
             let v = rng.next()
@@ -13,6 +14,7 @@ final class GemmTests: XCTestCase {
             case .f32: withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 }
             case .bf16: withUnsafeBytes(of: UInt16(v.bitPattern >> 16).littleEndian) { bytes += $0 }
             case .f16: withUnsafeBytes(of: Float16(v).bitPattern.littleEndian) { bytes += $0 }
+            default: XCTFail("not a dense type: \(type)")
             }
         }
         return bytes
@@ -21,7 +23,7 @@ final class GemmTests: XCTestCase {
     func testGemmMatchesReferenceOnRaggedShapes() {
         var rng = LCG(s: 42)
         let shapes = [(1, 1, 1), (1, 17, 5), (3, 33, 7), (4, 16, 4), (5, 100, 13), (9, 31, 9), (70, 48, 21), (2, 130, 64)]
-        for type in [WeightType.f32, .bf16, .f16] {
+        for type in [DType.f32, .bf16, .f16] {
             for (T, K, N) in shapes {
                 let w = makeWeights(type, n: N, k: K, rng: &rng)
                 let x = (0..<(T * K)).map { _ in rng.next() }
@@ -29,8 +31,8 @@ final class GemmTests: XCTestCase {
                 var ref = [Float](repeating: .nan, count: T * N)
                 w.withUnsafeBytes { wb in
                     x.withUnsafeBufferPointer { xb in
-                        phi_gemm(xb.baseAddress, Int64(K), Int64(T), Int64(K), wb.baseAddress, type.rawValue, &fast, Int64(N), 0, Int64(N))
-                        phi_gemm_ref(xb.baseAddress, Int64(K), Int64(T), Int64(K), wb.baseAddress, type.rawValue, &ref, Int64(N), 0, Int64(N))
+                        phi_gemm(xb.baseAddress, Int64(K), Int64(T), Int64(K), wb.baseAddress, type.id, &fast, Int64(N), 0, Int64(N))
+                        phi_gemm_ref(xb.baseAddress, Int64(K), Int64(T), Int64(K), wb.baseAddress, type.id, &ref, Int64(N), 0, Int64(N))
                     }
                 }
                 for i in 0..<(T * N) {
@@ -67,7 +69,7 @@ final class GemmTests: XCTestCase {
             // And the bf16-activation product stays close to the f32-activation one.
             var exact = [Float](repeating: 0, count: T * N)
             w.withUnsafeBytes { wb in
-                phi_gemm_ref(x, Int64(K), Int64(T), Int64(K), wb.baseAddress, WeightType.bf16.rawValue, &exact, Int64(N), 0, Int64(N))
+                phi_gemm_ref(x, Int64(K), Int64(T), Int64(K), wb.baseAddress, DType.bf16.id, &exact, Int64(N), 0, Int64(N))
             }
             for i in fast.indices { XCTAssertEqual(fast[i], exact[i], accuracy: 0.01 * Float(K).squareRoot()) }
         }

@@ -1,6 +1,7 @@
 import CPhiKernels
 import PhiKernels
 import XCTest
+import PhiTestSupport
 
 /// Quantized products: every type × every instruction-set path on this machine × ragged shapes, against the
 /// scalar reference (equal up to f32 summation order) and against an f32 product of the dequantized operands.
@@ -60,10 +61,10 @@ final class QuantGemmTests: XCTestCase {
             }
         }
         c.exact = [Float](repeating: 0, count: T * N)
-        phi_gemm_ref(xd, Int64(K), Int64(T), Int64(K), wd, Int32(PHI_WTYPE_F32), &c.exact, Int64(N), 0, Int64(N))
+        phi_gemm_ref(xd, Int64(K), Int64(T), Int64(K), wd, Int32(PHI_TYPE_F32), &c.exact, Int64(N), 0, Int64(N))
         let xa = xd.map(abs), wa = wd.map(abs)
         c.scale = [Float](repeating: 0, count: T * N)
-        phi_gemm_ref(xa, Int64(K), Int64(T), Int64(K), wa, Int32(PHI_WTYPE_F32), &c.scale, Int64(N), 0, Int64(N))
+        phi_gemm_ref(xa, Int64(K), Int64(T), Int64(K), wa, Int32(PHI_TYPE_F32), &c.scale, Int64(N), 0, Int64(N))
         return c
     }
 
@@ -159,18 +160,19 @@ final class QuantGemmTests: XCTestCase {
         var rng = LCG(s: 77)
         let parallel = Parallel(threads: 2)
         for type in QuantFormatTests.gemmTypes {
+            let dtype = try XCTUnwrap(DType(ggmlType: Int(type)))
             let qk = Int(phi_quant_block_elements(type)), K = 2 * qk, N = 50, T = 5
             let x = (0..<(T * (K + 3))).map { _ in rng.next() }
             let wf = (0..<(N * K)).map { _ in rng.next() }
-            let rowW = K / qk * QuantKernels.blockBytes(ggmlType: Int(type))
+            let rowW = K / qk * dtype.blockBytes
             var w = [UInt8](repeating: 0, count: N * rowW)
-            try QuantKernels.quantize(ggmlType: Int(type), source: wf, destination: &w, count: N * K)
-            var packed = [UInt8](repeating: 0, count: QuantKernels.repackedByteCount(ggmlType: Int(type), n: N, k: K))
-            try QuantKernels.repack(weight: w, ggmlType: Int(type), n: N, k: K, into: &packed, parallel: parallel)
+            try QuantKernels.quantize(type: dtype, source: wf, destination: &w, count: N * K)
+            var packed = [UInt8](repeating: 0, count: QuantKernels.repackedByteCount(type: dtype, n: N, k: K))
+            try QuantKernels.repack(weight: w, type: dtype, n: N, k: K, into: &packed, parallel: parallel)
             var y1 = [Float](repeating: .nan, count: T * N), y2 = y1, ref = y1
-            try QuantKernels.matmul(x: x, ldx: K + 3, rows: T, k: K, weight: w, ggmlType: Int(type), n: N, y: &y1, ldy: N, parallel: parallel)
-            try QuantKernels.matmulRepacked(x: x, ldx: K + 3, rows: T, k: K, weight: packed, ggmlType: Int(type), n: N, y: &y2, ldy: N, parallel: parallel)
-            let rb = QuantKernels.activationRowBytes(ggmlType: Int(type), k: K)
+            try QuantKernels.matmul(x: x, ldx: K + 3, rows: T, k: K, weight: w, type: dtype, n: N, y: &y1, ldy: N, parallel: parallel)
+            try QuantKernels.matmulRepacked(x: x, ldx: K + 3, rows: T, k: K, weight: packed, type: dtype, n: N, y: &y2, ldy: N, parallel: parallel)
+            let rb = QuantKernels.activationRowBytes(type: dtype, k: K)
             var xq = [UInt8](repeating: 0, count: T * rb)
             phi_quantize_activations(type, x, Int64(K + 3), Int64(T), Int64(K), &xq, Int64(rb))
             phi_gemm_q_ref(type, xq, Int64(rb), Int64(T), Int64(K), w, &ref, Int64(N), 0, Int64(N))
@@ -180,7 +182,7 @@ final class QuantGemmTests: XCTestCase {
             }
             // Dequantize wrapper agrees with the C reference.
             var d = [Float](repeating: 0, count: K), dref = d
-            try QuantKernels.dequantize(ggmlType: Int(type), source: w, destination: &d, count: K)
+            try QuantKernels.dequantize(type: dtype, source: w, destination: &d, count: K)
             phi_dequantize_ref(type, w, &dref, Int64(K))
             XCTAssertEqual(d, dref)
         }

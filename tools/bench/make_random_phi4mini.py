@@ -5,7 +5,7 @@
     .venv/bin/python tools/bench/make_random_phi4mini.py --dtype f32         # f32  -> bench-models/phi4mini-random-f32
     .venv/bin/python tools/bench/make_random_phi4mini.py --tokenizer-only    # (re)copy the tokenizer into the folder
 
-Layout: the real config (/work/shared/reference/configs/phi4-mini.config.json, torch_dtype set to the chosen dtype)
+Layout: the real config (../shared/reference/configs/phi4-mini.config.json from the repository root, torch_dtype set to the chosen dtype)
 and generation_config; weights N(0, 0.02) (RMSNorm weights 1 + N(0, 0.02)) from a seeded generator, tied embeddings
 (no lm_head.weight), written as ~5 GB safetensors shards + model.safetensors.index.json. Each shard is streamed: the
 header is computed from the shapes first, then every tensor is generated and written in row chunks, so peak memory
@@ -26,17 +26,22 @@ import sys
 import time
 from pathlib import Path
 
-import torch
+import numpy as np
+
+try:  # torch gives the seeded stream the committed figures were made with; numpy is the fallback where the
+    import torch  # PyTorch wheel index is unreachable (the weights are random either way)
+except ImportError:
+    torch = None
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE_CONFIGS = Path("/work/shared/reference/configs")
+REFERENCE_CONFIGS = REPO.parent / "shared" / "reference" / "configs"  # ../shared beside the repository
 DEFAULT_TOKENIZER_DIR = REPO / "Tests" / "PhiTokenizerTests" / "Fixtures"
 SHARD_BYTES = 5 * 1000 ** 3
 CHUNK_ELEMENTS = 64 * 1024 * 1024
 
 DTYPES = {
-    "bf16": (torch.bfloat16, "BF16", "bfloat16", 2),
-    "f32": (torch.float32, "F32", "float32", 4),
+    "bf16": ("bf16", "BF16", "bfloat16", 2),
+    "f32": ("f32", "F32", "float32", 4),
 }
 
 
@@ -83,7 +88,7 @@ def plan_shards(specs, elem_size: int) -> list[list]:
     return shards
 
 
-def write_shard(path: Path, specs, torch_dtype, st_dtype: str, elem_size: int, gen: torch.Generator,
+def write_shard(path: Path, specs, torch_dtype, st_dtype: str, elem_size: int, gen,
                 std: float) -> int:
     header = {"__metadata__": {"format": "pt"}}
     offset = 0
@@ -105,9 +110,16 @@ def write_shard(path: Path, specs, torch_dtype, st_dtype: str, elem_size: int, g
             for r0 in range(0, rows, step):
                 r1 = min(rows, r0 + step)
                 k_std, k_offset = init[kind]
+                if torch is None:
+                    chunk = gen.standard_normal([r1 - r0] + shape[1:], dtype=np.float32) * k_std + k_offset
+                    if torch_dtype == "bf16":  # round to nearest even, as torch's .to(bfloat16)
+                        u = chunk.view(np.uint32)
+                        chunk = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+                    f.write(chunk.tobytes())
+                    continue
                 chunk = torch.randn([r1 - r0] + shape[1:], generator=gen, dtype=torch.float32) * k_std + k_offset
-                chunk = chunk.to(torch_dtype).contiguous()
-                raw = chunk.view(torch.int16) if torch_dtype == torch.bfloat16 else chunk
+                chunk = chunk.to(torch.bfloat16 if torch_dtype == "bf16" else torch.float32).contiguous()
+                raw = chunk.view(torch.int16) if torch_dtype == "bf16" else chunk
                 f.write(raw.numpy().tobytes())
     return offset
 
@@ -118,8 +130,11 @@ def write_sharded(out: Path, specs, torch_dtype, st_dtype: str, elem_size: int, 
     returns (shard count, bytes of tensor data)."""
     for old in list(out.glob("model*.safetensors")) + list(out.glob("model.safetensors.index.json")):
         old.unlink()
-    torch.set_num_threads(2)
-    gen = torch.Generator().manual_seed(seed)
+    if torch is None:
+        gen = np.random.default_rng(seed)
+    else:
+        torch.set_num_threads(2)
+        gen = torch.Generator().manual_seed(seed)
     shards = plan_shards(specs, elem_size)
     weight_map, total = {}, 0
     t0 = time.time()

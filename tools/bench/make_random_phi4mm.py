@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
 from phi4mm_names import converter_map_key, to_original_name  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE_CONFIGS = Path("/work/shared/reference/configs")
+REFERENCE_CONFIGS = REPO.parent / "shared" / "reference" / "configs"  # ../shared beside the repository
 DEFAULT_TOKENIZER_DIR = REPO / "Tests" / "PhiTokenizerTests" / "Fixtures"
 EXPECTED_PARAMETERS = 5_574_460_384
 EXPECTED_GROUPS = {  # reference §9

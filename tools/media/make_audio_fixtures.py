@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds the audio fixtures for Tests/PhiMediaTests (Fixtures/audio) and their expected values.
 
-Run with /work/main/.venv/bin/python (packages: tools/media/requirements-audio.txt; system tools: espeak-ng, sox,
+Run with .venv/bin/python (packages: tools/media/requirements-audio.txt; system tools: espeak-ng, sox,
 flac). Deterministic except for espeak-ng/flac versions (recorded in the manifest).
 
 Expected values come from independent implementations:

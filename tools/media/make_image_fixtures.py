@@ -10,7 +10,7 @@ Writes Tests/PhiMediaTests/Fixtures/images/:
                floats) and a token-count sweep over many sizes.
 
 Regenerate (from the repository root):
-    /work/main/.venv/bin/python tools/media/make_image_fixtures.py
+    .venv/bin/python tools/media/make_image_fixtures.py
 Versions are pinned in tools/media/requirements.txt and recorded in the manifest; the script refuses others.
 """
 import hashlib
@@ -331,7 +331,8 @@ def main():
                     im.convert("RGB")
                 entry["pillow"] = "decoded by Pillow (PhiKit reads JPEG and PNG only)"
             except Exception as e:  # noqa: BLE001
-                entry["pillow"] = f"{type(e).__name__}: {e}"[:160]
+                # Repo-relative paths in messages: the manifest must not record this machine's layout.
+                entry["pillow"] = f"{type(e).__name__}: {e}".replace(str(ROOT) + "/", "")[:160]
         else:
             mode, rgb = pillow_rgb(inputs / name)
             entry.update(mode=mode, width=int(rgb.shape[1]), height=int(rgb.shape[0]), rgb_sha256=sha(rgb.tobytes()),
@@ -398,7 +399,7 @@ def main():
 
     manifest = {
         "generator": "tools/media/make_image_fixtures.py",
-        "regenerate": "/work/main/.venv/bin/python tools/media/make_image_fixtures.py",
+        "regenerate": ".venv/bin/python tools/media/make_image_fixtures.py",
         "versions": versions | {"libjpeg_turbo (Pillow)": features.version("libjpeg_turbo"),
                                 "python": sys.version.split()[0]},
         "decode": decode,

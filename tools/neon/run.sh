@@ -11,7 +11,7 @@ src="$here/../../Sources/CPhiKernels"
 out=${TMPDIR:-/tmp}/phikit-neon
 mkdir -p "$out"
 files="$src/cpu.c $src/gemm.c $src/gemm_bf16.c $src/attention.c $src/elementwise.c \
-       $src/quant.c $src/quant_repack.c \
+       $src/quant_ref.c $src/quant_repack.c $src/quant_traits.c $src/quant_dispatch.c \
        $src/gemm_neon.c $src/attention_neon.c $src/elementwise_neon.c $src/quant_neon.c $here/check.c"
 flags="-O3 -ffp-contract=off -Wall -Wextra -Wno-unused-function -I$src/include"
 sysroot=/usr/aarch64-linux-gnu

@@ -2,7 +2,7 @@
 """Encoding speed: tiktoken o200k_base encode_ordinary (one thread) vs PhiTokenizer (Swift, release build).
 
 Pinned dev-time versions: tiktoken==0.14.0 tokenizers==0.23.3 (see make_tokenizer_fixtures.py).
-    /work/main/.venv/bin/python tools/tokenizer/bench_tokenizer.py [--mb 4] [--swift-bench PATH]
+    .venv/bin/python tools/tokenizer/bench_tokenizer.py [--mb 4] [--swift-bench PATH]
 
 The Swift figure comes from the `tokbench` executable (source: tools/tokenizer/SwiftBench/main.swift), built in an
 isolated package (release, -Ounchecked -wmo like the main package) by
@@ -27,7 +27,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=4.0)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--ranks", default="/work/shared/data/o200k_base.tiktoken")
+    # ../shared is the shared folder beside the repository.
+    ap.add_argument("--ranks", default=os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "o200k_base.tiktoken")))
     ap.add_argument("--swift-bench", default="/tmp/tokpkg/.build/release/tokbench")
     args = ap.parse_args()
 

@@ -5,8 +5,8 @@ Pinned dev-time versions (PyPI; never needed by Swift at build, run or test time
     tokenizers==0.23.3  tiktoken==0.14.0  transformers==5.24.0  Jinja2==3.1.6
 
 Run from the repository root:
-    /work/main/.venv/bin/python tools/tokenizer/make_tokenizer_fixtures.py \
-        [--ranks /work/shared/data/o200k_base.tiktoken] [--out Tests/PhiTokenizerTests/Fixtures]
+    .venv/bin/python tools/tokenizer/make_tokenizer_fixtures.py \
+        [--ranks ../shared/data/o200k_base.tiktoken] [--out Tests/PhiTokenizerTests/Fixtures]
 
 What it writes into the output folder (all deterministic, seed below):
   tokenizer.json            Phi-4-mini tokenizer rebuilt from the o200k rank file (reference/tokenizer.md §4)
@@ -464,7 +464,8 @@ SMALL_SPECIAL_LINES = ["a [RS]  b", "a  [LS] b", "x[SW]y", "x [SW] y", "_[SW]", 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ranks", default="/work/shared/data/o200k_base.tiktoken")
+    # ../shared is the shared folder beside the repository.
+    ap.add_argument("--ranks", default=os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "o200k_base.tiktoken")))
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--out", default=os.path.join(here, "..", "..", "Tests", "PhiTokenizerTests", "Fixtures"))
     args = ap.parse_args()
@@ -570,7 +571,7 @@ def main():
     dump_json(os.path.join(out, "versions.json"), {
         "tokenizers": tokenizers.__version__, "tiktoken": tiktoken.__version__, "jinja2": jinja2.__version__,
         "python": sys.version.split()[0], "seed": SEED, "ranks_sha256": RANKS_SHA256,
-        "regenerate": "/work/main/.venv/bin/python tools/tokenizer/make_tokenizer_fixtures.py",
+        "regenerate": ".venv/bin/python tools/tokenizer/make_tokenizer_fixtures.py",
     })
     print(f"wrote fixtures to {out}", file=sys.stderr)
 

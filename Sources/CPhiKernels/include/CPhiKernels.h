@@ -13,12 +13,6 @@ extern "C" {
 #endif
 
 enum {
-    PHI_WTYPE_F32 = 0,
-    PHI_WTYPE_BF16 = 1,
-    PHI_WTYPE_F16 = 2,
-};
-
-enum {
     PHI_CPU_AVX2 = 1 << 0,
     PHI_CPU_AVX512 = 1 << 1,      // F, BW, VL, DQ
     PHI_CPU_AVX512_BF16 = 1 << 2,

@@ -1,28 +1,17 @@
 // Quantized block formats (bit-exact GGML layouts) and their products with f32/quantized activations.
-// Type ids are GGML's (ggml_type): F32 0, F16 1, Q4_0 2, Q4_1 3, Q8_0 8, Q4_K 12, Q5_K 13, Q6_K 14, Q8_K 15, BF16 30.
+// Type ids are GGML's (ggml_type); what each type is lives in one table (CPhiTypes.h, quant_traits.c).
 // Every fast path (AVX-512 VNNI/BF16, AVX2, NEON) has a scalar `_ref` twin that is the spec.
 #ifndef CPHIQUANT_H
 #define CPHIQUANT_H
 #include <stddef.h>
 #include <stdint.h>
 
+#include "CPhiTypes.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-enum {
-    PHI_GGML_F32 = 0,
-    PHI_GGML_F16 = 1,
-    PHI_GGML_Q4_0 = 2,
-    PHI_GGML_Q4_1 = 3,
-    PHI_GGML_Q8_0 = 8,
-    PHI_GGML_Q8_1 = 9,   // only as the name of Q4_1's activation format (no block functions)
-    PHI_GGML_Q4_K = 12,
-    PHI_GGML_Q5_K = 13,
-    PHI_GGML_Q6_K = 14,
-    PHI_GGML_Q8_K = 15,
-    PHI_GGML_BF16 = 30,
-};
 
 /// Values per block and bytes per block of a type (0 for unsupported types).
 int64_t phi_quant_block_elements(int type);

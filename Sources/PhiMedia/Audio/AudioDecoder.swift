@@ -1,4 +1,5 @@
 import Foundation
+import PhiKernels
 
 /// Decodes WAV (RIFF/RIFX/RF64: PCM 8/16/24/32, float 32/64, EXTENSIBLE) and FLAC into a mono `AudioClip` with
 /// samples scaled exactly like `soundfile.read(path)` (channels averaged). Other formats are recognised by their
@@ -17,21 +18,15 @@ public enum AudioDecoder {
         }
     }
 
-    /// Reads and decodes a file, checking its size against `limits.maxBytes` before reading it.
+    /// Reads and decodes a file, checking its type (regular files only: a FIFO or device could block or never end)
+    /// and its size against `limits.maxBytes` before reading it.
     public static func decode(contentsOf url: URL, limits: AudioLimits = .default) throws -> AudioClip {
-        let size: Int
-        do {
-            let attrs = try FileManager.default.attributesOfItem(atPath: url.path)
-            size = (attrs[.size] as? NSNumber)?.intValue ?? 0
-        } catch {
-            throw AudioError.io("\(url.path): \(error.localizedDescription)")
-        }
-        guard size <= limits.maxBytes else { throw AudioError.tooLarge(bytes: size, limit: limits.maxBytes) }
         let data: Data
-        do {
-            data = try Data(contentsOf: url)  // read, not mapped: a file truncated meanwhile cannot fault
+        do throws(SafeFileError) {
+            data = try SafeFile.read(url, limit: limits.maxBytes)  // read, not mapped: a file truncated meanwhile cannot fault
         } catch {
-            throw AudioError.io("\(url.path): \(error.localizedDescription)")
+            if case .tooLarge(_, let bytes, let limit) = error { throw AudioError.tooLarge(bytes: bytes, limit: limit) }
+            throw AudioError.io("\(url.path): \(error.reason)")
         }
         return try decode(data, limits: limits)
     }

@@ -4,20 +4,42 @@ import Foundation
 ///
 /// `maxSeconds` bounds the decoded duration (2 hours by default: 90,000 audio tokens at 12.5 tokens per second,
 /// which leaves room for text in the 128k context). `maxBytes` bounds the encoded input size (2 GiB by default;
-/// a 2-hour 48 kHz stereo 16-bit WAV is 1.4 GB).
+/// a 2-hour 48 kHz stereo 16-bit WAV is 1.4 GB). `maxSamples` bounds the decoded sample frames whatever the
+/// rate: seconds × a declared rate does not bound memory (2 hours at 768 kHz is 5.5 G samples, 22 GB), and FLAC
+/// breaks "the input size bounds the output" (a 13-byte frame can hold 65,535 samples).
 public struct AudioLimits: Sendable, Equatable {
     /// Longest accepted clip in seconds (frames / sample rate).
     public var maxSeconds: Double
     /// Largest accepted encoded input in bytes.
     public var maxBytes: Int
+    /// Most decoded sample frames (one mono Float each after the channels are mixed).
+    public var maxSamples: Int
 
-    public init(maxSeconds: Double, maxBytes: Int) {
+    public init(maxSeconds: Double, maxBytes: Int, maxSamples: Int = AudioLimits.absoluteMaxSamples) {
         self.maxSeconds = maxSeconds
         self.maxBytes = maxBytes
+        self.maxSamples = maxSamples
     }
 
-    /// 2 hours, 2 GiB.
+    /// 2 hours at 48 kHz (1.4 GB of decoded samples): the default `maxSamples`.
+    public static let absoluteMaxSamples = 7200 * 48_000
+
+    /// 2 hours, 2 GiB, 2 hours at 48 kHz.
     public static let `default` = AudioLimits(maxSeconds: 7200, maxBytes: 2 << 30)
+
+    /// The most frames a clip at `rate` Hz may decode to: both `maxSamples` and `maxSeconds` × rate.
+    func frameBudget(rate: Int) -> Int {
+        let bySeconds = maxSeconds.isNaN ? 0 : max(0, maxSeconds) * Double(max(rate, 0))
+        let capped = bySeconds >= Double(Int.max / 2) ? Int.max / 2 : Int(bySeconds)
+        return max(0, min(maxSamples, capped))
+    }
+
+    /// Throws `tooLong` or `tooManySamples` when `frames` at `rate` exceed the limits; call before allocating.
+    func check(frames: Int, rate: Int) throws {
+        let seconds = Double(frames) / Double(max(rate, 1))
+        if seconds > maxSeconds || maxSeconds.isNaN { throw AudioError.tooLong(seconds: seconds, limit: maxSeconds) }
+        if frames > maxSamples { throw AudioError.tooManySamples(samples: frames, limit: maxSamples) }
+    }
 }
 
 /// A decoded mono clip: samples in the source sample rate, scaled like `soundfile.read` (int16 → x/32768,
@@ -55,6 +77,8 @@ public enum AudioError: Error, CustomStringConvertible, Equatable {
     case tooLarge(bytes: Int, limit: Int)
     /// The clip is longer than `AudioLimits.maxSeconds`.
     case tooLong(seconds: Double, limit: Double)
+    /// The clip decodes to more sample frames than `AudioLimits.maxSamples`.
+    case tooManySamples(samples: Int, limit: Int)
     /// Fewer samples than one analysis window.
     case tooShort(samples: Int, minimum: Int)
     /// A sample rate outside the supported range.
@@ -77,6 +101,8 @@ public enum AudioError: Error, CustomStringConvertible, Equatable {
         case .tooLarge(let b, let l): return "audio input is \(b) bytes, above the limit of \(l) bytes"
         case .tooLong(let s, let l):
             return "audio is \(String(format: "%.1f", s)) s long, above the limit of \(String(format: "%.1f", l)) s"
+        case .tooManySamples(let n, let l):
+            return "audio decodes to \(n) samples or more, above the limit of \(l) samples"
         case .tooShort(let n, let m): return "audio is too short: \(n) samples at 16 kHz, at least \(m) (25 ms) are needed"
         case .invalidSampleRate(let r): return "unsupported sample rate \(r) Hz (supported: \(AudioResampler.supportedRates.lowerBound)–\(AudioResampler.supportedRates.upperBound) Hz)"
         case .nonFiniteSamples: return "audio contains NaN or infinite samples"
@@ -96,10 +122,4 @@ public enum AudioError: Error, CustomStringConvertible, Equatable {
     let (r, o) = a.addingReportingOverflow(b)
     if o { throw AudioError.corrupt("\(what) overflows") }
     return r
-}
-
-/// Throws `tooLong` when `frames` at `rate` exceed the limit; call before allocating.
-func checkDuration(frames: Int, rate: Int, limits: AudioLimits) throws {
-    let seconds = Double(frames) / Double(rate)
-    if seconds > limits.maxSeconds { throw AudioError.tooLong(seconds: seconds, limit: limits.maxSeconds) }
 }

@@ -110,27 +110,24 @@ enum FLACDecoder {
             pos += len
         }
         guard let si = info else { throw AudioError.corrupt("FLAC has no STREAMINFO") }
-        if si.total > 0 { try checkDuration(frames: si.total, rate: si.rate, limits: limits) }
-        let cap = limits.maxSeconds.isNaN ? 0 : max(0, limits.maxSeconds)
-        let maxFrames = Int(min(cap * Double(si.rate), Double(Int.max / 2)))
-
-        var out = [Float]()
-        if si.total > 0 { out.reserveCapacity(min(si.total, 1 << 24)) }  // a header alone never commits more than 64 MB
-        var chan = [[Int64]](repeating: [], count: si.channels)
+        // The output is bounded before it is allocated. With the total declared (nearly every file), the total is
+        // checked against the limits and the decode may not exceed it; with it unknown (0, streamed encoders), a
+        // first pass decodes frame by frame into the per-channel block buffers only, counting samples against the
+        // limits, so a decompression bomb fails after a bounded amount of work and without memory.
+        let budget = limits.frameBudget(rate: si.rate)
+        let expected: Int
+        if si.total > 0 {
+            try limits.check(frames: si.total, rate: si.rate)
+            expected = si.total
+        } else {
+            expected = try forEachFrame(base, n: n, start: pos, info: si, budget: budget, limits: limits) { _, _ in }
+        }
+        var out = [Float](repeating: 0, count: expected)
         var mix = [Double](repeating: 0, count: 65536)  // the largest block size
         let scale = 1.0 / Double(sign: .plus, exponent: si.bps - 1, significand: 1)
-        var r = FLACBitReader(base, count: n, byteOffset: pos)
-        while r.bytePos < n {
-            let rest = n - r.bytePos
-            // an ID3v1 tag may follow the last frame
-            if rest == 128, base[r.bytePos] == 0x54, base[r.bytePos + 1] == 0x41, base[r.bytePos + 2] == 0x47 { break }
-            let blockSize = try decodeFrame(&r, base: base, info: (si.rate, si.channels, si.bps), chan: &chan)
-            let total = try checkedAdd(out.count, blockSize, "FLAC sample count")
-            if total > maxFrames { throw AudioError.tooLong(seconds: Double(total) / Double(si.rate), limit: limits.maxSeconds) }
-            if si.total > 0 && total > si.total { throw AudioError.corrupt("FLAC has more samples than STREAMINFO declares (\(si.total))") }
+        let decoded = try forEachFrame(base, n: n, start: pos, info: si, budget: expected, limits: limits) { old, chan in
             // mean over channels in Double, channel 0 first (the order numpy's mean(1) adds them), then Float
-            let old = out.count
-            out.append(contentsOf: repeatElement(0, count: blockSize))
+            let blockSize = chan[0].count
             mix.withUnsafeMutableBufferPointer { m in
                 for i in 0..<blockSize { m[i] = 0 }
                 for ch in 0..<si.channels {
@@ -142,11 +139,38 @@ enum FLACDecoder {
                 }
             }
         }
-        if si.total > 0 && out.count < si.total {
-            throw AudioError.truncated("FLAC holds \(out.count) of the \(si.total) samples STREAMINFO declares")
+        if decoded < expected {
+            throw AudioError.truncated("FLAC holds \(decoded) of the \(expected) samples STREAMINFO declares")
         }
-        guard !out.isEmpty else { throw AudioError.empty("FLAC stream has no audio frames") }
+        guard decoded > 0 else { throw AudioError.empty("FLAC stream has no audio frames") }
         return AudioClip(sampleRate: si.rate, samples: out)
+    }
+
+    /// Decodes the frames from `start`, calling `body(firstSample, channels)` for each with the decoded block;
+    /// returns the sample count. More than `budget` samples is an error: `corrupt` when STREAMINFO declared the
+    /// total, otherwise the limit that the budget came from.
+    private static func forEachFrame(_ base: UnsafePointer<UInt8>, n: Int, start: Int,
+                                     info si: (minBlock: Int, maxBlock: Int, rate: Int, channels: Int, bps: Int, total: Int),
+                                     budget: Int, limits: AudioLimits,
+                                     _ body: (Int, [[Int64]]) throws -> Void) throws -> Int {
+        var chan = [[Int64]](repeating: [], count: si.channels)
+        var count = 0
+        var r = FLACBitReader(base, count: n, byteOffset: start)
+        while r.bytePos < n {
+            let rest = n - r.bytePos
+            // an ID3v1 tag may follow the last frame
+            if rest == 128, base[r.bytePos] == 0x54, base[r.bytePos + 1] == 0x41, base[r.bytePos + 2] == 0x47 { break }
+            let blockSize = try decodeFrame(&r, base: base, info: (si.rate, si.channels, si.bps), chan: &chan)
+            let total = try checkedAdd(count, blockSize, "FLAC sample count")
+            if total > budget {
+                if si.total > 0 { throw AudioError.corrupt("FLAC has more samples than STREAMINFO declares (\(si.total))") }
+                try limits.check(frames: total, rate: si.rate)
+                throw AudioError.tooManySamples(samples: total, limit: budget)  // not reached: the budget is the limits
+            }
+            try body(count, chan)
+            count = total
+        }
+        return count
     }
 
     /// Decodes one frame into `chan` (each resized to the block size); returns the block size.

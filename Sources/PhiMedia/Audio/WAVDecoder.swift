@@ -115,7 +115,7 @@ enum WAVDecoder {
         }
         let frames = data.count / frameBytes  // a trailing partial frame is dropped, as libsndfile does
         guard frames > 0 else { throw AudioError.empty("WAV 'data' chunk holds no complete sample frame") }
-        try checkDuration(frames: frames, rate: f.sampleRate, limits: limits)
+        try limits.check(frames: frames, rate: f.sampleRate)
 
         let samples = try decodeSamples(b, start: data.lowerBound, frames: frames, channels: f.channels,
                                         bytes: bytesPerSample, isFloat: f.code == formatFloat, bigEndian: bigEndian)

@@ -1,4 +1,5 @@
 import Foundation
+import PhiKernels
 
 /// Decodes JPEG and PNG files to `RGBImage`, with the pixels Pillow's `Image.open(f).convert("RGB")` gives
 /// (no EXIF rotation, alpha dropped rather than composited, palettes looked up, 16-bit as Pillow reduces it).
@@ -21,24 +22,16 @@ public enum ImageDecoder {
     public static func decode(contentsOf url: URL, limits: ImageLimits = .default) throws -> RGBImage {
         let path = url.isFileURL ? url.path : url.absoluteString
         guard url.isFileURL else { throw ImageError.readFailed(source: path, detail: "not a file URL") }
-        let attributes: [FileAttributeKey: Any]
-        do {
-            attributes = try FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)
-        } catch {
-            throw ImageError.readFailed(source: path, detail: "no such file or not readable")
-        }
-        // Only regular files: a directory fails, and a device or FIFO (/dev/zero, a pipe) could block forever.
-        guard let type = attributes[.type] as? FileAttributeType, type == .typeRegular else {
-            throw ImageError.readFailed(source: path, detail: "not a regular file")
-        }
-        if let size = (attributes[.size] as? NSNumber)?.intValue, size > limits.maxEncodedBytes {
-            throw ImageError.encodedTooLarge(source: path, bytes: size, limit: limits.maxEncodedBytes)
-        }
+        // Only regular files, opened without blocking: a directory fails, and a device or FIFO (/dev/zero, a pipe)
+        // could block or never end.
         let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
+        do throws(SafeFileError) {
+            data = try SafeFile.read(url, limit: limits.maxEncodedBytes)
         } catch {
-            throw ImageError.readFailed(source: path, detail: error.localizedDescription)
+            if case .tooLarge(_, let bytes, let limit) = error {
+                throw ImageError.encodedTooLarge(source: path, bytes: bytes, limit: limit)
+            }
+            throw ImageError.readFailed(source: path, detail: error.reason)
         }
         return try decode(data, limits: limits, source: path)
     }

@@ -1,5 +1,6 @@
 /// One image preprocessed for Phi-4-multimodal: the global 448x448 view followed by the HD crops, their patch
-/// masks, and the number of `<|endoftext10|>` tokens the image expands to (reference §4).
+/// masks, and the number of `<|endoftext10|>` tokens the image expands to (reference §4). This is also the
+/// vision tower's input type (PhiModels' `Phi4MMImageEmbedder.embed`), so the count here is the one source.
 public struct Phi4MMImageInput: Sendable {
     /// Crop grid: `columns` crops across, `rows` down.
     public let columns: Int, rows: Int

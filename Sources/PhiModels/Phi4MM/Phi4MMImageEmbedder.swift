@@ -1,35 +1,8 @@
 import PhiKernels
+import PhiMedia
 import PhiNN
 import PhiTensor
 import PhiWeights
-
-/// One preprocessed image as the vision tower takes it (PhiMedia's Phi4MMImageProcessor produces it):
-/// the global view then `rows × columns` crops, with their patch masks and the valid extent of the
-/// 2×2-pooled sub-crop grid.
-public struct ImageCrops: Sendable {
-    public var columns: Int
-    public var rows: Int
-    /// [1 + rows·columns, 3, 448, 448]
-    public var pixels: [Float]
-    /// [1 + rows·columns, 32, 32], 1 = real patch
-    public var masks: [UInt8]
-    /// R and C of reference §4: valid pooled rows and columns of the sub grid.
-    public var validRows: Int
-    public var validColumns: Int
-
-    public init(columns: Int, rows: Int, pixels: [Float], masks: [UInt8], validRows: Int, validColumns: Int) {
-        self.columns = columns
-        self.rows = rows
-        self.pixels = pixels
-        self.masks = masks
-        self.validRows = validRows
-        self.validColumns = validColumns
-    }
-
-    public var cropCount: Int { 1 + rows * columns }
-    /// Image tokens: R·(C+1) sub features with row separators, 1 global separator, 16·17 global features.
-    public func tokenCount(pooledSide: Int = 16) -> Int { validRows * (validColumns + 1) + 1 + pooledSide * (pooledSide + 1) }
-}
 
 /// Image features for the language model (reference §5): SigLIP per crop → 2×2 average pool → HD
 /// arrangement with the learned `sub_GN` / `glb_GN` separators (sub grid first, "sub_glb") → projector
@@ -57,10 +30,10 @@ public final class Phi4MMImageEmbedder: @unchecked Sendable {
     }
 
     /// Pooled SigLIP features of every crop: [crops, (side/2)², H]. `progress` sees (done, total) crops.
-    public func cropFeatures(_ image: ImageCrops, progress: ((Int, Int) -> Void)? = nil) throws -> [Float] {
+    public func cropFeatures(_ image: Phi4MMImageInput, progress: ((Int, Int) -> Void)? = nil) throws -> [Float] {
         let c = encoder.config, H = c.hiddenSize, side = c.patchesPerSide, S = c.imageSize, half = side / 2
         let n = image.cropCount
-        guard image.columns > 0, image.rows > 0, image.pixels.count == n * 3 * S * S, image.masks.count == n * side * side,
+        guard image.columns > 0, image.rows > 0, image.pixelValues.count == n * 3 * S * S, image.patchMask.count == n * side * side,
               image.validRows >= 0, image.validRows <= image.rows * half,
               image.validColumns >= 0, image.validColumns <= image.columns * half else {
             throw ModelError.unsupported("image input has inconsistent crop data (\(image.columns)×\(image.rows) grid)")
@@ -68,8 +41,8 @@ public final class Phi4MMImageEmbedder: @unchecked Sendable {
         var pooled = [Float](repeating: 0, count: n * half * half * H)
         let full = UnsafeMutablePointer<Float>.allocate(capacity: side * side * H)
         defer { full.deallocate() }
-        try image.pixels.withUnsafeBufferPointer { px in
-            try image.masks.withUnsafeBufferPointer { mk in
+        try image.pixelValues.withUnsafeBufferPointer { px in
+            try image.patchMask.withUnsafeBufferPointer { mk in
                 guard let pxb = px.baseAddress, let mkb = mk.baseAddress else { throw ModelError.unsupported("empty image input") }
                 for crop in 0..<n {
                     encoder.encode(pixels: pxb + crop * 3 * S * S, mask: mkb + crop * side * side, into: full)
@@ -88,12 +61,17 @@ public final class Phi4MMImageEmbedder: @unchecked Sendable {
         return pooled
     }
 
-    /// The projected features of one image: [tokenCount, LM hidden].
-    public func embed(_ image: ImageCrops, progress: ((Int, Int) -> Void)? = nil) throws -> [Float] {
-        let pooled = try cropFeatures(image, progress: progress)
+    /// The projected features of one image: [image.tokenCount, LM hidden].
+    public func embed(_ image: Phi4MMImageInput, progress: ((Int, Int) -> Void)? = nil) throws -> [Float] {
         let H = encoder.config.hiddenSize, half = encoder.config.patchesPerSide / 2
         let R = image.validRows, C = image.validColumns
-        let count = image.tokenCount(pooledSide: half)
+        // The processor's count (the one source) must describe this layout: R·(C+1) sub features with row
+        // separators, 1 global separator, half·(half+1) global features.
+        let count = image.tokenCount
+        guard count == R * (C + 1) + 1 + half * (half + 1) else {
+            throw ModelError.unsupported("image input of \(count) tokens does not fit the vision tower's \(half)×\(half) pooled grid")
+        }
+        let pooled = try cropFeatures(image, progress: progress)
         var seq: [Float] = []
         seq.reserveCapacity(count * H)
         func put(_ src: UnsafePointer<Float>) { seq.append(contentsOf: UnsafeBufferPointer(start: src, count: H)) }

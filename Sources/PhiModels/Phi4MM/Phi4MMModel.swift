@@ -19,16 +19,25 @@ public final class Phi4MMModel: DecoderLanguageModel, @unchecked Sendable {
     public enum InputMode: Sendable { case text, vision, speech, visionSpeech }
 
     public convenience init(directory: URL, parallel: Parallel = Parallel(), transform: WeightTransform? = nil) throws {
-        let config = try Phi4MMConfig.load(directory: directory)
-        try self.init(config: config, weights: try Phi4MMWeights(directory: directory, layout: config.layout),
-                      parallel: parallel, transform: transform)
+        try self.init(directory: directory, options: ModelLoadOptions(parallel: parallel, transform: transform))
     }
 
-    public init(config c: Phi4MMConfig, weights w: Phi4MMWeights, parallel: Parallel = Parallel(),
-                transform: WeightTransform? = nil) throws {
+    public convenience init(directory: URL, options: ModelLoadOptions) throws {
+        let config = try Phi4MMConfig.load(directory: directory)
+        try self.init(config: config, weights: try Phi4MMWeights(directory: directory, layout: config.layout),
+                      options: options)
+    }
+
+    public convenience init(config c: Phi4MMConfig, weights w: Phi4MMWeights, parallel: Parallel = Parallel(),
+                            transform: WeightTransform? = nil) throws {
+        try self.init(config: c, weights: w, options: ModelLoadOptions(parallel: parallel, transform: transform))
+    }
+
+    /// The language model binds as Phi-3 does, with `options`; the encoders and adapters are bound as stored.
+    public init(config c: Phi4MMConfig, weights w: Phi4MMWeights, options: ModelLoadOptions) throws {
         config = c
-        let lm = c.language
-        decoder = try Phi3Model.makeDecoder(config: lm, weights: w, parallel: parallel, transform: transform)
+        let lm = c.language, parallel = options.parallel
+        decoder = try Phi3Model.makeDecoder(config: lm, weights: w, options: options)
         vision = try Phi4MMImageEmbedder(config: c.vision, lmHidden: lm.hiddenSize, weights: w, parallel: parallel)
         audio = try Phi4MMAudioEmbedder(config: c.audio, lmHidden: lm.hiddenSize, weights: w, parallel: parallel)
         visionLoRA = try Self.bindLoRA("vision", config: c.visionLoRA, lm: lm, weights: w)

@@ -32,7 +32,7 @@ def tiny_folder(dst: Path, tokenizer_dir: Path) -> None:
         shutil.copy(tokenizer_dir / f, dst / f)
     cfg = json.loads((REPO / "bench-models" / "phi4mini-random-bf16" / "config.json").read_text()) \
         if (REPO / "bench-models" / "phi4mini-random-bf16" / "config.json").is_file() else \
-        json.loads(Path("/work/shared/reference/configs/phi4-mini.config.json").read_text())
+        json.loads((REPO.parent / "shared" / "reference" / "configs" / "phi4-mini.config.json").read_text())
     cfg.update(hidden_size=64, num_attention_heads=4, num_key_value_heads=2, intermediate_size=96,
                num_hidden_layers=2, torch_dtype="float32")
     rs = cfg["rope_scaling"]

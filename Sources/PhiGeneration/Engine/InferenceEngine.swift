@@ -1,0 +1,215 @@
+import Foundation
+import PhiNN
+
+/// Runs generation requests for many clients on one copy of the weights. Requests wait in a bounded FIFO queue;
+/// up to `maxActive` of them hold a slot, each with its own KV cache, and one worker thread advances them in
+/// turn, one model call at a time (a prefill chunk or one token), so a long prompt cannot starve short requests.
+/// The model's kernels use every core within each call. Finished sequences leave their KV state in a prefix
+/// cache. A batched engine can replace the per-slot step with one multi-row forward pass without changing
+/// this interface: requests in, an AsyncSequence of `EngineEvent`s out.
+public final class InferenceEngine: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// Requests waiting for a slot; more are refused (`EngineError.queueFull`).
+        public var maxQueued = 64
+        /// Sequences advanced in turn.
+        public var maxActive = 4
+        /// Most prompt tokens one prefill step reads before other sequences get a turn.
+        public var prefillChunk = 256
+        /// Byte budget of the prefix cache (0 disables it).
+        public var prefixCacheBytes = 1 << 30
+
+        public init(maxQueued: Int = 64, maxActive: Int = 4, prefillChunk: Int = 256, prefixCacheBytes: Int = 1 << 30) {
+            self.maxQueued = maxQueued
+            self.maxActive = maxActive
+            self.prefillChunk = prefillChunk
+            self.prefixCacheBytes = prefixCacheBytes
+        }
+    }
+
+    public let model: LoadedModel
+    public let configuration: Configuration
+    private let generator: Generator
+    private let condition = NSCondition()
+    private var queue: [Job] = []
+    private var active: [Job] = []
+    private var cursor = 0
+    private var stopping = false
+    private var thread: Thread?
+    private let prefixCache: PrefixCache
+    private var cacheStats = (entries: 0, bytes: 0, hits: 0, misses: 0)
+
+    public init(model: LoadedModel, configuration: Configuration = Configuration()) {
+        self.model = model
+        self.configuration = configuration
+        generator = model.makeGenerator()
+        prefixCache = PrefixCache(budgetBytes: configuration.prefixCacheBytes)
+        let t = Thread { [weak self] in self?.run() }
+        t.name = "phikit-engine"
+        t.stackSize = 8 << 20
+        thread = t
+        t.start()
+    }
+
+    deinit { shutdown() }
+
+    /// Queues a request. Throws `EngineError.queueFull` when the queue is at its limit. Ending the iteration
+    /// of the returned stream (or cancelling the task that iterates it) cancels the request and frees its state.
+    public func submit(_ request: EngineRequest) throws -> AsyncThrowingStream<EngineEvent, Error> {
+        let (stream, continuation) = AsyncThrowingStream<EngineEvent, Error>.makeStream()
+        let job = Job(request: request, continuation: continuation)
+        continuation.onTermination = { [weak job, weak self] _ in
+            job?.cancel()
+            self?.wake()
+        }
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else { throw EngineError.shuttingDown }
+        guard queue.count < configuration.maxQueued || active.count < configuration.maxActive else {
+            throw EngineError.queueFull(limit: configuration.maxQueued)
+        }
+        queue.append(job)
+        condition.signal()
+        return stream
+    }
+
+    public var stats: EngineStats {
+        condition.lock()
+        defer { condition.unlock() }
+        return EngineStats(queued: queue.count, running: active.count, prefixCacheEntries: cacheStats.entries,
+                           prefixCacheBytes: cacheStats.bytes, prefixCacheHits: cacheStats.hits,
+                           prefixCacheMisses: cacheStats.misses)
+    }
+
+    /// Stops taking requests, ends every waiting and running one with `EngineError.shuttingDown` and stops the
+    /// worker thread after its current step.
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Empties the prefix cache (on the worker thread, between steps).
+    public func clearPrefixCache() {
+        condition.lock()
+        clearCache = true
+        condition.broadcast()
+        condition.unlock()
+    }
+    private var clearCache = false
+
+    private func wake() {
+        condition.lock()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while !stopping && queue.isEmpty && active.isEmpty && !clearCache { condition.wait() }
+            if stopping {
+                let all = queue + active
+                queue = []
+                active = []
+                condition.unlock()
+                for job in all { job.continuation.finish(throwing: EngineError.shuttingDown) }
+                return
+            }
+            if clearCache {
+                clearCache = false
+                prefixCache.removeAll()
+                publishCacheStats()
+            }
+            // Cancelled requests leave at once, queued or running.
+            queue.removeAll { $0.isCancelled }
+            active.removeAll { $0.isCancelled }
+            while active.count < configuration.maxActive, !queue.isEmpty { active.append(queue.removeFirst()) }
+            guard !active.isEmpty else { condition.unlock(); continue }
+            cursor = cursor % active.count
+            let job = active[cursor]
+            cursor += 1
+            condition.unlock()
+
+            let done = advance(job)
+            if done {
+                condition.lock()
+                defer { condition.unlock() }
+                if let i = active.firstIndex(where: { $0 === job }) {
+                    active.remove(at: i)
+                    if i < cursor { cursor -= 1 }
+                }
+                publishCacheStats()
+            }
+        }
+    }
+
+    /// Called with the lock held.
+    private func publishCacheStats() {
+        cacheStats = (prefixCache.entries.count, prefixCache.bytes, prefixCache.hits, prefixCache.misses)
+    }
+
+    /// One model call for `job`; true when the job is over.
+    private func advance(_ job: Job) -> Bool {
+        if job.isCancelled { return true }
+        do {
+            guard var state = job.state else {
+                try start(job)
+                return false
+            }
+            let tokens = try state.step(maxPrefill: configuration.prefillChunk)
+            job.state = state
+            for t in tokens { job.continuation.yield(.token(t)) }
+            guard state.isFinished else { return false }
+            job.state = nil
+            // Kept before the client hears of the end, so its next turn finds the state.
+            prefixCache.insert(state.cache, mediaKey: job.request.mediaKey, conditioning: state.conditioning)
+            job.continuation.yield(.finished(state.result, cachedTokens: state.cachedTokens))
+            job.continuation.finish()
+            return true
+        } catch {
+            job.state = nil
+            job.continuation.finish(throwing: error)
+            return true
+        }
+    }
+
+    /// Builds the prompt, takes the longest cached prefix and validates (errors end the request before any token).
+    private func start(_ job: Job) throws {
+        let prepared = try job.request.prepare()
+        let options = job.request.options
+        let limit = model.model.contextLength
+        var cache: KVCache?
+        var conditioning = prepared.conditioning
+        if prepared.tokens.count <= limit,
+           let hit = prefixCache.lookup(prompt: prepared.tokens, mediaKey: job.request.mediaKey,
+                                        maxLength: min(limit, prepared.tokens.count + max(0, options.maxTokens))) {
+            // Under the same media the stored conditioning equals the new one wherever the positions agree.
+            if hit.conditioning?.positions == prepared.conditioning?.positions {
+                cache = hit.cache
+                if hit.conditioning != nil { conditioning = hit.conditioning }
+            }
+        }
+        let state = try DecodeState(generator: generator, prompt: prepared.tokens, options: options, cache: cache,
+                                    conditioning: conditioning)
+        job.state = state
+        job.continuation.yield(.started(promptTokens: prepared.tokens.count, cachedTokens: state.cachedTokens))
+    }
+
+    private final class Job: @unchecked Sendable {
+        let request: EngineRequest
+        let continuation: AsyncThrowingStream<EngineEvent, Error>.Continuation
+        /// Touched only by the worker thread.
+        var state: DecodeState?
+        private let lock = NSLock()
+        private var cancelled = false
+
+        init(request: EngineRequest, continuation: AsyncThrowingStream<EngineEvent, Error>.Continuation) {
+            self.request = request
+            self.continuation = continuation
+        }
+
+        func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+        var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
+    }
+}

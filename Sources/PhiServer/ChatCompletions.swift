@@ -1,0 +1,117 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import PhiKit
+
+/// POST /v1/chat/completions.
+struct ChatCompletions {
+    let state: ServerState
+
+    func handle(_ request: Request, body: Data) async throws -> Response {
+        let (engine, bridge) = try state.ready()
+        let chat = try ChatCompletionRequest(JSONFields.parse(body))
+        switch chat.responseFormat {
+        case .text: break
+        case .jsonObject, .jsonSchema:
+            throw APIError.invalid("response_format json_object / json_schema is not supported yet by this server",
+                                   param: "response_format", code: "unsupported_response_format")
+        }
+        if !chat.tools.isEmpty, chat.toolChoice != .auto, chat.toolChoice != .none {
+            throw APIError.invalid("tool_choice 'required' and named functions are not supported yet", param: "tool_choice")
+        }
+        var options = try chat.parameters.options(configuration: state.configuration, model: bridge.model)
+        options.forcedOutput = state.nextForcedOutput(bridge.model)
+        if chat.toolChoice == .none || chat.tools.isEmpty, let call = bridge.model.tokenizer.specialTokenID("<|tool_call|>") {
+            options.logitBias[call] = -100   // no tools offered: the model cannot start a call
+        }
+        let media = try await MediaResolver(configuration: state.configuration).resolve(chat)
+        let engineRequest = try bridge.chatRequest(chat, media: media, options: options)
+        let feed = EventFeed(try engine.submit(engineRequest), keepAliveSeconds: chat.stream ? state.configuration.keepAliveSeconds : 0)
+        let started = try await Self.awaitStart(feed)
+        let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+        let output = ChatOutput(id: String(id), model: chat.model ?? state.configuration.modelID, created: Int(Date().timeIntervalSince1970),
+                                tokenizer: bridge.model.tokenizer, includeUsage: chat.includeUsage, logprobs: chat.logprobs,
+                                promptTokens: started.prompt)
+        if chat.stream {
+            return Response(status: .ok, headers: SSE.headers, body: ResponseBody { writer in
+                try await Self.stream(feed, output: output, metrics: state.metrics, writer: &writer)
+            })
+        }
+        let object = try await request.body.consumeWithInboundCloseHandler { _ in
+            try await Self.collect(feed, output: output, metrics: state.metrics)
+        } onInboundClosed: {
+            feed.cancel()
+        }
+        return JSON.response(object.value)
+    }
+
+    /// Waits for the engine to accept the prompt; an error before any token becomes an HTTP error.
+    static func awaitStart(_ feed: EventFeed) async throws -> (prompt: Int, cached: Int) {
+        while true {
+            do {
+                guard let item = try await feed.next() else { throw APIError(.internalServerError, "the request ended without output") }
+                if case .event(.started(let p, let c)) = item { return (p, c) }
+            } catch {
+                feed.cancel()
+                throw APIError.from(error)
+            }
+        }
+    }
+
+    static func collect(_ feed: EventFeed, output: ChatOutput, metrics: ServerMetrics) async throws -> SendableJSON {
+        var output = output
+        do {
+            while let item = try await feed.next() {
+                guard case .event(let e) = item else { continue }
+                switch e {
+                case .started: break
+                case .token(let t): output.add(t)
+                case .finished(let r, let cached):
+                    metrics.finished(r, cached: cached)
+                    return SendableJSON(output.completion(r, cached: cached))
+                }
+            }
+        } catch {
+            metrics.failed()
+            throw APIError.from(error)
+        }
+        throw APIError(.internalServerError, "the request ended without a result")
+    }
+
+    static func stream(_ feed: EventFeed, output: ChatOutput, metrics: ServerMetrics, writer: inout any ResponseBodyWriter) async throws {
+        var output = output
+        defer { feed.cancel() }
+        try await writer.write(SSE.event(output.chunk(delta: ["role": "assistant", "content": ""])))
+        do {
+            while let item = try await feed.next() {
+                switch item {
+                case .keepAlive: try await writer.write(SSE.keepAlive)
+                case .event(.started): break
+                case .event(.token(let t)):
+                    feed.stopKeepAlive()
+                    for chunk in output.add(t) { try await writer.write(SSE.event(chunk)) }
+                case .event(.finished(let r, let cached)):
+                    metrics.finished(r, cached: cached)
+                    for chunk in output.finish(r, cached: cached) { try await writer.write(SSE.event(chunk)) }
+                    try await writer.write(SSE.done)
+                    try await writer.finish(nil)
+                    return
+                }
+            }
+        } catch let e as APIError {
+            throw e
+        } catch {
+            // The stream has started (status 200 is sent): report the failure as an event, then end.
+            metrics.failed()
+            if Task.isCancelled { throw error }
+            try? await writer.write(SSE.event(APIError.from(error).body))
+            try await writer.finish(nil)
+        }
+    }
+}
+
+/// A JSON object passed across isolation boundaries (built and read by one task at a time).
+struct SendableJSON: @unchecked Sendable {
+    let value: [String: Any]
+    init(_ value: [String: Any]) { self.value = value }
+}

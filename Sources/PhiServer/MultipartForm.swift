@@ -1,0 +1,69 @@
+import Foundation
+import MultipartKit
+import NIOCore
+
+/// A multipart/form-data body parsed with MultipartKit into named fields (last one wins) and files.
+struct MultipartForm {
+    struct Field {
+        var filename: String?
+        var data: Data
+        var text: String { String(decoding: data, as: UTF8.self) }
+    }
+
+    private(set) var fields: [String: [Field]] = [:]
+
+    init(body: ByteBuffer, contentType: String?) throws {
+        guard let ct = contentType, ct.lowercased().hasPrefix("multipart/form-data") else {
+            throw APIError.invalid("send the audio as multipart/form-data (Content-Type: multipart/form-data; boundary=…)")
+        }
+        guard let boundary = Self.boundary(ct) else { throw APIError.invalid("the multipart Content-Type has no boundary") }
+        // A body cut short never reaches its closing delimiter; MultipartKit's parser would just stop.
+        let tail = String(decoding: body.getBytes(at: body.readerIndex + max(0, body.readableBytes - boundary.utf8.count - 8),
+                                                  length: min(body.readableBytes, boundary.utf8.count + 8)) ?? [], as: UTF8.self)
+        guard tail.contains("--\(boundary)--") else { throw APIError.invalid("the multipart body is truncated (no closing boundary)") }
+        let parser = MultipartParser(boundary: boundary)
+        var headers: [(String, String)] = []
+        var data = Data()
+        var parts: [(headers: [(String, String)], data: Data)] = []
+        parser.onHeader = { headers.append(($0, $1)) }
+        parser.onBody = { buffer in data.append(contentsOf: buffer.readableBytesView) }
+        parser.onPartComplete = {
+            parts.append((headers, data))
+            headers = []
+            data = Data()
+        }
+        do {
+            try parser.execute(body)
+        } catch {
+            throw APIError.invalid("the multipart body is malformed (\(error))")
+        }
+        for p in parts {
+            guard let disposition = p.headers.first(where: { $0.0.lowercased() == "content-disposition" })?.1,
+                  let name = Self.attribute("name", in: disposition) else { continue }
+            fields[name, default: []].append(Field(filename: Self.attribute("filename", in: disposition), data: p.data))
+        }
+    }
+
+    func text(_ name: String) -> String? { fields[name]?.last?.text }
+
+    /// Every value of a repeated field, under any of the names given (e.g. `x` and `x[]`).
+    func values(_ names: String...) -> [String] { names.flatMap { fields[$0]?.map(\.text) ?? [] } }
+
+    func file(_ name: String) -> Field? { fields[name]?.last }
+
+    static func boundary(_ contentType: String) -> String? {
+        attribute("boundary", in: contentType).flatMap { $0.isEmpty || $0.utf8.count > 200 ? nil : $0 }
+    }
+
+    /// `key=value` or `key="value"` inside a header value.
+    static func attribute(_ key: String, in header: String) -> String? {
+        for piece in header.split(separator: ";") {
+            let kv = piece.trimmingCharacters(in: .whitespaces)
+            guard kv.lowercased().hasPrefix(key + "=") else { continue }
+            var v = String(kv.dropFirst(key.count + 1))
+            if v.hasPrefix("\""), v.hasSuffix("\""), v.count >= 2 { v = String(v.dropFirst().dropLast()) }
+            return v
+        }
+        return nil
+    }
+}

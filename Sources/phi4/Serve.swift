@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import PhiKit
+import PhiServer
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the model over an OpenAI-compatible HTTP API (chat, completions, transcriptions).",
+        discussion: """
+        Routes: POST /v1/chat/completions, POST /v1/completions, POST /v1/audio/transcriptions, \
+        POST /v1/audio/translations, GET /v1/models, GET /health (public; 503 while loading), GET /metrics.
+        Binds 127.0.0.1 unless --host says otherwise. Stops cleanly on SIGINT/SIGTERM.
+        Example: phi4 serve --model ~/models/Phi-4-mini-instruct --port 8080 --api-key "$KEY"
+        """)
+
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Address to bind (0.0.0.0 exposes the server to the network).")
+    var host = "127.0.0.1"
+    @Option(help: "Port to listen on.")
+    var port = 8080
+    @Option(help: "Require `Authorization: Bearer KEY` on every route but /health.")
+    var apiKey: String?
+    @Option(help: "Allow browser requests from this origin (CORS); off by default.")
+    var corsOrigin: String?
+    @Option(help: "Model id reported by /v1/models and in responses (any id is accepted in requests).")
+    var modelID = "phi-4"
+    @Option(help: "Largest request body in bytes.")
+    var maxBodyBytes = 32 << 20
+    @Option(help: "Largest audio upload for /v1/audio/* in bytes.")
+    var maxUploadBytes = 25 << 20
+    @Option(help: "Most images per request.")
+    var maxImages = 8
+    @Option(help: "Most seconds of audio per request.")
+    var maxAudioSeconds: Double = 600
+    @Option(help: "Cap on max_tokens (and the default when a request sets none).")
+    var maxTokens = 4096
+    @Option(help: "Requests that may wait for a slot; more are answered 503.")
+    var maxQueue = 64
+    @Option(help: "Requests generated concurrently (their steps interleave).")
+    var parallel = 4
+    @Option(help: "Prompt tokens read per step before other requests get a turn.")
+    var prefillChunk = 256
+    @Option(help: "Memory for cached prompt prefixes (KV states), in MiB.")
+    var cacheMiB = 1024
+    @Flag(help: "Let image_url take http(s) and file URLs (only data: URLs otherwise).")
+    var allowRemoteMedia = false
+    @Flag(help: "Let /v1/completions turn special-token text (<|end|>, …) into control tokens.")
+    var allowControlTokens = false
+    @Option(help: .hidden)
+    var forcedOutputs: String?
+
+    func run() throws {
+        var c = ServerConfiguration()
+        c.host = host
+        c.port = port
+        c.apiKey = apiKey
+        c.corsOrigin = corsOrigin
+        c.modelID = modelID
+        c.maxBodyBytes = maxBodyBytes
+        c.maxUploadBytes = maxUploadBytes
+        c.maxImages = maxImages
+        c.maxAudioSeconds = maxAudioSeconds
+        c.maxTokens = maxTokens
+        c.maxQueued = maxQueue
+        c.parallel = parallel
+        c.prefillChunk = prefillChunk
+        c.cacheBytes = cacheMiB << 20
+        c.allowRemoteMedia = allowRemoteMedia
+        c.allowControlTokens = allowControlTokens
+        guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be in 1…65535") }
+        guard maxBodyBytes > 0, maxUploadBytes > 0, maxImages >= 0, maxAudioSeconds > 0, maxTokens > 0, maxQueue >= 0,
+              parallel >= 1, prefillChunk >= 1, cacheMiB >= 0 else {
+            throw ValidationError("limits must be positive (--parallel and --prefill-chunk at least 1)")
+        }
+        if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
+        if let path = forcedOutputs {
+            // Test aid: a JSON array of strings forced, in turn, as the outputs of successive requests.
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let list = try JSONSerialization.jsonObject(with: data) as? [String] else {
+                throw ValidationError("--forced-outputs must name a JSON array of strings")
+            }
+            c.forcedOutputs = list
+        }
+        let options = model
+        let configuration = c
+        let done = DispatchSemaphore(value: 0)
+        let failure = ErrorBox()
+        FileHandle.standardError.write(Data("phi4 serve: listening on http://\(host):\(port) (loading \(options.model))\n".utf8))
+        Task {
+            do {
+                try await PhiServer.run(configuration: configuration, load: { try options.load() }) { _ in
+                    FileHandle.standardError.write(Data("phi4 serve: model ready\n".utf8))
+                }
+            } catch {
+                failure.error = error
+            }
+            done.signal()
+        }
+        done.wait()
+        if let e = failure.error { throw e }
+    }
+}
+
+private final class ErrorBox: @unchecked Sendable {
+    var error: Error?
+}

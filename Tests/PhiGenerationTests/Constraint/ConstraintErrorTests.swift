@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+@testable import PhiGeneration
+import PhiTokenizer
+
+/// Bad constraints are typed errors that name the feature and its place, before any generation.
+final class ConstraintErrorTests: XCTestCase {
+    func error(_ c: Constraint) throws -> ConstraintError? {
+        let tok = try ConstraintPropertyTests.tinyTokenizer.get()
+        do { _ = try c.compile(for: tok); return nil } catch let e as ConstraintError { return e }
+    }
+
+    func testUnsupportedFeaturesNameKeywordAndPath() throws {
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"integer","minimum":0}"#)), .unsupported(feature: "minimum", path: "#"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"object","properties":{"a":{"type":"string","format":"ipv6"}}}"#)),
+                       .unsupported(feature: "format ipv6", path: "#/properties/a/format"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"array","items":{"type":"string","not":{"const":"x"}}}"#)),
+                       .unsupported(feature: "not", path: "#/items"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"object","properties":{"a":{"type":"string"}},"additionalProperties":true}"#)),
+                       .unsupported(feature: "additionalProperties: true beside properties", path: "#/additionalProperties"))
+        XCTAssertEqual(try error(.regex("(a)\\1")), .unsupported(feature: "backreference \\1", path: "regex at character 4"))
+        XCTAssertEqual(try error(.grammar("root ::= root \"a\" | \"b\"")), .unsupported(feature: "left recursion", path: "rule root"))
+    }
+
+    func testUnsatisfiableSchemasAreErrors() throws {
+        XCTAssertEqual(try error(.jsonSchema(#"{"enum":[]}"#)), .unsatisfiable(path: "#/enum", reason: "the list is empty"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"array","minItems":3,"maxItems":1}"#)),
+                       .unsatisfiable(path: "#", reason: "maxItems 1 < minItems 3"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"object","properties":{},"required":["x"],"additionalProperties":false}"#)),
+                       .unsatisfiable(path: "#/required", reason: "required property 'x' is not in properties"))
+        // Infinite required recursion: no finite output exists.
+        XCTAssertEqual(try error(.jsonSchema(##"{"type":"object","properties":{"a":{"$ref":"#"}},"required":["a"]}"##)),
+                       .unsatisfiable(path: "#", reason: "no output matches"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"string","pattern":"^a$","format":"date"}"#)),
+                       .unsupported(feature: "pattern beside format", path: "#/pattern"))
+        XCTAssertEqual(try error(.toolCall(tools: #"[{"name":"a","parameters":{}}]"#, name: "b")),
+                       .unsatisfiable(path: "tools", reason: "no tool is named 'b'"))
+    }
+
+    func testMalformedInputIsInvalid() throws {
+        guard case .invalid? = try error(.jsonSchema("{\"type\":")) else { return XCTFail("truncated JSON accepted") }
+        guard case .invalid? = try error(.regex("(ab")) else { return XCTFail("unbalanced regex accepted") }
+        guard case .invalid? = try error(.grammar("root ::= other")) else { return XCTFail("undefined rule accepted") }
+        guard case .invalid? = try error(.jsonSchema(##"{"$ref":"#/$defs/missing"}"##)) else { return XCTFail("bad $ref accepted") }
+        XCTAssertEqual(try error(.grammar("root ::= <|nope|>")), .missingToken("<|nope|>"))
+        XCTAssertNil(try error(.jsonSchema(#"{"type":"object","properties":{"a":{"type":"string","title":"A","description":"d"}},"$schema":"x"}"#)))
+    }
+
+    func testGeneratorRejectsBadConstraintBeforeRunning() throws {
+        let (loaded, _) = try ConstraintFixtures.tinyModel()
+        let options = GenerationOptions(maxTokens: 5, constraint: .jsonSchema(#"{"type":"number","multipleOf":2}"#))
+        var steps = 0
+        XCTAssertThrowsError(try loaded.makeGenerator().generate(prompt: [1, 2], options: options) { _ in steps += 1; return true }) {
+            XCTAssertEqual($0 as? ConstraintError, .unsupported(feature: "multipleOf", path: "#"))
+        }
+        XCTAssertEqual(steps, 0)
+    }
+}
