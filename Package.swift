@@ -45,14 +45,14 @@ let package = Package(
         .target(name: "PhiWeights", dependencies: ["PhiTensor", "PhiKernels", "CPhiKernels", "PhiJSON"], swiftSettings: optimized),
         .target(name: "PhiTokenizer", dependencies: ["PhiJSON"], swiftSettings: optimized),
         .target(name: "PhiNN", dependencies: ["PhiKernels", "PhiTensor", "PhiWeights"], swiftSettings: optimized),
-        .target(name: "PhiModels", dependencies: ["PhiNN", "PhiWeights", "PhiMedia"], swiftSettings: optimized),
+        .target(name: "PhiModels", dependencies: ["PhiNN", "PhiWeights", "PhiMedia", "PhiJSON"], swiftSettings: optimized),
         // Image codecs: the system's libjpeg-turbo and libpng on Linux (their setjmp error handling must stay in C);
         // ImageIO on Apple platforms.
         .target(name: "CPhiMedia", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [
             .linkedLibrary("jpeg", .when(platforms: [.linux])), .linkedLibrary("png", .when(platforms: [.linux])),
         ]),
         .target(name: "PhiMedia", dependencies: ["CPhiMedia", "PhiKernels"], swiftSettings: optimized),
-        .target(name: "PhiGeneration", dependencies: ["PhiModels", "PhiTokenizer", "PhiWeights", "PhiMedia"], swiftSettings: optimized),
+        .target(name: "PhiGeneration", dependencies: ["PhiModels", "PhiTokenizer", "PhiWeights", "PhiMedia", "PhiJSON"], swiftSettings: optimized),
         .target(name: "PhiKit", dependencies: ["PhiGeneration"], swiftSettings: optimized),
         // OpenAI-compatible HTTP over the engine: translation between HTTP/SSE and engine requests only.
         .target(name: "PhiServer", dependencies: [
@@ -66,7 +66,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "phi4", dependencies: [
-            "PhiKit", "PhiServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "PhiKit", "PhiServer", "PhiJSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
         // Fixture locations, the seeded RNG and the parity tolerances, shared by every test target (Foundation only).
         .target(name: "PhiTestSupport", path: "Tests/PhiTestSupport"),
@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "PhiWeightsTests", dependencies: ["PhiWeights", "PhiJSON", "PhiTestSupport"]),
         .testTarget(name: "PhiNNTests", dependencies: ["PhiNN", "PhiWeights", "PhiTestSupport"]),
         .testTarget(name: "PhiTokenizerTests", dependencies: ["PhiTokenizer", "PhiTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PhiModelsTests", dependencies: ["PhiModels", "PhiWeights", "PhiTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PhiModelsTests", dependencies: ["PhiModels", "PhiWeights", "PhiJSON", "PhiTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PhiMediaTests", dependencies: ["PhiMedia", "PhiTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PhiGenerationTests", dependencies: ["PhiKit", "PhiTestSupport"]),
         .testTarget(name: "Phi4CLITests", dependencies: ["phi4", "PhiWeights", "PhiTestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import PhiJSON
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -8,6 +9,7 @@ public enum HubError: Error, CustomStringConvertible {
     case http(url: String, status: Int)
     case transfer(url: String, reason: String)
     case missingFile(repo: String, file: String)
+    case malformedFile(repo: String, file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum HubError: Error, CustomStringConvertible {
             return "download of \(u) failed with HTTP \(s)\(hint)"
         case .transfer(let u, let r): return "download of \(u) failed: \(r)"
         case .missingFile(let repo, let f): return "\(repo) has no \(f)"
+        case .malformedFile(let repo, let f, let r): return "\(repo): \(f) is malformed: \(r)"
         }
     }
 }
@@ -87,9 +90,14 @@ public struct HubDownloader: Sendable {
         }
         _ = try fetch("tokenizer.json", required: true)
         if try fetch("model.safetensors.index.json", required: false) {
-            let data = try Data(contentsOf: dir.appendingPathComponent("model.safetensors.index.json"))
-            let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-            let shards = Set(((obj?["weight_map"] as? [String: String]) ?? [:]).values).sorted()
+            let indexURL = dir.appendingPathComponent("model.safetensors.index.json")
+            let index: HubWeightIndex
+            do {
+                index = try PhiJSONDecoder().decode(HubWeightIndex.self, from: try Data(contentsOf: indexURL))
+            } catch {
+                throw HubError.malformedFile(repo: repo, file: indexURL.lastPathComponent, reason: PhiJSONDecoder.message(for: error))
+            }
+            let shards = Set(index.weightMap.values).sorted()
             for shard in shards {
                 guard Self.isSafeComponent(shard) else { throw HubError.invalidRepository("\(repo): shard name '\(shard)'") }
                 _ = try fetch(shard, required: true)

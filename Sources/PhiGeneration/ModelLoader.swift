@@ -1,4 +1,5 @@
 import Foundation
+import PhiJSON
 import PhiKernels
 import PhiModels
 import PhiNN
@@ -61,10 +62,10 @@ public enum ModelLoader {
         let chatFormat = try ChatFormats.detect(tokenizer: tokenizer, template: tokenizer.chatTemplate)
         if let multimodal = built.multimodal {
             return LoadedModel(directory: url, multimodal: multimodal, tokenizer: tokenizer, eosTokenIDs: eos,
-                               chatFormat: chatFormat, addsBOSToken: addsBOSToken(directory: url))
+                               chatFormat: chatFormat, addsBOSToken: tokenizer.addsBOSToken ?? false)
         }
         return LoadedModel(directory: url, model: built.model, tokenizer: tokenizer, eosTokenIDs: eos,
-                           chatFormat: chatFormat, addsBOSToken: addsBOSToken(directory: url))
+                           chatFormat: chatFormat, addsBOSToken: tokenizer.addsBOSToken ?? false)
     }
 
     /// A llama.cpp GGUF: architecture, weights, tokenizer and chat template all come from the file.
@@ -82,23 +83,17 @@ public enum ModelLoader {
                            addsBOSToken: cfg.addBOSToken ?? false)
     }
 
-    /// tokenizer_config.json's `add_bos_token` (false when absent or unreadable; the tokenizer load reports
-    /// a malformed file).
-    static func addsBOSToken(directory: URL) -> Bool {
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent("tokenizer_config.json")),
-              let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
-        return (j["add_bos_token"] as? Bool) ?? false
-    }
-
     /// generation_config.json's eos_token_id (a number or a list), else the config's, else the tokenizer's.
     static func eosTokenIDs(directory: URL, fallback: [Int], tokenizer: Tokenizer) throws -> Set<Int> {
         let url = directory.appendingPathComponent("generation_config.json")
         if let data = try? Data(contentsOf: url) {
-            guard let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw ModelError.malformedConfig(file: url.path, reason: "not a valid JSON object")
+            let config: GenerationConfigFile
+            do {
+                config = try PhiJSONDecoder().decode(GenerationConfigFile.self, from: data)
+            } catch {
+                throw ModelError.malformedConfig(file: url.path, reason: PhiJSONDecoder.message(for: error))
             }
-            if let list = j["eos_token_id"] as? [NSNumber] { return Set(list.map { $0.intValue }) }
-            if let one = j["eos_token_id"] as? NSNumber { return [one.intValue] }
+            if let ids = config.eosTokenId?.values { return Set(ids) }
         }
         if !fallback.isEmpty { return Set(fallback) }
         return Set([tokenizer.eosTokenID].compactMap { $0 })

@@ -1,28 +1,4 @@
-/// What the scanner builds values with: `JSONValue` trees, or the Foundation-style values of `FoundationJSON`.
-/// Both see the same grammar, limits and checks; only the representation differs.
-protocol JSONTreeBuilder {
-    associatedtype Value
-    func null() -> Value
-    func bool(_ b: Bool) -> Value
-    /// `literal` is grammar-checked; `integral` is true when it has no fraction and no exponent.
-    func number(_ literal: UnsafeRawBufferPointer, integral: Bool, offset: Int) throws(JSONParseError) -> Value
-    func string(_ s: String) -> Value
-    func array(_ items: [Value]) -> Value
-    func object(keys: [String], values: [Value], index: JSONKeyIndex) -> Value
-}
-
-struct ValueBuilder: JSONTreeBuilder {
-    func null() -> JSONValue { .null }
-    func bool(_ b: Bool) -> JSONValue { .bool(b) }
-    func number(_ literal: UnsafeRawBufferPointer, integral: Bool, offset: Int) throws(JSONParseError) -> JSONValue {
-        .number(String(decoding: literal, as: UTF8.self))
-    }
-    func string(_ s: String) -> JSONValue { .string(s) }
-    func array(_ items: [JSONValue]) -> JSONValue { .array(items) }
-    func object(keys: [String], values: [JSONValue], index: JSONKeyIndex) -> JSONValue {
-        .object(JSONObject(keys: keys, values: values, index: index))
-    }
-}
+import Foundation
 
 /// The recursive-descent core. Recursion depth is bounded by `maxDepth`, so hostile nesting cannot exhaust the
 /// stack; UTF-8 is validated inside strings as they are read (outside strings only ASCII is legal anyway).
@@ -33,6 +9,8 @@ struct JSONScanner<Builder: JSONTreeBuilder> {
     var pos = 0
     /// Reused for strings with escapes.
     private var scratch: [UInt8] = []
+    /// Whether the last string parsed had no escapes, so its bytes are the input's (keys hash those directly).
+    private var lastStringWasRaw = false
 
     init(bytes: UnsafeRawBufferPointer, maxDepth: Int, builder: Builder) {
         self.bytes = bytes
@@ -89,6 +67,8 @@ struct JSONScanner<Builder: JSONTreeBuilder> {
         var keys: [String] = []
         var values: [Builder.Value] = []
         var index = JSONKeyIndex()
+        // Offsets of keys past the linear-search ones, to report a duplicate found when the object is sealed.
+        var keyOffsets: [Int] = []
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             pos += 1
@@ -98,11 +78,15 @@ struct JSONScanner<Builder: JSONTreeBuilder> {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let keyOffset = pos
+            guard keys.count < JSONKeyIndex.maxMembers else { throw fail("object has more than \(JSONKeyIndex.maxMembers) members") }
             var key = try parseString()
-            let earlier = key.withUTF8 { index.insert(UnsafeRawBufferPointer($0), at: keys.count, keys: keys) }
+            let earlier = lastStringWasRaw
+                ? index.add(UnsafeRawBufferPointer(rebasing: bytes[keyOffset + 1..<pos - 1]), at: keys.count, keys: keys)
+                : key.withUTF8 { index.add(UnsafeRawBufferPointer($0), at: keys.count, keys: keys) }
             if earlier != nil {
                 throw JSONParseError(offset: keyOffset, message: "duplicate key \(JSONText.quote(key))")
             }
+            if keys.count >= JSONKeyIndex.linearLimit { keyOffsets.append(keyOffset) }
             keys.append(key)
             skipWhitespace()
             guard peek() == UInt8(ascii: ":") else { throw fail("expected ':' after object key") }
@@ -112,6 +96,9 @@ struct JSONScanner<Builder: JSONTreeBuilder> {
             skipWhitespace()
             guard let c = peek() else { throw fail("unterminated object") }
             if c == UInt8(ascii: "}") {
+                if let d = index.seal(keys: keys) {
+                    throw JSONParseError(offset: keyOffsets[d - JSONKeyIndex.linearLimit], message: "duplicate key \(JSONText.quote(keys[d]))")
+                }
                 pos += 1
                 return builder.object(keys: keys, values: values, index: index)
             }
@@ -143,14 +130,22 @@ struct JSONScanner<Builder: JSONTreeBuilder> {
     mutating func parseNumber() throws(JSONParseError) -> Builder.Value {
         let start = pos
         var integral = true
-        if peek() == UInt8(ascii: "-") { pos += 1 }
+        var negative = false
+        var value = 0
+        if peek() == UInt8(ascii: "-") { negative = true; pos += 1 }
         guard isDigit(peek()) else { throw fail("invalid number") }
+        let digitsStart = pos
         if peek() == UInt8(ascii: "0") {
             pos += 1
             if isDigit(peek()) { throw fail("leading zeros are not allowed in numbers") }
         } else {
-            while isDigit(peek()) { pos += 1 }
+            // Accumulates with wrapping arithmetic; the value is used only when there are at most 18 digits.
+            while pos < bytes.count, case let d = bytes[pos] &- UInt8(ascii: "0"), d < 10 {
+                value = value &* 10 &+ Int(d)
+                pos += 1
+            }
         }
+        let digits = pos - digitsStart
         if peek() == UInt8(ascii: ".") {
             integral = false
             pos += 1
@@ -164,7 +159,8 @@ struct JSONScanner<Builder: JSONTreeBuilder> {
             guard isDigit(peek()) else { throw fail("expected digits in the exponent") }
             while isDigit(peek()) { pos += 1 }
         }
-        return try builder.number(UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), integral: integral, offset: start)
+        let small = integral && digits <= 18 ? (negative ? -value : value) : nil
+        return try builder.number(UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), smallInteger: small, offset: start)
     }
 
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
@@ -189,25 +185,86 @@ struct JSONScanner<Builder: JSONTreeBuilder> {
     mutating func parseString() throws(JSONParseError) -> String {
         pos += 1  // opening quote
         let start = pos
-        // Fast path: no escapes, so the string is a slice of the input.
+        lastStringWasRaw = true
+        // Fast path: no escapes, so the string is a slice of the input. Eight bytes at a time while none is a
+        // quote, a backslash or a control character.
+        var seen: UInt64 = 0  // OR of every byte: bit 7 set when the string is not plain ASCII
+        while bytes.count - pos >= 8 {
+            let w = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: pos, as: UInt64.self))
+            let special = Self.specialBytes(w)
+            if special == 0 {
+                seen |= w
+                pos += 8
+                continue
+            }
+            // Skip to the first special byte; the byte loop below deals with it.
+            let k = special.trailingZeroBitCount >> 3
+            seen |= w & ((1 << UInt64(k * 8)) &- 1)
+            pos += k
+            break
+        }
         while pos < bytes.count {
             let c = bytes[pos]
             if c == UInt8(ascii: "\"") {
-                let s = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<pos])
+                var s = String(decoding: slice, as: UTF8.self)
+                // String(decoding:) repairs invalid UTF-8 with U+FFFD; the result is the input byte for byte
+                // exactly when the input was valid (one validation pass, the standard library's).
+                if seen & 0x8080_8080_8080_8080 != 0 && !s.withUTF8({ Self.same($0, slice) }) {
+                    throw JSONParseError(offset: start + (JSONText.firstInvalidUTF8Offset(slice) ?? 0), message: "invalid UTF-8 in string")
+                }
                 pos += 1
                 return s
             }
             if c == UInt8(ascii: "\\") { break }
-            if c < 0x20 { throw fail("unescaped control character in string") }
-            if c < 0x80 {
-                pos += 1
-            } else {
-                guard let length = JSONText.utf8SequenceLength(bytes, at: pos) else { throw fail("invalid UTF-8 in string") }
-                pos += length
-            }
+            if c < 0x20 { throw failInString(from: start, "unescaped control character in string") }
+            seen |= UInt64(c)
+            pos += 1
         }
-        guard pos < bytes.count else { throw fail("unterminated string") }
+        guard pos < bytes.count else { throw failInString(from: start, "unterminated string") }
+        lastStringWasRaw = false
+        // Escapes: the part before is copied as it is, so validate it here.
+        if let bad = JSONText.firstInvalidUTF8Offset(UnsafeRawBufferPointer(rebasing: bytes[start..<pos])) {
+            throw JSONParseError(offset: start + bad, message: "invalid UTF-8 in string")
+        }
         return try parseEscapedString(from: start)
+    }
+
+    /// An error inside a string whose bytes so far were not validated yet: invalid UTF-8 before `pos` comes first.
+    func failInString(from start: Int, _ message: String) -> JSONParseError {
+        if let bad = JSONText.firstInvalidUTF8Offset(UnsafeRawBufferPointer(rebasing: bytes[start..<pos])) {
+            return JSONParseError(offset: start + bad, message: "invalid UTF-8 in string")
+        }
+        return fail(message)
+    }
+
+    /// Byte equality, inlined: most strings are a few bytes, where a call to memcmp costs more than the compare.
+    @inline(__always)
+    static func same(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeRawBufferPointer) -> Bool {
+        let n = a.count
+        guard n == b.count else { return false }
+        guard n > 0, let pa = a.baseAddress, let pb = b.baseAddress else { return true }
+        let ra = UnsafeRawPointer(pa)
+        var i = 0
+        while n - i >= 8 {
+            if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != pb.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < n {
+            if pa[i] != b[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Bit 7 of each byte of the result is set exactly where `w` (little-endian) has a quote, a backslash or an
+    /// ASCII control character.
+    @inline(__always)
+    static func specialBytes(_ w: UInt64) -> UInt64 {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        @inline(__always) func zeroBytes(_ x: UInt64) -> UInt64 { ~(((x & low7) &+ low7) | x | low7) }
+        return zeroBytes(w ^ 0x2222_2222_2222_2222) | zeroBytes(w ^ 0x5C5C_5C5C_5C5C_5C5C)
+            | zeroBytes(w & 0xE0E0_E0E0_E0E0_E0E0)
     }
 
     /// The rest of a string that has escapes: `bytes[start..<pos]` are plain, `pos` is at a backslash.

@@ -40,6 +40,8 @@ public final class Tokenizer: @unchecked Sendable {
     public let eosTokenID: Int?
     /// The tokenizer_config `chat_template` (Jinja source), kept as data.
     public let chatTemplate: String?
+    /// The tokenizer_config `add_bos_token` (nil when absent), so the file is read once, here.
+    public let addsBOSToken: Bool?
 
     /// Ids must be below this (tables are dense in the id); larger ids in a file are rejected, not allocated.
     public static let maxVocabularySize = 1 << 24
@@ -75,6 +77,7 @@ public final class Tokenizer: @unchecked Sendable {
                            fuseUnk: c.fuseUnk, byteLevel: c.byteLevel, byteFallback: c.byteFallback, file: c.file)
         sentencePiece = c.sentencePiece
         preTokenizer = c.preTokenizer
+        addsBOSToken = c.addBOSToken
         normalizer = c.normalizer
         metaspace = c.metaspace
         pieceDecoder = c.pieceDecoder

@@ -1,4 +1,5 @@
 import Foundation
+import PhiJSON
 
 /// Everything a `Tokenizer` is built from, whatever the source (tokenizer.json or a GGUF vocabulary).
 struct TokenizerComponents {
@@ -13,6 +14,8 @@ struct TokenizerComponents {
     var eosToken: String?
     var chatTemplate: String?
     var file: String
+    /// tokenizer_config.json's `add_bos_token` (nil when absent).
+    var addBOSToken: Bool? = nil
     /// False for SentencePiece-style vocabularies (plain UTF-8 strings with `▁`).
     var byteLevel = true
     var byteFallback = false
@@ -143,6 +146,7 @@ enum TokenizerJSONLoader {
                 c.addedTokens.append(try addedToken(map[key] as Any, id: id, file: file, field: "added_tokens_decoder.\(key)"))
             }
         }
+        c.addBOSToken = try bool(config, "add_bos_token", file: file, prefix: "")
         c.bosToken = try tokenContent(config["bos_token"], file: file, field: "bos_token")
         c.eosToken = try tokenContent(config["eos_token"], file: file, field: "eos_token")
         if let template = config["chat_template"], !(template is NSNull) {
@@ -427,7 +431,7 @@ enum TokenizerJSONLoader {
     static func object(_ data: Data, file: String) throws -> [String: Any] {
         let parsed: Any
         do {
-            parsed = try JSONReader.parse(data)
+            parsed = try FoundationJSON.parse(data)
         } catch {
             throw TokenizerError.invalidJSON(file: file, detail: "\(error)")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PhiJSON
 import PhiKit
 
 struct Run: ParsableCommand {

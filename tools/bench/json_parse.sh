@@ -6,7 +6,7 @@
 set -e
 cd "$(dirname "$0")/../.."
 file=${1:-Tests/PhiTokenizerTests/Fixtures/tokenizer.json}
-rounds=${2:-10}
+rounds=${2:-20}
 [ $# -ge 2 ] && shift 2 || shift $#
 out=.build/json_parse_bench
 mkdir -p .build

@@ -1,4 +1,5 @@
 import Foundation
+import PhiJSON
 import PhiNN
 
 /// config.json of a Phi-3-family model (`model_type` phi3: Phi-3, Phi-3.5-mini, Phi-4-mini).
@@ -38,89 +39,12 @@ public struct Phi3Config: Sendable, Equatable {
     }
 
     public static func parse(_ data: Data, file: String = "config.json") throws -> Phi3Config {
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: data) } catch {
-            throw ModelError.malformedConfig(file: file, reason: "not valid JSON (\(error.localizedDescription))")
-        }
-        guard let j = object as? [String: Any] else {
-            throw ModelError.malformedConfig(file: file, reason: "expected a JSON object")
-        }
-        return try Phi3Config(json: j, file: file)
+        try decodeConfig(Phi3Config.self, from: data, file: file)
     }
 
+    /// From HF config keys assembled in memory (the GGUF reader's), with the same rules as config.json.
     init(json j: [String: Any], file: String) throws {
-        func bad(_ r: String) -> ModelError { .malformedConfig(file: file, reason: r) }
-        func int(_ k: String, in d: [String: Any]? = nil) throws -> Int? {
-            guard let v = (d ?? j)[k], !(v is NSNull) else { return nil }
-            if let n = v as? NSNumber, !(v is Bool), let i = Int(exactly: n.doubleValue) { return i }
-            throw bad("'\(k)' must be an integer")
-        }
-        func num(_ k: String, in d: [String: Any]? = nil) throws -> Double? {
-            guard let v = (d ?? j)[k], !(v is NSNull) else { return nil }
-            if let n = v as? NSNumber, !(v is Bool) { return n.doubleValue }
-            throw bad("'\(k)' must be a number")
-        }
-        func req(_ k: String) throws -> Int {
-            guard let v = try int(k) else { throw bad("missing '\(k)'") }
-            guard v > 0 else { throw bad("'\(k)' must be positive, got \(v)") }
-            return v
-        }
-        modelType = (j["model_type"] as? String) ?? ""
-        guard ["phi3", "phi4mm", "phi4_multimodal"].contains(modelType) || (j["architectures"] as? [String])?.contains("Phi3ForCausalLM") == true else {
-            let arch = (j["architectures"] as? [String])?.first ?? modelType
-            throw ModelError.unsupportedArchitecture(arch.isEmpty ? "(none given)" : arch)
-        }
-        vocabSize = try req("vocab_size")
-        hiddenSize = try req("hidden_size")
-        intermediateSize = try req("intermediate_size")
-        numHiddenLayers = try req("num_hidden_layers")
-        numAttentionHeads = try req("num_attention_heads")
-        numKeyValueHeads = try int("num_key_value_heads") ?? numAttentionHeads
-        guard numKeyValueHeads > 0, numAttentionHeads % numKeyValueHeads == 0 else {
-            throw bad("num_attention_heads (\(numAttentionHeads)) must be a multiple of num_key_value_heads (\(numKeyValueHeads))")
-        }
-        headDim = try int("head_dim") ?? hiddenSize / numAttentionHeads
-        guard headDim > 0 else { throw bad("head_dim must be positive") }
-        rmsNormEps = Float(try num("rms_norm_eps") ?? 1e-5)
-        maxPositionEmbeddings = try int("max_position_embeddings") ?? 4096
-        hiddenAct = (j["hidden_act"] as? String) ?? "silu"
-        guard hiddenAct == "silu" else { throw ModelError.unsupported("\(file): hidden_act '\(hiddenAct)' is not supported (only silu)") }
-        tieWordEmbeddings = (j["tie_word_embeddings"] as? Bool) ?? false
-        slidingWindow = try int("sliding_window")
-        bosTokenId = try int("bos_token_id")
-        if let e = j["eos_token_id"] as? [NSNumber] { eosTokenIds = e.map { $0.intValue } }
-        else if let e = try int("eos_token_id") { eosTokenIds = [e] } else { eosTokenIds = [] }
-
-        // RoPE: `rope_scaling` (older files) or `rope_parameters` (transformers 5).
-        let rope: [String: Any]? = (j["rope_scaling"] as? [String: Any]) ?? (j["rope_parameters"] as? [String: Any])
-        ropeTheta = try num("rope_theta") ?? (rope.flatMap { try? num("rope_theta", in: $0) }) ?? 10000
-        partialRotaryFactor = try num("partial_rotary_factor") ?? (rope.flatMap { try? num("partial_rotary_factor", in: $0) }) ?? 1.0
-        guard partialRotaryFactor > 0, partialRotaryFactor <= 1 else { throw bad("partial_rotary_factor must be in (0, 1]") }
-        var type = (rope?["rope_type"] as? String) ?? (rope?["type"] as? String) ?? "default"
-        if type == "su" || type == "yarn" { type = "longrope" } // transformers' Phi-3 back-compat rule
-        guard type == "default" || type == "longrope" else {
-            throw ModelError.unsupported("\(file): rope type '\(type)' is not supported for phi3 (default or longrope)")
-        }
-        ropeType = type
-        // transformers gives priority to the top-level value; Phi3Config defaults it to 4096.
-        originalMaxPositionEmbeddings = try int("original_max_position_embeddings")
-            ?? (rope.flatMap { try? int("original_max_position_embeddings", in: $0) }) ?? 4096
-        ropeScalingFactor = rope.flatMap { try? num("factor", in: $0) }
-        ropeAttentionFactor = rope.flatMap { try? num("attention_factor", in: $0) }
-        if type == "longrope" {
-            guard let s = rope?["short_factor"] as? [NSNumber], let l = rope?["long_factor"] as? [NSNumber] else {
-                throw bad("longrope needs short_factor and long_factor lists")
-            }
-            ropeFactorsShort = s.map { $0.floatValue }
-            ropeFactorsLong = l.map { $0.floatValue }
-        } else {
-            ropeFactorsShort = nil
-            ropeFactorsLong = nil
-        }
-        let half = Int(Double(headDim) * partialRotaryFactor) / 2
-        if let s = ropeFactorsShort, let l = ropeFactorsLong, s.count != half || l.count != half {
-            throw bad("rope short/long factor lists must have \(half) entries (rotary dims / 2), got \(s.count) and \(l.count)")
-        }
+        self = try decodeConfig(Phi3Config.self, from: j, file: file)
     }
 
     /// The rotary embedding exactly as transformers builds it for this config.
@@ -136,5 +60,111 @@ public struct Phi3Config: Sendable, Equatable {
                                    rotaryDim: rotaryDim, theta: ropeTheta, attentionFactor: Float(af))
         }
         return RotaryEmbedding(kind: .standard, rotaryDim: rotaryDim, theta: ropeTheta, attentionFactor: 1)
+    }
+}
+
+/// Decoded with PhiJSON: explicit keys, exact numbers, errors naming the field.
+extension Phi3Config: Decodable {
+    enum CodingKeys: String, CodingKey {
+        case modelType = "model_type", architectures
+        case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
+        case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim", rmsNormEps = "rms_norm_eps"
+        case maxPositionEmbeddings = "max_position_embeddings", hiddenAct = "hidden_act"
+        case tieWordEmbeddings = "tie_word_embeddings", slidingWindow = "sliding_window"
+        case bosTokenId = "bos_token_id", eosTokenId = "eos_token_id"
+        case ropeScaling = "rope_scaling", ropeParameters = "rope_parameters", ropeTheta = "rope_theta"
+        case partialRotaryFactor = "partial_rotary_factor"
+        case originalMaxPositionEmbeddings = "original_max_position_embeddings"
+    }
+
+    /// `rope_scaling` (older files) or `rope_parameters` (transformers 5).
+    struct RopeParameters: Decodable {
+        var ropeType: String?
+        var type: String?
+        var ropeTheta: Double?
+        var partialRotaryFactor: Double?
+        var originalMaxPositionEmbeddings: Int?
+        var factor: Double?
+        var attentionFactor: Double?
+        var shortFactor: [Float]?
+        var longFactor: [Float]?
+
+        enum CodingKeys: String, CodingKey {
+            case ropeType = "rope_type", type, ropeTheta = "rope_theta", partialRotaryFactor = "partial_rotary_factor"
+            case originalMaxPositionEmbeddings = "original_max_position_embeddings", factor
+            case attentionFactor = "attention_factor", shortFactor = "short_factor", longFactor = "long_factor"
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let file = decoder.configFile
+        func bad(_ key: CodingKeys, _ reason: String) -> DecodingError {
+            .dataCorruptedError(forKey: key, in: c, debugDescription: reason)
+        }
+        func positive(_ key: CodingKeys) throws -> Int {
+            let v = try c.decode(Int.self, forKey: key)
+            guard v > 0 else { throw bad(key, "must be positive, got \(v)") }
+            return v
+        }
+        modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? ""
+        let architectures = try c.decodeIfPresent([String].self, forKey: .architectures)
+        guard ["phi3", "phi4mm", "phi4_multimodal"].contains(modelType) || architectures?.contains("Phi3ForCausalLM") == true else {
+            let arch = architectures?.first ?? modelType
+            throw ModelError.unsupportedArchitecture(arch.isEmpty ? "(none given)" : arch)
+        }
+        vocabSize = try positive(.vocabSize)
+        hiddenSize = try positive(.hiddenSize)
+        intermediateSize = try positive(.intermediateSize)
+        numHiddenLayers = try positive(.numHiddenLayers)
+        numAttentionHeads = try positive(.numAttentionHeads)
+        numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads) ?? numAttentionHeads
+        guard numKeyValueHeads > 0, numAttentionHeads % numKeyValueHeads == 0 else {
+            throw bad(.numKeyValueHeads, "num_attention_heads (\(numAttentionHeads)) must be a multiple of num_key_value_heads (\(numKeyValueHeads))")
+        }
+        headDim = try c.decodeIfPresent(Int.self, forKey: .headDim) ?? hiddenSize / numAttentionHeads
+        guard headDim > 0 else { throw bad(.headDim, "must be positive") }
+        // Through Double, as Python reads it (PhiJSON's Float rule): the value torch sees.
+        rmsNormEps = Float(try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? 1e-5)
+        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 4096
+        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "silu"
+        guard hiddenAct == "silu" else { throw ModelError.unsupported("\(file): hidden_act '\(hiddenAct)' is not supported (only silu)") }
+        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? false
+        slidingWindow = try c.decodeIfPresent(Int.self, forKey: .slidingWindow)
+        bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId)
+        eosTokenIds = try c.decodeIfPresent(OneOrMany<Int>.self, forKey: .eosTokenId)?.values ?? []
+
+        let rope = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeScaling)
+            ?? c.decodeIfPresent(RopeParameters.self, forKey: .ropeParameters)
+        ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? rope?.ropeTheta ?? 10000
+        partialRotaryFactor = try c.decodeIfPresent(Double.self, forKey: .partialRotaryFactor) ?? rope?.partialRotaryFactor ?? 1.0
+        guard partialRotaryFactor > 0, partialRotaryFactor <= 1 else { throw bad(.partialRotaryFactor, "must be in (0, 1]") }
+        var type = rope?.ropeType ?? rope?.type ?? "default"
+        if type == "su" || type == "yarn" { type = "longrope" } // transformers' Phi-3 back-compat rule
+        guard type == "default" || type == "longrope" else {
+            throw ModelError.unsupported("\(file): rope type '\(type)' is not supported for phi3 (default or longrope)")
+        }
+        ropeType = type
+        // transformers gives priority to the top-level value; Phi3Config defaults it to 4096.
+        originalMaxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .originalMaxPositionEmbeddings)
+            ?? rope?.originalMaxPositionEmbeddings ?? 4096
+        ropeScalingFactor = rope?.factor
+        ropeAttentionFactor = rope?.attentionFactor
+        let ropeKey: CodingKeys = c.contains(.ropeScaling) ? .ropeScaling : .ropeParameters
+        if type == "longrope" {
+            guard let s = rope?.shortFactor, let l = rope?.longFactor else {
+                throw bad(ropeKey, "longrope needs short_factor and long_factor lists")
+            }
+            ropeFactorsShort = s
+            ropeFactorsLong = l
+        } else {
+            ropeFactorsShort = nil
+            ropeFactorsLong = nil
+        }
+        let half = Int(Double(headDim) * partialRotaryFactor) / 2
+        if let s = ropeFactorsShort, let l = ropeFactorsLong, s.count != half || l.count != half {
+            throw bad(ropeKey, "rope short/long factor lists must have \(half) entries (rotary dims / 2), got \(s.count) and \(l.count)")
+        }
     }
 }

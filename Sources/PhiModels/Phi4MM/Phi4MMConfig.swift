@@ -1,4 +1,5 @@
 import Foundation
+import PhiJSON
 
 /// SigLIP vision tower dimensions. The original Phi-4-multimodal code hard-codes them (so400m, 448 px,
 /// patch 14); the transformers-native config carries them in `vision_config`, which PhiKit also reads from
@@ -61,9 +62,13 @@ public struct Phi4MMConfig: Sendable {
     public var audioTokenID = 200011
 
     public static func isMultimodal(directory: URL) -> Bool {
+        struct ModelType: Decodable {
+            var modelType: String?
+            enum CodingKeys: String, CodingKey { case modelType = "model_type" }
+        }
         guard let data = try? Data(contentsOf: directory.appendingPathComponent("config.json")),
-              let j = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
-        return ["phi4mm", "phi4_multimodal"].contains(j["model_type"] as? String ?? "")
+              let probe = try? PhiJSONDecoder().decode(ModelType.self, from: data) else { return false }
+        return ["phi4mm", "phi4_multimodal"].contains(probe.modelType ?? "")
     }
 
     public static func load(directory: URL) throws -> Phi4MMConfig {
@@ -75,49 +80,149 @@ public struct Phi4MMConfig: Sendable {
             for (name, keyPath) in [("vision-lora", \Phi4MMConfig.visionLoRA), ("speech-lora", \Phi4MMConfig.speechLoRA)] {
                 let file = directory.appendingPathComponent(name).appendingPathComponent("adapter_config.json")
                 guard let d = try? Data(contentsOf: file) else { continue }
-                guard let j = try? JSONSerialization.jsonObject(with: d) as? [String: Any] else {
-                    throw ModelError.malformedConfig(file: file.path, reason: "not a valid JSON object")
-                }
-                c[keyPath: keyPath] = try loraConfig(j, file: file.path)
+                c[keyPath: keyPath] = try decodeConfig(LoRAConfig.self, from: d, file: file.path)
             }
         }
         return c
     }
 
     public static func parse(_ data: Data, file: String = "config.json") throws -> Phi4MMConfig {
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: data) } catch {
-            throw ModelError.malformedConfig(file: file, reason: "not valid JSON (\(error.localizedDescription))")
+        try decodeConfig(Phi4MMConfig.self, from: data, file: file)
+    }
+
+}
+
+/// A LoRA's `r` and `lora_alpha`: in the original config's `vision_lora`/`speech_lora`, or a PEFT
+/// adapter_config.json (alpha defaults to r).
+extension LoRAConfig: Decodable {
+    enum CodingKeys: String, CodingKey { case rank = "r", alpha = "lora_alpha" }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard let r = try c.decodePositiveIfPresent(.rank) else {
+            throw DecodingError.keyNotFound(CodingKeys.rank, .init(codingPath: c.codingPath, debugDescription: "LoRA config needs a positive 'r'"))
         }
-        guard let j = object as? [String: Any] else { throw ModelError.malformedConfig(file: file, reason: "expected a JSON object") }
-        let type = j["model_type"] as? String ?? ""
+        self.init(rank: r, alpha: try c.decodeIfPresent(Double.self, forKey: .alpha) ?? Double(r))
+    }
+}
+
+/// Decoded with PhiJSON: explicit keys, exact numbers, errors naming the field.
+extension Phi4MMConfig: Decodable {
+    enum CodingKeys: String, CodingKey {
+        case modelType = "model_type", visionConfig = "vision_config", audioConfig = "audio_config"
+        case audioProcessor = "audio_processor", visionLoRA = "vision_lora", speechLoRA = "speech_lora"
+    }
+
+    /// The original layout's `audio_processor`: `{"name": ..., "config": {...}}`.
+    struct AudioProcessor: Decodable {
+        var config: AudioFields?
+    }
+
+    /// `vision_config` (native layout, tiny test models); absent fields keep SigLIP so400m's values.
+    struct VisionFields: Decodable {
+        var hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, imageSize, patchSize: Int?
+        var layerNormEps: Float?
+        var featureLayer, imageTokenId: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case hiddenSize = "hidden_size", intermediateSize = "intermediate_size", numHiddenLayers = "num_hidden_layers"
+            case numAttentionHeads = "num_attention_heads", imageSize = "image_size", patchSize = "patch_size"
+            case layerNormEps = "layer_norm_eps", featureLayer = "feature_layer", imageTokenId = "image_token_id"
+        }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            hiddenSize = try c.decodePositiveIfPresent(.hiddenSize)
+            intermediateSize = try c.decodePositiveIfPresent(.intermediateSize)
+            numHiddenLayers = try c.decodePositiveIfPresent(.numHiddenLayers)
+            numAttentionHeads = try c.decodePositiveIfPresent(.numAttentionHeads)
+            imageSize = try c.decodePositiveIfPresent(.imageSize)
+            patchSize = try c.decodePositiveIfPresent(.patchSize)
+            layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps)
+            featureLayer = try c.decodeIfPresent(Int.self, forKey: .featureLayer)
+            imageTokenId = try c.decodeIfPresent(Int.self, forKey: .imageTokenId)
+        }
+    }
+
+    /// `audio_config` (native) or `audio_processor.config` (original): the two layouts name some fields
+    /// differently; where both are given the original name wins, as before.
+    struct AudioFields: Decodable {
+        var values: [CodingKeys: Int] = [:]
+        var convChannels: Int?
+        var biasMaxDistance: Int?
+        var audioTokenId: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case inputSize = "input_size", attentionDim = "attention_dim", hiddenSize = "hidden_size"
+            case attentionHeads = "attention_heads", numAttentionHeads = "num_attention_heads"
+            case linearUnits = "linear_units", intermediateSize = "intermediate_size", numBlocks = "num_blocks"
+            case kernelSize = "kernel_size", timeReduction = "time_reduction", extPwOutChannel = "ext_pw_out_channel"
+            case depthwiseSeperableOutChannel = "depthwise_seperable_out_channel"  // sic, the original config's spelling
+            case depthwiseSeparableOutChannel = "depthwise_separable_out_channel"
+            case nemoConvSettings = "nemo_conv_settings", nemoConvChannels = "nemo_conv_channels"
+            case relativeAttentionBiasArgs = "relative_attention_bias_args", biasMaxDistance = "bias_max_distance"
+            case audioTokenId = "audio_token_id"
+        }
+        enum NemoKeys: String, CodingKey { case convChannels = "conv_channels" }
+        enum BiasKeys: String, CodingKey { case t5BiasMaxDistance = "t5_bias_max_distance" }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            for key: CodingKeys in [.inputSize, .attentionDim, .hiddenSize, .attentionHeads, .numAttentionHeads, .linearUnits,
+                                    .intermediateSize, .numBlocks, .kernelSize, .timeReduction, .extPwOutChannel,
+                                    .depthwiseSeperableOutChannel, .depthwiseSeparableOutChannel] {
+                if let v = try c.decodePositiveIfPresent(key) { values[key] = v }
+            }
+            if c.contains(.nemoConvSettings), try !c.decodeNil(forKey: .nemoConvSettings) {
+                let n = try c.nestedContainer(keyedBy: NemoKeys.self, forKey: .nemoConvSettings)
+                convChannels = try n.decodePositiveIfPresent(.convChannels)
+            }
+            convChannels = try c.decodePositiveIfPresent(.nemoConvChannels) ?? convChannels
+            if c.contains(.relativeAttentionBiasArgs), try !c.decodeNil(forKey: .relativeAttentionBiasArgs) {
+                let r = try c.nestedContainer(keyedBy: BiasKeys.self, forKey: .relativeAttentionBiasArgs)
+                biasMaxDistance = try r.decodePositiveIfPresent(.t5BiasMaxDistance)
+            }
+            biasMaxDistance = try c.decodePositiveIfPresent(.biasMaxDistance) ?? biasMaxDistance
+            audioTokenId = try c.decodeIfPresent(Int.self, forKey: .audioTokenId)
+        }
+
+        func apply(to a: inout ConformerConfig) {
+            a.inputSize = values[.inputSize] ?? a.inputSize
+            a.attentionDim = values[.attentionDim] ?? values[.hiddenSize] ?? a.attentionDim
+            a.attentionHeads = values[.attentionHeads] ?? values[.numAttentionHeads] ?? a.attentionHeads
+            a.linearUnits = values[.linearUnits] ?? values[.intermediateSize] ?? a.linearUnits
+            a.numBlocks = values[.numBlocks] ?? a.numBlocks
+            a.kernelSize = values[.kernelSize] ?? a.kernelSize
+            a.timeReduction = values[.timeReduction] ?? a.timeReduction
+            a.extPwOutChannel = values[.extPwOutChannel] ?? a.extPwOutChannel
+            a.depthwiseSeparableOutChannel = values[.depthwiseSeperableOutChannel] ?? values[.depthwiseSeparableOutChannel]
+                ?? a.depthwiseSeparableOutChannel
+            a.convChannels = convChannels ?? a.convChannels
+            a.biasMaxDistance = biasMaxDistance ?? a.biasMaxDistance
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let file = decoder.configFile
+        let type = try c.decodeIfPresent(String.self, forKey: .modelType) ?? ""
         guard let layout: Layout = type == "phi4mm" ? .original : type == "phi4_multimodal" ? .native : nil else {
             throw ModelError.unsupportedArchitecture(type.isEmpty ? "(none given)" : type)
         }
-        var c = Phi4MMConfig(layout: layout, language: try Phi3Config(json: j, file: file))
+        self.init(layout: layout, language: try Phi3Config(from: decoder))
         func bad(_ r: String) -> ModelError { .malformedConfig(file: file, reason: r) }
-        func int(_ d: [String: Any], _ k: String) throws -> Int? {
-            guard let v = d[k], !(v is NSNull) else { return nil }
-            guard let n = v as? NSNumber, !(v is Bool), let i = Int(exactly: n.doubleValue) else { throw bad("'\(k)' must be an integer") }
-            return i
+        if let v = try c.decodeIfPresent(VisionFields.self, forKey: .visionConfig) {
+            vision.hiddenSize = v.hiddenSize ?? vision.hiddenSize
+            vision.intermediateSize = v.intermediateSize ?? vision.intermediateSize
+            vision.numHiddenLayers = v.numHiddenLayers ?? vision.numHiddenLayers
+            vision.numAttentionHeads = v.numAttentionHeads ?? vision.numAttentionHeads
+            vision.imageSize = v.imageSize ?? vision.imageSize
+            vision.patchSize = v.patchSize ?? vision.patchSize
+            vision.layerNormEps = v.layerNormEps ?? vision.layerNormEps
+            vision.featureLayer = v.featureLayer ?? vision.featureLayer
+            imageTokenID = v.imageTokenId ?? imageTokenID
         }
-        func positive(_ d: [String: Any], _ k: String, _ current: Int) throws -> Int {
-            guard let v = try int(d, k) else { return current }
-            guard v > 0 else { throw bad("'\(k)' must be positive, got \(v)") }
-            return v
-        }
-        if let v = j["vision_config"] as? [String: Any] {
-            c.vision.hiddenSize = try positive(v, "hidden_size", c.vision.hiddenSize)
-            c.vision.intermediateSize = try positive(v, "intermediate_size", c.vision.intermediateSize)
-            c.vision.numHiddenLayers = try positive(v, "num_hidden_layers", c.vision.numHiddenLayers)
-            c.vision.numAttentionHeads = try positive(v, "num_attention_heads", c.vision.numAttentionHeads)
-            c.vision.imageSize = try positive(v, "image_size", c.vision.imageSize)
-            c.vision.patchSize = try positive(v, "patch_size", c.vision.patchSize)
-            if let e = v["layer_norm_eps"] as? NSNumber { c.vision.layerNormEps = e.floatValue }
-            if let f = try int(v, "feature_layer") { c.vision.featureLayer = f }
-            c.imageTokenID = try int(v, "image_token_id") ?? c.imageTokenID
-        }
-        let v = c.vision
+        let v = vision
         guard v.hiddenSize % v.numAttentionHeads == 0 else { throw bad("vision hidden_size must be a multiple of num_attention_heads") }
         guard v.imageSize % v.patchSize == 0, v.patchesPerSide % 2 == 0 else {
             throw bad("vision image_size must be an even multiple of patch_size")
@@ -128,36 +233,13 @@ public struct Phi4MMConfig: Sendable {
         }
 
         // Audio: native `audio_config`, original `audio_processor.config`.
-        let a = (j["audio_config"] as? [String: Any]) ?? ((j["audio_processor"] as? [String: Any])?["config"] as? [String: Any])
+        let a = try c.decodeIfPresent(AudioFields.self, forKey: .audioConfig)
+            ?? c.decodeIfPresent(AudioProcessor.self, forKey: .audioProcessor)?.config
         if let a {
-            c.audio.inputSize = try positive(a, "input_size", c.audio.inputSize)
-            c.audio.attentionDim = try positive(a, "attention_dim", try positive(a, "hidden_size", c.audio.attentionDim))
-            c.audio.attentionHeads = try positive(a, "attention_heads", try positive(a, "num_attention_heads", c.audio.attentionHeads))
-            c.audio.linearUnits = try positive(a, "linear_units", try positive(a, "intermediate_size", c.audio.linearUnits))
-            c.audio.numBlocks = try positive(a, "num_blocks", c.audio.numBlocks)
-            c.audio.kernelSize = try positive(a, "kernel_size", c.audio.kernelSize)
-            c.audio.timeReduction = try positive(a, "time_reduction", c.audio.timeReduction)
-            c.audio.extPwOutChannel = try positive(a, "ext_pw_out_channel", c.audio.extPwOutChannel)
-            c.audio.depthwiseSeparableOutChannel = try positive(a, "depthwise_seperable_out_channel",
-                                                                try positive(a, "depthwise_separable_out_channel", c.audio.depthwiseSeparableOutChannel))
-            if let n = a["nemo_conv_settings"] as? [String: Any] { c.audio.convChannels = try positive(n, "conv_channels", c.audio.convChannels) }
-            c.audio.convChannels = try positive(a, "nemo_conv_channels", c.audio.convChannels)
-            if let r = a["relative_attention_bias_args"] as? [String: Any] {
-                c.audio.biasMaxDistance = try positive(r, "t5_bias_max_distance", c.audio.biasMaxDistance)
-            }
-            c.audio.biasMaxDistance = try positive(a, "bias_max_distance", c.audio.biasMaxDistance)
-            c.audioTokenID = try int(a, "audio_token_id") ?? c.audioTokenID
+            a.apply(to: &audio)
+            audioTokenID = a.audioTokenId ?? audioTokenID
         }
-        if let l = j["vision_lora"] as? [String: Any] { c.visionLoRA = try loraConfig(l, file: file) }
-        if let l = j["speech_lora"] as? [String: Any] { c.speechLoRA = try loraConfig(l, file: file) }
-        return c
-    }
-
-    static func loraConfig(_ j: [String: Any], file: String) throws -> LoRAConfig {
-        guard let r = (j["r"] as? NSNumber)?.intValue, r > 0 else {
-            throw ModelError.malformedConfig(file: file, reason: "LoRA config needs a positive 'r'")
-        }
-        let alpha = (j["lora_alpha"] as? NSNumber)?.doubleValue ?? Double(r)
-        return LoRAConfig(rank: r, alpha: alpha)
+        visionLoRA = try c.decodeIfPresent(LoRAConfig.self, forKey: .visionLoRA)
+        speechLoRA = try c.decodeIfPresent(LoRAConfig.self, forKey: .speechLoRA)
     }
 }
