@@ -13,8 +13,8 @@ import PhiTensor
 /// pointer is aligned to at least `min(alignment, page size)`.
 ///
 /// Tensors of every GGML type are listed in `tensorInfos`; `tensor(named:)` returns views only for the types PhiKit
-/// computes with (`GGMLType.supported`: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K) and throws a clear error
-/// naming the type otherwise. `rawBytes(named:)` works for every type.
+/// computes with (`GGMLType.supported`: the DType cases, i.e. the weight rows of the C type table) and throws a
+/// clear error naming the type otherwise. `rawBytes(named:)` works for every type.
 ///
 /// The file must not be truncated or rewritten in place while it is open (`GGUFWriter` writes to a temporary file
 /// and renames it).

@@ -17,11 +17,11 @@ extern "C" {
 int64_t phi_quant_block_elements(int type);
 int64_t phi_quant_block_bytes(int type);
 
-/// dst[0..n) = dequantized src; n is a multiple of the type's block size. Works for every type above.
+/// dst[0..n) = dequantized src; n is a multiple of the type's block size. Works for every row of the type table.
 void phi_dequantize_ref(int type, const void *src, float *dst, int64_t n);
 
-/// src[0..n) f32 → blocks of `type` (the GGML reference quantizers: Q8_0, Q4_0, Q4_1, Q8_K; and Q4_K,
-/// Q5_K, Q6_K without importance matrix). Returns 0 on success, -1 for an unsupported type or bad n.
+/// src[0..n) f32 → blocks of `type` (the GGML reference quantizers; K-quants without importance matrix), for
+/// every row of the type table. Returns 0 on success, -1 for a type without a row or a bad n.
 int phi_quantize_ref(int type, const float *src, void *dst, int64_t n);
 
 /// f16 <-> f32 (round to nearest even; the conversions the quantizers use).
@@ -29,12 +29,14 @@ float phi_f16_to_f32(uint16_t h);
 uint16_t phi_f32_to_f16(float f);
 
 // ----------------------------------------------------------------------------------------------------------------
-// Products y = x · Wᵀ with W in Q4_0, Q4_1, Q8_0, Q4_K, Q5_K or Q6_K and x quantized to 8 bits.
+// Products y = x · Wᵀ with W of a type whose table row has products (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K
+// today) and x quantized to 8 bits.
 //
 // Activations are quantized exactly as GGML quantizes its vec_dot_type (same d and qs values), but stored in
 // PhiKit's own planar row layout so the kernels can broadcast 4 activations at a time and find per-block sums:
-//   Q4_0, Q8_0 → Q8_0 values:  int8 qs[K] | f32 d[K/32] (the f16 scale, widened) | int32 bias[K/32]
-//                              bias = -8·Σqs (Q4_0) or -128·Σqs (Q8_0): the offset of the unsigned weight codes
+//   Q4_0, Q5_0, Q8_0 → Q8_0 values:  int8 qs[K] | f32 d[K/32] (the f16 scale, widened) | int32 bias[K/32]
+//                              bias = -offset·Σqs, offset 8 (Q4_0), 16 (Q5_0) or 128 (Q8_0): the offset of the
+//                              unsigned weight codes (the row's act_offset)
 //   Q4_1       → Q8_1 values:  int8 qs[K] | f32 d[K/32] | f32 s[K/32], s = d·Σqs (not rounded to f16)
 //   Q4_K, Q5_K → Q8_K values:  int8 qs[K] | f32 d[K/256] | int16 sum32[K/32] (sums of 32 qs, = bsums pairs)
 //   Q6_K       → Q8_K values:  int8 qs[K] | f32 d[K/256] | int32 bias[K/16] = -32·bsums
