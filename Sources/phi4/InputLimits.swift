@@ -52,13 +52,13 @@ struct InputLimitOptions: ParsableArguments {
     /// `limit` bytes, UTF-8.
     static func readText(_ path: String, limit: Int, flag: String) throws -> String {
         let data: Data
-        do {
+        do throws(SafeFileError) {
             data = try SafeFile.read(path: (path as NSString).expandingTildeInPath, limit: limit)
-        } catch let e as SafeFileError {
-            if case .tooLarge(_, let bytes, let l) = e {
+        } catch {
+            if case .tooLarge(_, let bytes, let l) = error {
                 throw CLIError("\(path) is \(bytes) bytes, above the \(flag) limit of \(l)")
             }
-            throw CLIError("\(e)")
+            throw CLIError("\(error)")
         }
         guard let text = String(data: data, encoding: .utf8) else { throw CLIError("\(path) is not UTF-8 text") }
         return text
