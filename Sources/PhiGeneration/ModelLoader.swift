@@ -86,7 +86,7 @@ public enum ModelLoader {
     /// generation_config.json's eos_token_id (a number or a list), else the config's, else the tokenizer's.
     static func eosTokenIDs(directory: URL, fallback: [Int], tokenizer: Tokenizer) throws -> Set<Int> {
         let url = directory.appendingPathComponent("generation_config.json")
-        if let data = try? Data(contentsOf: url) {
+        if let data = try ModelFile.readIfPresent(url) {
             let config: GenerationConfigFile
             do {
                 config = try PhiJSONDecoder().decode(GenerationConfigFile.self, from: data)

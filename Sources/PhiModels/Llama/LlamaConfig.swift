@@ -46,7 +46,7 @@ public struct LlamaConfig: Sendable, Equatable {
     /// Reads and checks `directory/config.json`.
     public static func load(directory: URL) throws -> LlamaConfig {
         let url = directory.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: url) else { throw ModelError.missingFile(url.path) }
+        let data = try ModelFile.read(url)
         return try parse(data, file: url.path)
     }
 

@@ -34,7 +34,7 @@ public struct Phi3Config: Sendable, Equatable {
 
     public static func load(directory: URL) throws -> Phi3Config {
         let url = directory.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: url) else { throw ModelError.missingFile(url.path) }
+        let data = try ModelFile.read(url)
         return try parse(data, file: url.path)
     }
 

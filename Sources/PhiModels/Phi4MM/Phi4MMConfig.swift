@@ -66,20 +66,20 @@ public struct Phi4MMConfig: Sendable {
             var modelType: String?
             enum CodingKeys: String, CodingKey { case modelType = "model_type" }
         }
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent("config.json")),
+        guard let data = try? ModelFile.read(directory.appendingPathComponent("config.json")),
               let probe = try? PhiJSONDecoder().decode(ModelType.self, from: data) else { return false }
         return ["phi4mm", "phi4_multimodal"].contains(probe.modelType ?? "")
     }
 
     public static func load(directory: URL) throws -> Phi4MMConfig {
         let url = directory.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: url) else { throw ModelError.missingFile(url.path) }
+        let data = try ModelFile.read(url)
         var c = try parse(data, file: url.path)
         if c.layout == .native {
             // PEFT adapter folders carry the LoRA rank and alpha.
             for (name, keyPath) in [("vision-lora", \Phi4MMConfig.visionLoRA), ("speech-lora", \Phi4MMConfig.speechLoRA)] {
                 let file = directory.appendingPathComponent(name).appendingPathComponent("adapter_config.json")
-                guard let d = try? Data(contentsOf: file) else { continue }
+                guard let d = try ModelFile.readIfPresent(file) else { continue }
                 c[keyPath: keyPath] = try decodeConfig(LoRAConfig.self, from: d, file: file.path)
             }
         }

@@ -35,7 +35,7 @@ public enum ModelFolder {
 
     public static func configHeader(_ directory: URL) throws -> ConfigHeader {
         let url = directory.appendingPathComponent("config.json")
-        guard let data = try? Data(contentsOf: url) else { throw ModelError.missingFile(url.path) }
+        let data = try ModelFile.read(url)
         return try ConfigDecoder.decode(ConfigHeader.self, from: data, file: url.path)
     }
 }
