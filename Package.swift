@@ -7,7 +7,15 @@ import PackageDescription
 //    └────▶ PhiWeights
 // CPhiMedia (libjpeg-turbo, libpng) ─▶ PhiMedia (image/audio decoding, preprocessing) ──┘
 // PhiMedia also feeds PhiModels: its preprocessed image (Phi4MMImageInput) is the vision tower's input type.
-let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// Release builds use -O, which keeps Swift's overflow, bounds, force-unwrap and Int(Double) range checks: every target
+// here either parses input (weights, tokenizer, media, configs, prompts) or computes sizes from it, and under
+// -Ounchecked a missed validation is silent memory corruption instead of a trap (issue 10). No target keeps
+// -Ounchecked because none measurably gains from it: the hot loops are the C kernels (CPhiKernels, -O3). Measured
+// with tools/bench/compare_builds.py, every Swift target -O against every one -Ounchecked, interleaved on a
+// shared 2-core machine, CPU seconds (checked/unchecked): SmolLM2-135M bench pp128+tg32 with --quantize q4 1.007,
+// as stored (Q4_1) 1.019, tokenizing 0.9 MB 0.98, tiny Phi-4-multimodal image + audio preprocessing 0.997;
+// WAV/FLAC decoding of 100–300 s clips equal within noise.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-wmo"], .when(configuration: .release))]
 
 let package = Package(
     name: "PhiKit",
@@ -60,16 +68,20 @@ let package = Package(
         .executableTarget(name: "phi4", dependencies: [
             "PhiKit", "PhiServer", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
-        .testTarget(name: "PhiKernelsTests", dependencies: ["PhiKernels"]),
-        .testTarget(name: "PhiJSONTests", dependencies: ["PhiJSON"]),
-        .testTarget(name: "PhiWeightsTests", dependencies: ["PhiWeights", "PhiJSON"]),
-        .testTarget(name: "PhiTokenizerTests", dependencies: ["PhiTokenizer"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PhiModelsTests", dependencies: ["PhiModels", "PhiWeights"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PhiMediaTests", dependencies: ["PhiMedia"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PhiGenerationTests", dependencies: ["PhiKit"]),
-        .testTarget(name: "Phi4CLITests", dependencies: ["phi4", "PhiWeights"]),
+        // Fixture locations, the seeded RNG and the parity tolerances, shared by every test target (Foundation only).
+        .target(name: "PhiTestSupport", path: "Tests/PhiTestSupport"),
+        .testTarget(name: "PhiKernelsTests", dependencies: ["PhiKernels", "PhiTestSupport"]),
+        .testTarget(name: "PhiTensorTests", dependencies: ["PhiTensor", "PhiTestSupport"]),
+        .testTarget(name: "PhiJSONTests", dependencies: ["PhiJSON", "PhiTestSupport"]),
+        .testTarget(name: "PhiWeightsTests", dependencies: ["PhiWeights", "PhiJSON", "PhiTestSupport"]),
+        .testTarget(name: "PhiNNTests", dependencies: ["PhiNN", "PhiWeights", "PhiTestSupport"]),
+        .testTarget(name: "PhiTokenizerTests", dependencies: ["PhiTokenizer", "PhiTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PhiModelsTests", dependencies: ["PhiModels", "PhiWeights", "PhiTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PhiMediaTests", dependencies: ["PhiMedia", "PhiTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PhiGenerationTests", dependencies: ["PhiKit", "PhiTestSupport"]),
+        .testTarget(name: "Phi4CLITests", dependencies: ["phi4", "PhiWeights", "PhiTestSupport"]),
         .testTarget(name: "PhiServerTests", dependencies: [
-            "PhiServer", "PhiKit", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "PhiServer", "PhiKit", "PhiTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ],
     swiftLanguageModes: [.v5]

@@ -90,6 +90,35 @@ V256 static AI __m256i bits_to_16(uint32_t bits) {
     return _mm256_and_si256(_mm256_cmpeq_epi8(v, bit), _mm256_set1_epi8(16));
 }
 
+// Q5_0: Q4_0 plus the 5th bits (bit 4r+i of the 64-bit mask of each unpacked vector; this half's 32 bits).
+V256 static AI void tile_q5_0(const uint8_t *pn, int64_t K, const uint8_t *xq, int64_t ldxq, float *y, int64_t ldy,
+                              __m256i m, int hf, const int RT) {
+    const int64_t nb = K / 32, qoff = 32 + 32 * hf;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    PROLOGUE(nb)
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *pb = pn + b * 352;
+        uint64_t hm[8];
+        memcpy(hm, pb + 288, sizeof hm);
+        __m256i s[4];
+        for (int t = 0; t < RT; t++) s[t] = _mm256_set1_epi32(ld32(x[t].aux + 4 * b));
+        for (int v = 0; v < 4; v++) {
+            const __m256i raw = ld(pb + qoff + 64 * v);
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(raw, m4), bits_to_16((uint32_t)(hm[v] >> (32 * hf))));
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(raw, 4), m4),
+                                               bits_to_16((uint32_t)(hm[v + 4] >> (32 * hf))));
+            for (int t = 0; t < RT; t++) {
+                s[t] = dp(s[t], lo, bx(x[t].qs + 32 * b + 4 * v));
+                s[t] = dp(s[t], hi, bx(x[t].qs + 32 * b + 16 + 4 * v));
+            }
+        }
+        const __m256 wd = ws8(pb + 16 * hf);
+        for (int t = 0; t < RT; t++)
+            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), _mm256_mul_ps(wd, _mm256_set1_ps(ldf(x[t].d + 4 * b))), acc[t]);
+    }
+    EPILOGUE
+}
+
 V256 static AI void tile_q45k(const uint8_t *pn, int64_t K, const uint8_t *xq, int64_t ldxq, float *y, int64_t ldy,
                               __m256i m, int hf, const int RT, const int five) {
     const int64_t nb = K / 256, pbb = five ? 2880 : 2368;
@@ -180,12 +209,14 @@ V256 static AI void tile_q6k(const uint8_t *pn, int64_t K, const uint8_t *xq, in
 
 #define C_Q4_0(RT) tile_q4(TILE_PASS, RT, 0)
 #define C_Q4_1(RT) tile_q4(TILE_PASS, RT, 1)
+#define C_Q5_0(RT) tile_q5_0(TILE_PASS, RT)
 #define C_Q8_0(RT) tile_q8_0(TILE_PASS, RT)
 #define C_Q4_K(RT) tile_q45k(TILE_PASS, RT, 0)
 #define C_Q5_K(RT) tile_q45k(TILE_PASS, RT, 1)
 #define C_Q6_K(RT) tile_q6k(TILE_PASS, RT)
 GEN_RT(k_q4_0, C_Q4_0)
 GEN_RT(k_q4_1, C_Q4_1)
+GEN_RT(k_q5_0, C_Q5_0)
 GEN_RT(k_q8_0, C_Q8_0)
 GEN_RT(k_q4_K, C_Q4_K)
 GEN_RT(k_q5_K, C_Q5_K)
@@ -212,6 +243,7 @@ V256 static AI void panel(void (*const *tab)(TILE_ARGS), const uint8_t *panel, i
     }
 PANEL_ENTRY(q4_0)
 PANEL_ENTRY(q4_1)
+PANEL_ENTRY(q5_0)
 PANEL_ENTRY(q8_0)
 PANEL_ENTRY(q4_K)
 PANEL_ENTRY(q5_K)

@@ -107,6 +107,50 @@ V512 static AI void tile_q8_0(const uint8_t *pn, int64_t K, const uint8_t *xq, i
     STORE_ACC(RT)
 }
 
+// Q5_0: Q4_0's panels plus a 64-bit mask per unpacked vector whose set bits add 16 (the 5th bit) to a code; the
+// -16 offset is the activation bias.
+V512 static AI void tile_q5_0(const uint8_t *pn, int64_t K, const uint8_t *xq, int64_t ldxq, float *y, int64_t ldy,
+                              __mmask16 m, const int RT) {
+    const int64_t nb = K / 32;
+    const __m512i m4 = _mm512_set1_epi8(0x0F), c16 = _mm512_set1_epi8(16);
+    xrow x[8];
+    for (int t = 0; t < RT; t++) x[t] = xr(xq, ldxq, t, K, nb);
+    ZERO_ACC(RT)
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *pb = pn + b * 352;
+        __m512i w[8];
+        for (int v = 0; v < 4; v++) {
+            const __m512i raw = ld(pb + 32 + 64 * v);
+            w[v] = _mm512_and_si512(raw, m4);
+            w[4 + v] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
+        }
+        for (int u = 0; u < 8; u++) {
+            uint64_t hm;
+            memcpy(&hm, pb + 288 + 8 * u, 8);
+            w[u] = _mm512_mask_add_epi8(w[u], _cvtu64_mask64(hm), w[u], c16);
+        }
+        const __m512 wd = ws16(pb);
+        if (RT == 1) { // two dependency chains
+            __m512i s0 = _mm512_set1_epi32(ld32(x[0].aux + 4 * b)), s1 = _mm512_setzero_si512();
+            const int8_t *q = x[0].qs + 32 * b;
+            for (int v = 0; v < 8; v += 2) {
+                s0 = _mm512_dpbusd_epi32(s0, w[v], bx(q + 4 * v));
+                s1 = _mm512_dpbusd_epi32(s1, w[v + 1], bx(q + 4 * v + 4));
+            }
+            const __m512 s = _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1));
+            acc[0] = _mm512_fmadd_ps(s, _mm512_mul_ps(wd, _mm512_set1_ps(ldf(x[0].d + 4 * b))), acc[0]);
+        } else {
+            __m512i s[8];
+            for (int t = 0; t < RT; t++) s[t] = _mm512_set1_epi32(ld32(x[t].aux + 4 * b));
+            for (int v = 0; v < 8; v++)
+                for (int t = 0; t < RT; t++) s[t] = _mm512_dpbusd_epi32(s[t], w[v], bx(x[t].qs + 32 * b + 4 * v));
+            for (int t = 0; t < RT; t++)
+                acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(wd, _mm512_set1_ps(ldf(x[t].d + 4 * b))), acc[t]);
+        }
+    }
+    STORE_ACC(RT)
+}
+
 // Q4_K / Q5_K: per sub-block j an exact int32 dot, times the 6-bit scale (vpmulld) into the super-block sum;
 // mins·(activation sums of 32) come from 4 vpdpwssd on (min pair, sum pair) int16 lanes.
 V512 static AI void tile_q45k(const uint8_t *pn, int64_t K, const uint8_t *xq, int64_t ldxq, float *y, int64_t ldy,
@@ -218,12 +262,14 @@ V512 static AI void tile_q6k(const uint8_t *pn, int64_t K, const uint8_t *xq, in
 
 #define C_Q4_0(RT) tile_q4(TILE_PASS, RT, 0)
 #define C_Q4_1(RT) tile_q4(TILE_PASS, RT, 1)
+#define C_Q5_0(RT) tile_q5_0(TILE_PASS, RT)
 #define C_Q8_0(RT) tile_q8_0(TILE_PASS, RT)
 #define C_Q4_K(RT) tile_q45k(TILE_PASS, RT, 0)
 #define C_Q5_K(RT) tile_q45k(TILE_PASS, RT, 1)
 #define C_Q6_K(RT) tile_q6k(TILE_PASS, RT)
 GEN_RT(k_q4_0, C_Q4_0)
 GEN_RT(k_q4_1, C_Q4_1)
+GEN_RT(k_q5_0, C_Q5_0)
 GEN_RT(k_q8_0, C_Q8_0)
 GEN_RT(k_q4_K, C_Q4_K)
 GEN_RT(k_q5_K, C_Q5_K)
@@ -244,6 +290,7 @@ GEN_RT(k_q6_K, C_Q6_K)
     }
 PANEL_ENTRY(q4_0)
 PANEL_ENTRY(q4_1)
+PANEL_ENTRY(q5_0)
 PANEL_ENTRY(q8_0)
 PANEL_ENTRY(q4_K)
 PANEL_ENTRY(q5_K)
@@ -292,6 +339,7 @@ static AI int64_t block_bytes(int wtype) {
     switch (wtype) {
     case PHI_TYPE_Q4_0: return sizeof(block_q4_0);
     case PHI_TYPE_Q4_1: return sizeof(block_q4_1);
+    case PHI_TYPE_Q5_0: return sizeof(block_q5_0);
     case PHI_TYPE_Q8_0: return sizeof(block_q8_0);
     case PHI_TYPE_Q4_K: return sizeof(block_q4_K);
     case PHI_TYPE_Q5_K: return sizeof(block_q5_K);
@@ -323,6 +371,19 @@ V512 static AI int repack_panel(int wtype, const uint8_t *W, int64_t rowb, int n
             halves(w, rowb, 2, o + 32);
             tr16x4(w, rowb, 4, o + 64, o + 128, o + 192, o + 256, z0);
             o += 320;
+            break;
+        }
+        case PHI_TYPE_Q5_0: {
+            halves(w, rowb, OFF(block_q5_0, d), o);
+            tr16x4(w, rowb, OFF(block_q5_0, qs), o + 32, o + 96, o + 160, o + 224, z0);
+            uint64_t hm[8] = {0};
+            for (int r = 0; r < 16; r++) {
+                uint32_t qh;
+                memcpy(&qh, w + r * rowb + OFF(block_q5_0, qh), 4);
+                for (int u = 0; u < 8; u++) hm[u] |= (uint64_t)((qh >> (4 * u)) & 0xF) << (4 * r);
+            }
+            memcpy(o + 288, hm, sizeof hm);
+            o += 352;
             break;
         }
         case PHI_TYPE_Q8_0:
@@ -419,6 +480,7 @@ V512 static AI int repack_panel(int wtype, const uint8_t *W, int64_t rowb, int n
     }
 REPACK_ENTRY(q4_0, PHI_TYPE_Q4_0)
 REPACK_ENTRY(q4_1, PHI_TYPE_Q4_1)
+REPACK_ENTRY(q5_0, PHI_TYPE_Q5_0)
 REPACK_ENTRY(q8_0, PHI_TYPE_Q8_0)
 REPACK_ENTRY(q4_K, PHI_TYPE_Q4_K)
 REPACK_ENTRY(q5_K, PHI_TYPE_Q5_K)

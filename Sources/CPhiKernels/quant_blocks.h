@@ -16,6 +16,7 @@ typedef uint16_t phi_half;
 
 typedef struct { phi_half d; uint8_t qs[QK / 2]; } block_q4_0;
 typedef struct { phi_half d, m; uint8_t qs[QK / 2]; } block_q4_1;
+typedef struct { phi_half d; uint8_t qh[4]; uint8_t qs[QK / 2]; } block_q5_0; // qh bit k: 5th bit of value k
 typedef struct { phi_half d; int8_t qs[QK]; } block_q8_0;
 typedef struct { phi_half d, dmin; uint8_t scales[12]; uint8_t qs[QKK / 2]; } block_q4_K;
 typedef struct { phi_half d, dmin; uint8_t scales[12]; uint8_t qh[QKK / 8]; uint8_t qs[QKK / 2]; } block_q5_K;
@@ -24,6 +25,7 @@ typedef struct { float d; int8_t qs[QKK]; int16_t bsums[QKK / 16]; } block_q8_K;
 
 _Static_assert(sizeof(block_q4_0) == 18, "Q4_0 block");
 _Static_assert(sizeof(block_q4_1) == 20, "Q4_1 block");
+_Static_assert(sizeof(block_q5_0) == 22, "Q5_0 block");
 _Static_assert(sizeof(block_q8_0) == 34, "Q8_0 block");
 _Static_assert(sizeof(block_q4_K) == 144, "Q4_K block");
 _Static_assert(sizeof(block_q5_K) == 176, "Q5_K block");
@@ -42,6 +44,7 @@ PHI_REF_DECL(f16)
 PHI_REF_DECL(bf16)
 PHI_REF_DECL(q4_0)
 PHI_REF_DECL(q4_1)
+PHI_REF_DECL(q5_0)
 PHI_REF_DECL(q8_0)
 PHI_REF_DECL(q4_K)
 PHI_REF_DECL(q5_K)
@@ -49,6 +52,7 @@ PHI_REF_DECL(q6_K)
 PHI_REF_DECL(q8_K)
 float phi_vec_dot_q4_0_ref(const uint8_t *w, const uint8_t *xr, int64_t K);
 float phi_vec_dot_q4_1_ref(const uint8_t *w, const uint8_t *xr, int64_t K);
+float phi_vec_dot_q5_0_ref(const uint8_t *w, const uint8_t *xr, int64_t K);
 float phi_vec_dot_q8_0_ref(const uint8_t *w, const uint8_t *xr, int64_t K);
 float phi_vec_dot_q4_K_ref(const uint8_t *w, const uint8_t *xr, int64_t K);
 float phi_vec_dot_q5_K_ref(const uint8_t *w, const uint8_t *xr, int64_t K);
@@ -61,6 +65,7 @@ void phi_act_row_ref(phi_act_kind kind, int offset, const float *x, int64_t K, u
     void phi_unpack_##t(const uint8_t *o, int r, uint8_t *block);
 PHI_REPACK_DECL(q4_0)
 PHI_REPACK_DECL(q4_1)
+PHI_REPACK_DECL(q5_0)
 PHI_REPACK_DECL(q8_0)
 PHI_REPACK_DECL(q4_K)
 PHI_REPACK_DECL(q5_K)
@@ -71,7 +76,7 @@ PHI_REPACK_DECL(q6_K)
     void phi_qpanel_##t##_##isa(const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T,       \
                                 float *y, int64_t ldy, int r0, int r1);
 #define PHI_PANEL_DECL_ALL(isa)                                                                                    \
-    PHI_PANEL_DECL(q4_0, isa) PHI_PANEL_DECL(q4_1, isa) PHI_PANEL_DECL(q8_0, isa) PHI_PANEL_DECL(q4_K, isa)        \
+    PHI_PANEL_DECL(q4_0, isa) PHI_PANEL_DECL(q4_1, isa) PHI_PANEL_DECL(q5_0, isa) PHI_PANEL_DECL(q8_0, isa) PHI_PANEL_DECL(q4_K, isa)        \
     PHI_PANEL_DECL(q5_K, isa) PHI_PANEL_DECL(q6_K, isa)
 #if defined(__x86_64__)
 PHI_PANEL_DECL_ALL(avx512)
@@ -80,6 +85,7 @@ PHI_PANEL_DECL_ALL(avx2)
     int phi_qrepack_panel_##t##_avx512(const uint8_t *W, int64_t rowb, int nrows, int64_t K, uint8_t *o);
 PHI_REPACK_PANEL_DECL(q4_0)
 PHI_REPACK_PANEL_DECL(q4_1)
+PHI_REPACK_PANEL_DECL(q5_0)
 PHI_REPACK_PANEL_DECL(q8_0)
 PHI_REPACK_PANEL_DECL(q4_K)
 PHI_REPACK_PANEL_DECL(q5_K)

@@ -64,7 +64,7 @@ static AI void s8x16_to_s32(int8x16_t v, int32x4_t o[4]) {
     o[3] = vmovl_high_s16(h);
 }
 
-// Q5_K: byte i of row group g's fifth-bit vector comes from mask byte 2g + i/8 (tbl index), bit i%8.
+// Q5_K and Q5_0: byte i of row group g's fifth-bit vector comes from mask byte 2g + i/8 (tbl index), bit i%8.
 static const uint8_t qn_bit_idx[4][16] = {
     {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1},
     {2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3},

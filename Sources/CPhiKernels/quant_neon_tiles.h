@@ -68,6 +68,65 @@ QN_TGT static AI void QN(tile_q4)(const uint8_t *pn, int64_t K, const uint8_t *x
     for (int t = 0; t < RT; t++) store16(y + t * ldy, acc[t], r0, r1);
 }
 
+// Q5_0: Q4_0 plus the fifth bits: a u64 mask per unpacked vector (low nibbles of v: mask v, high: mask v+4),
+// bit 4r+i for code i of row r (layout in quant_repack.c); row group g reads mask bits 16g..16g+15 as in Q5_K.
+QN_TGT static AI void QN(tile_q5_0)(const uint8_t *pn, int64_t K, const uint8_t *xq, int64_t ldxq, float *y,
+                                    int64_t ldy, int r0, int r1, const int RT) {
+    const int64_t nb = K / 32;
+    const uint8x16_t m4 = vdupq_n_u8(0x0F), c16 = vdupq_n_u8(16);
+    const uint8x16_t bitsel = vreinterpretq_u8_u64(vdupq_n_u64(0x8040201008040201ULL));
+    xrow x[QN_RT32];
+    float32x4_t acc[QN_RT32][4];
+    for (int t = 0; t < RT; t++) {
+        x[t] = xr(xq, ldxq, t, K, nb);
+        for (int g = 0; g < 4; g++) acc[t][g] = vdupq_n_f32(0.0f);
+    }
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *pb = pn + b * 352;
+        float32x4_t wd[4];
+        for (int g = 0; g < 4; g++) wd[g] = h4(pb + 8 * g);
+        int32x4_t s[QN_RT32][4], s2[4]; // s2: a second dependency chain for the matvec
+        int8x16_t xa[QN_RT32], xb[QN_RT32];
+        for (int t = 0; t < RT; t++) {
+            const int32x4_t init = vdupq_n_s32(ld32(x[t].aux + 4 * b));
+            for (int g = 0; g < 4; g++) s[t][g] = init;
+            xa[t] = vld1q_s8(x[t].qs + 32 * b);
+            xb[t] = vld1q_s8(x[t].qs + 32 * b + 16);
+        }
+        for (int g = 0; g < 4; g++) s2[g] = vdupq_n_s32(0);
+#define QN_Q5_VEC(v)                                                                                               \
+    {                                                                                                              \
+        const uint8x8_t l8 = vld1_u8(pb + 288 + 8 * (v)), h8 = vld1_u8(pb + 288 + 8 * ((v) + 4));                   \
+        const uint8x16_t hl = vcombine_u8(l8, l8), hh = vcombine_u8(h8, h8);                                       \
+        for (int g = 0; g < 4; g++) {                                                                              \
+            const uint8x16_t raw = vld1q_u8(pb + 32 + 64 * (v) + 16 * g), ix = vld1q_u8(qn_bit_idx[g]);            \
+            const int8x16_t lo = vreinterpretq_s8_u8(                                                              \
+                vorrq_u8(vandq_u8(raw, m4), vandq_u8(vtstq_u8(vqtbl1q_u8(hl, ix), bitsel), c16)));                 \
+            const int8x16_t hi = vreinterpretq_s8_u8(                                                              \
+                vorrq_u8(vshrq_n_u8(raw, 4), vandq_u8(vtstq_u8(vqtbl1q_u8(hh, ix), bitsel), c16)));                \
+            if (RT == 1) {                                                                                         \
+                s[0][g] = QN_DOT(s[0][g], lo, xa[0], v);                                                           \
+                s2[g] = QN_DOT(s2[g], hi, xb[0], v);                                                               \
+            } else {                                                                                               \
+                for (int t = 0; t < RT; t++) {                                                                     \
+                    s[t][g] = QN_DOT(s[t][g], lo, xa[t], v);                                                       \
+                    s[t][g] = QN_DOT(s[t][g], hi, xb[t], v);                                                       \
+                }                                                                                                  \
+            }                                                                                                      \
+        }                                                                                                          \
+    }
+        QN_Q5_VEC(0) QN_Q5_VEC(1) QN_Q5_VEC(2) QN_Q5_VEC(3)
+#undef QN_Q5_VEC
+        if (RT == 1)
+            for (int g = 0; g < 4; g++) s[0][g] = vaddq_s32(s[0][g], s2[g]);
+        for (int t = 0; t < RT; t++) {
+            const float xd = ldf(x[t].d + 4 * b);
+            for (int g = 0; g < 4; g++) acc[t][g] = vfmaq_f32(acc[t][g], vcvtq_f32_s32(s[t][g]), vmulq_n_f32(wd[g], xd));
+        }
+    }
+    for (int t = 0; t < RT; t++) store16(y + t * ldy, acc[t], r0, r1);
+}
+
 // Q8_0: codes are stored +128; flipping the top bit gives the signed values back, so no bias is needed.
 QN_TGT static AI void QN(tile_q8_0)(const uint8_t *pn, int64_t K, const uint8_t *xq, int64_t ldxq, float *y,
                                     int64_t ldy, int r0, int r1, const int RT) {
@@ -309,12 +368,14 @@ QN_TGT static AI void QN(tile_q6k)(const uint8_t *pn, int64_t K, const uint8_t *
 
 #define QN_C_Q4_0(RT) QN(tile_q4)(QN_PASS, RT, 0)
 #define QN_C_Q4_1(RT) QN(tile_q4)(QN_PASS, RT, 1)
+#define QN_C_Q5_0(RT) QN(tile_q5_0)(QN_PASS, RT)
 #define QN_C_Q8_0(RT) QN(tile_q8_0)(QN_PASS, RT)
 #define QN_C_Q4_K(RT) QN(tile_q45k)(QN_PASS, RT, 0)
 #define QN_C_Q5_K(RT) QN(tile_q45k)(QN_PASS, RT, 1)
 #define QN_C_Q6_K(RT) QN(tile_q6k)(QN_PASS, RT)
 QN_GEN4(k_q4_0, QN_C_Q4_0)
 QN_GEN4(k_q4_1, QN_C_Q4_1)
+QN_GEN4(k_q5_0, QN_C_Q5_0)
 QN_GEN4(k_q8_0, QN_C_Q8_0)
 QN_GEN2(k_q4_K, QN_C_Q4_K)
 QN_GEN2(k_q5_K, QN_C_Q5_K)
@@ -333,6 +394,7 @@ QN_GEN2(k_q6_K, QN_C_Q6_K)
     }
 QN_PANEL_ENTRY(q4_0, QN_RT32)
 QN_PANEL_ENTRY(q4_1, QN_RT32)
+QN_PANEL_ENTRY(q5_0, QN_RT32)
 QN_PANEL_ENTRY(q8_0, QN_RT32)
 QN_PANEL_ENTRY(q4_K, QN_RTK)
 QN_PANEL_ENTRY(q5_K, QN_RTK)
@@ -347,6 +409,7 @@ QN_PANEL_ENTRY(q6_K, QN_RTK)
 #undef QN_GEN2
 #undef QN_C_Q4_0
 #undef QN_C_Q4_1
+#undef QN_C_Q5_0
 #undef QN_C_Q8_0
 #undef QN_C_Q4_K
 #undef QN_C_Q5_K

@@ -104,6 +104,22 @@ void phi_dequantize_q4_1_ref(const void *src, float *y, int64_t nb) {
     }
 }
 
+void phi_dequantize_q5_0_ref(const void *src, float *y, int64_t nb) {
+    const uint8_t *b = (const uint8_t *)src;
+    for (int64_t i = 0; i < nb; i++, b += sizeof(block_q5_0), y += QK) {
+        const float d = h2f(b + OFF(block_q5_0, d));
+        const uint8_t *qs = b + OFF(block_q5_0, qs);
+        uint32_t qh;
+        memcpy(&qh, b + OFF(block_q5_0, qh), 4);
+        for (int j = 0; j < 16; j++) {
+            const int32_t x0 = ((qs[j] & 0x0F) | (((qh >> j) << 4) & 0x10)) - 16;
+            const int32_t x1 = ((qs[j] >> 4) | ((qh >> (j + 12)) & 0x10)) - 16;
+            y[j] = x0 * d;
+            y[j + 16] = x1 * d;
+        }
+    }
+}
+
 void phi_dequantize_q8_0_ref(const void *src, float *y, int64_t nb) {
     const uint8_t *b = (const uint8_t *)src;
     for (int64_t i = 0; i < nb; i++, b += sizeof(block_q8_0), y += QK) {
@@ -324,6 +340,26 @@ static void quantize_q4_1(const float *x, uint8_t *y, int64_t nb) {
     }
 }
 
+static void quantize_q5_0(const float *x, uint8_t *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += QK, y += sizeof(block_q5_0)) {
+        float amax = 0.0f, max = 0.0f;
+        for (int j = 0; j < QK; j++) {
+            if (amax < fabsf(x[j])) { amax = fabsf(x[j]); max = x[j]; }
+        }
+        const float d = max / -16, id = d ? 1.0f / d : 0.0f;
+        f2h(y + OFF(block_q5_0, d), d);
+        uint32_t qh = 0;
+        for (int j = 0; j < 16; ++j) {
+            const uint8_t xi0 = (uint8_t)mini(31, (int8_t)(x[j] * id + 16.5f));
+            const uint8_t xi1 = (uint8_t)mini(31, (int8_t)(x[16 + j] * id + 16.5f));
+            y[OFF(block_q5_0, qs) + j] = (uint8_t)((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
+            qh |= ((xi0 & 0x10u) >> 4) << j;
+            qh |= ((xi1 & 0x10u) >> 4) << (j + 16);
+        }
+        memcpy(y + OFF(block_q5_0, qh), &qh, 4);
+    }
+}
+
 // Shared by the Q8_0 weight quantizer and the Q8_0-style activations: returns d before f16 rounding.
 static inline float q8_0_block(const float *x, int8_t *q) {
     float amax = 0.0f;
@@ -498,6 +534,7 @@ void phi_quantize_bf16_ref(const float *src, void *dst, int64_t n) {
 }
 void phi_quantize_q4_0_ref(const float *src, void *dst, int64_t nb) { quantize_q4_0(src, dst, nb); }
 void phi_quantize_q4_1_ref(const float *src, void *dst, int64_t nb) { quantize_q4_1(src, dst, nb); }
+void phi_quantize_q5_0_ref(const float *src, void *dst, int64_t nb) { quantize_q5_0(src, dst, nb); }
 void phi_quantize_q8_0_ref(const float *src, void *dst, int64_t nb) { quantize_q8_0(src, dst, nb); }
 void phi_quantize_q8_K_ref(const float *src, void *dst, int64_t nb) { quantize_q8_k(src, dst, nb); }
 void phi_quantize_q4_K_ref(const float *src, void *dst, int64_t nb) { quantize_q45_k(src, dst, nb, 0); }
@@ -568,6 +605,24 @@ float phi_vec_dot_q4_1_ref(const uint8_t *w, const uint8_t *xr, int64_t K) {
         for (int j = 0; j < 16; j++) sumi += (qs[j] & 0xF) * x[j] + (qs[j] >> 4) * x[j + 16];
         for (int j = 0; j < QK; j++) sumx += x[j];
         acc += h2f(w + OFF(block_q4_1, d)) * xd * (float)sumi + h2f(w + OFF(block_q4_1, m)) * (xd * (float)sumx);
+    }
+    return acc;
+}
+
+float phi_vec_dot_q5_0_ref(const uint8_t *w, const uint8_t *xr, int64_t K) {
+    float acc = 0.0f;
+    for (int64_t b = 0; b < K / QK; b++, w += sizeof(block_q5_0)) {
+        const int8_t *x = (const int8_t *)xr + b * QK;
+        const uint8_t *qs = w + OFF(block_q5_0, qs);
+        uint32_t qh;
+        memcpy(&qh, w + OFF(block_q5_0, qh), 4);
+        int32_t sumi = 0;
+        for (int j = 0; j < 16; j++) {
+            const int32_t x0 = ((qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - 16;
+            const int32_t x1 = ((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16;
+            sumi += x0 * x[j] + x1 * x[j + 16];
+        }
+        acc += h2f(w + OFF(block_q5_0, d)) * xd_at(xr, K, b) * (float)sumi;
     }
     return acc;
 }

@@ -6,6 +6,7 @@
 // vpdpbusd with 4 broadcast activation bytes adds 4 products to each of the 16 rows.
 //   Q4_0 (PB 288):  f16 d[16] | 4 vectors: lane r of v = qs_r[4v..4v+3] (low nibbles: k=4v+i, high: k=16+4v+i)
 //   Q4_1 (PB 320):  f16 d[16] | f16 m[16] | 4 vectors as Q4_0
+//   Q5_0 (PB 352):  as Q4_0, then u64 hmask[8] (the 5th bits, see phi_repack_q5_0)
 //   Q8_0 (PB 544):  f16 d[16] | 8 vectors: lane r of v = qs_r[4v..4v+3] + 128 (unsigned codes)
 //   Q4_K (PB 2368): f16 d[16] | f16 dmin[16] | u8 sc[8][16] | u8 min pairs[4][16][2] | 32 vectors:
 //                   v = 8c+q: lane r = qs_r[32c+4q..+3] (low nibbles: sub-block 2c, high: 2c+1)
@@ -70,6 +71,32 @@ void phi_unpack_q4_1(const uint8_t *o, int r, uint8_t *b) {
     memcpy(b + OFF(block_q4_1, d), o + 2 * r, 2);
     memcpy(b + OFF(block_q4_1, m), o + 32 + 2 * r, 2);
     for (int v = 0; v < 4; v++) memcpy(b + OFF(block_q4_1, qs) + 4 * v, o + 64 + 64 * v + 4 * r, 4);
+}
+
+// Q5_0 (PB 352): as Q4_0, then u64 hmask[8]: bit 4r+i of hmask[u] = 5th bit of value 4u+i of row r (u < 4: the
+// low nibbles of vector u, u >= 4: the high nibbles of vector u-4, the order the kernels unpack them in).
+void phi_repack_q5_0(const uint8_t *b, int r, uint8_t *o) {
+    memcpy(o + 2 * r, b + OFF(block_q5_0, d), 2);
+    for (int v = 0; v < 4; v++) memcpy(o + 32 + 64 * v + 4 * r, b + OFF(block_q5_0, qs) + 4 * v, 4);
+    uint32_t qh;
+    memcpy(&qh, b + OFF(block_q5_0, qh), 4);
+    for (int u = 0; u < 8; u++) {
+        uint64_t mask;
+        memcpy(&mask, o + 288 + 8 * u, 8);
+        mask |= (uint64_t)((qh >> (4 * u)) & 0xF) << (4 * r);
+        memcpy(o + 288 + 8 * u, &mask, 8);
+    }
+}
+void phi_unpack_q5_0(const uint8_t *o, int r, uint8_t *b) {
+    memcpy(b + OFF(block_q5_0, d), o + 2 * r, 2);
+    for (int v = 0; v < 4; v++) memcpy(b + OFF(block_q5_0, qs) + 4 * v, o + 32 + 64 * v + 4 * r, 4);
+    uint32_t qh = 0;
+    for (int u = 0; u < 8; u++) {
+        uint64_t mask;
+        memcpy(&mask, o + 288 + 8 * u, 8);
+        qh |= (uint32_t)((mask >> (4 * r)) & 0xF) << (4 * u);
+    }
+    memcpy(b + OFF(block_q5_0, qh), &qh, 4);
 }
 
 void phi_repack_q8_0(const uint8_t *b, int r, uint8_t *o) {

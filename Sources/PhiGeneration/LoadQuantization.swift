@@ -29,9 +29,10 @@ public struct LoadQuantization: Hashable, Sendable {
     public init?(name: String) {
         let lower = name.lowercased()
         switch lower {
-        case "none", "bf16", "f16": self = .none; return
-        case "q8": self = .q8_0; return
-        case "q4": self = .q4_0; return
+        // (`Self.none`, never `.none`: in a failable initializer that is Optional.none, a failure.)
+        case "none", "bf16", "f16": self = Self.none; return
+        case "q8": self = Self.q8_0; return
+        case "q4": self = Self.q4_0; return
         default: break
         }
         // "q4k" for "q4_k": a type name without its underscore.

@@ -12,6 +12,7 @@ public enum DType: String, Sendable, CaseIterable {
     case q8_0 = "Q8_0"
     case q4_0 = "Q4_0"
     case q4_1 = "Q4_1"
+    case q5_0 = "Q5_0"
     case q4_K = "Q4_K"
     case q5_K = "Q5_K"
     case q6_K = "Q6_K"

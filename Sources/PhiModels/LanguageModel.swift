@@ -13,9 +13,23 @@ public protocol LanguageModel: AnyObject, Sendable {
     /// ([1, vocab] for .last, [tokens.count, vocab] for .all) as a flat array.
     func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?,
                  conditioning: Conditioning?) throws -> [Float]
+    /// Runs several sequences, each with its own cache, tokens, logits request and conditioning, and returns
+    /// each one's logits as `forward` would. Models that batch read each weight once for all rows; the default
+    /// runs the items one after another.
+    func forward(batch: [BatchItem]) throws -> [[Float]]
+    /// Sequence length up to which every position uses one rotary regime (LongRoPE's short factors); nil when
+    /// the model has a single regime. A pass crossing it is recomputed under the other one, so it is not the
+    /// same computation as one token at a time: speculative drafts stop short of it.
+    var ropeRegimeBoundary: Int? { get }
 }
 
 extension LanguageModel {
+    public func forward(batch: [BatchItem]) throws -> [[Float]] {
+        try batch.map { try forward($0.tokens, cache: $0.cache, logits: $0.logits, tap: nil, conditioning: $0.conditioning) }
+    }
+
+    public var ropeRegimeBoundary: Int? { nil }
+
     public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest = .last,
                         conditioning: Conditioning? = nil) throws -> [Float] {
         try forward(tokens, cache: cache, logits: logits, tap: nil, conditioning: conditioning)
@@ -42,5 +56,10 @@ extension DecoderLanguageModel {
     public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?,
                         conditioning: Conditioning?) throws -> [Float] {
         try decoder.forward(tokens, cache: cache, logits: logits, tap: tap, conditioning: conditioning)
+    }
+    public func forward(batch: [BatchItem]) throws -> [[Float]] { try decoder.forward(batch: batch) }
+    public var ropeRegimeBoundary: Int? {
+        if case .longRoPE(_, _, let original) = decoder.rotary.kind { return original }
+        return nil
     }
 }

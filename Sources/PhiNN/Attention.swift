@@ -44,20 +44,46 @@ public struct Attention: @unchecked Sendable {
         into out: UnsafeMutablePointer<Float>, lora: LayerLoRA? = nil, outputFrom r0: Int = 0, parallel: Parallel
     ) {
         let width = qkvWidth
-        let qOff = 0, kOff = heads * headDim, vOff = (heads + kvHeads) * headDim
         let prof = Profiler.shared
         prof.measure("qkv") {
-            switch projection {
-            case .fused(let w):
-                w(h, rows: T, into: qkv, ldy: width, parallel: parallel)
-            case .separate(let q, let k, let v):
-                q(h, rows: T, into: qkv + qOff, ldy: width, parallel: parallel)
-                k(h, rows: T, into: qkv + kOff, ldy: width, parallel: parallel)
-                v(h, rows: T, into: qkv + vOff, ldy: width, parallel: parallel)
-            }
-            qkvBias?.add(into: qkv, rows: T, ld: width)
+            project(h, rows: T, into: qkv, parallel: parallel)
             lora?.qkv?.add(h, rows: T, into: qkv, ldy: width, parallel: parallel)
         }
+        attend(qkv, rows: T, layer: layer, cache: cache, cos: cos, sin: sin, rotary: rotary, attn: attn,
+               outputFrom: r0, parallel: parallel)
+        let aw = heads * headDim, rows = T - r0
+        prof.measure("o_proj") {
+            output(attn + r0 * aw, rows: rows, into: out + r0 * output.outFeatures, parallel: parallel)
+            outputBias?.add(into: out + r0 * output.outFeatures, rows: rows)
+            lora?.o?.add(attn + r0 * aw, rows: rows, into: out + r0 * output.outFeatures, parallel: parallel)
+        }
+    }
+
+    /// qkv[T, qkvWidth] = the base q/k/v projections of h [T, hidden] plus their biases (no LoRA).
+    func project(_ h: UnsafePointer<Float>, rows T: Int, into qkv: UnsafeMutablePointer<Float>, parallel: Parallel) {
+        let width = qkvWidth
+        let qOff = 0, kOff = heads * headDim, vOff = (heads + kvHeads) * headDim
+        switch projection {
+        case .fused(let w):
+            w(h, rows: T, into: qkv, ldy: width, parallel: parallel)
+        case .separate(let q, let k, let v):
+            q(h, rows: T, into: qkv + qOff, ldy: width, parallel: parallel)
+            k(h, rows: T, into: qkv + kOff, ldy: width, parallel: parallel)
+            v(h, rows: T, into: qkv + vOff, ldy: width, parallel: parallel)
+        }
+        qkvBias?.add(into: qkv, rows: T, ld: width)
+    }
+
+    /// The per-sequence middle of attention for T rows of one sequence: rotary on q and k at the positions
+    /// after `cache.count` (tables `cos`/`sin` start there), keys and values stored in `cache` layer `layer`,
+    /// and attention of rows r0 ..< T over the cache into `attn` ([T, heads·headDim]). `qkv` holds the T rows
+    /// of projections ([T, qkvWidth]). A batched pass calls it once per sequence over that sequence's rows.
+    func attend(_ qkv: UnsafeMutablePointer<Float>, rows T: Int, layer: Int, cache: KVCache,
+                cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, rotary: RotaryEmbedding,
+                attn: UnsafeMutablePointer<Float>, outputFrom r0: Int = 0, parallel: Parallel) {
+        let width = qkvWidth
+        let qOff = 0, kOff = heads * headDim, vOff = (heads + kvHeads) * headDim
+        let prof = Profiler.shared
         prof.measure("rope+cache") {
             Kernels.applyRotary(x: qkv + qOff, ld: width, rows: T, heads: heads, headDim: headDim,
                                 rotaryDim: rotary.rotaryDim, interleaved: rotary.interleaved, cos: cos, sin: sin)
@@ -72,11 +98,6 @@ public struct Attention: @unchecked Sendable {
                               keys: cache.keys(layer: layer), values: cache.values(layer: layer),
                               capacity: cache.capacity, kvHeads: kvHeads, past: past + r0, window: slidingWindow,
                               scale: 1 / Float(headDim).squareRoot(), out: attn + r0 * aw, ldo: aw, parallel: parallel)
-        }
-        prof.measure("o_proj") {
-            output(attn + r0 * aw, rows: rows, into: out + r0 * output.outFeatures, parallel: parallel)
-            outputBias?.add(into: out + r0 * output.outFeatures, rows: rows)
-            lora?.o?.add(attn + r0 * aw, rows: rows, into: out + r0 * output.outFeatures, parallel: parallel)
         }
     }
 }

@@ -57,7 +57,16 @@ public struct FeedForward: @unchecked Sendable {
     func callAsFunction(_ h: UnsafePointer<Float>, rows: Int, gu: UnsafeMutablePointer<Float>,
                         m: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, lora: LayerLoRA?,
                         parallel: Parallel) {
-        let inter = intermediateSize
+        self(h, rows: rows, gu: gu, m: m, into: out, adapters: lora.map { [AdapterRows(start: 0, count: rows, lora: $0)] } ?? [],
+             parallel: parallel)
+    }
+
+    /// The same over the rows of several sequences (a batched pass): the base products read each weight once
+    /// for all rows; each sequence's adapter is added to its own rows only.
+    func callAsFunction(_ h: UnsafePointer<Float>, rows: Int, gu: UnsafeMutablePointer<Float>,
+                        m: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, adapters: [AdapterRows],
+                        parallel: Parallel) {
+        let inter = intermediateSize, H = down.outFeatures
         let prof = Profiler.shared
         prof.measure("gate_up") {
             switch projection {
@@ -68,7 +77,9 @@ public struct FeedForward: @unchecked Sendable {
                 up(h, rows: rows, into: gu + inter, ldy: 2 * inter, parallel: parallel)
             }
             gateUpBias?.add(into: gu, rows: rows)
-            lora?.gateUp?.add(h, rows: rows, into: gu, parallel: parallel)
+            for a in adapters {
+                a.lora.gateUp?.add(h + a.start * H, rows: a.count, into: gu + a.start * 2 * inter, parallel: parallel)
+            }
         }
         switch activation {
         case .silu:
@@ -86,7 +97,9 @@ public struct FeedForward: @unchecked Sendable {
         prof.measure("down") {
             down(m, rows: rows, into: out, parallel: parallel)
             downBias?.add(into: out, rows: rows)
-            lora?.down?.add(m, rows: rows, into: out, parallel: parallel)
+            for a in adapters {
+                a.lora.down?.add(m + a.start * inter, rows: a.count, into: out + a.start * H, parallel: parallel)
+            }
         }
     }
 }

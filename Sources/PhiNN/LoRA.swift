@@ -51,6 +51,13 @@ public struct LayerLoRA: @unchecked Sendable {
     }
 }
 
+/// Rows start ..< start+count of a batched activation belong to one sequence and run with its adapter.
+struct AdapterRows {
+    let start: Int
+    let count: Int
+    let lora: LayerLoRA
+}
+
 /// A named set of per-layer adapters (e.g. Phi-4-multimodal's "vision" or "speech" LoRA).
 public final class LoRAAdapter: @unchecked Sendable {
     public let name: String

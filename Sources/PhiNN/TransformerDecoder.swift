@@ -29,12 +29,15 @@ public struct DecoderBlock: @unchecked Sendable {
 public enum DecoderError: Error, CustomStringConvertible {
     case tokenOutOfRange(id: Int, vocabularySize: Int)
     case contextOverflow(requested: Int, limit: Int)
+    /// Two items of one batched pass name the same cache (each sequence writes its own).
+    case sharedCache(item: Int)
 
     public var description: String {
         switch self {
         case .tokenOutOfRange(let id, let v): return "token id \(id) is outside the vocabulary (size \(v))"
         case .contextOverflow(let r, let l):
             return "the sequence needs \(r) positions but the model's context limit is \(l) tokens"
+        case .sharedCache(let i): return "batch item \(i) uses a KV cache an earlier item of the same batch uses"
         }
     }
 }
@@ -92,14 +95,8 @@ public final class TransformerDecoder: @unchecked Sendable {
     /// replaces placeholder embeddings; pass the same object for every step of a sequence.
     public func forward(_ tokens: [Int], cache: KVCache, logits: LogitsRequest, tap: ActivationTap?,
                         conditioning: Conditioning? = nil) throws -> [Float] {
-        let vocab = embedding.count
-        for id in tokens where id < 0 || id >= vocab {
-            throw DecoderError.tokenOutOfRange(id: id, vocabularySize: vocab)
-        }
+        try validate(tokens, cache: cache)
         let total = cache.count + tokens.count
-        guard total <= min(contextLength, cache.maxLength) else {
-            throw DecoderError.contextOverflow(requested: total, limit: min(contextLength, cache.maxLength))
-        }
         guard !tokens.isEmpty else { return [] }
         // LongRoPE: the factors depend on the whole sequence length. When this step crosses the original
         // context, keys cached with the short factors are stale: recompute the whole sequence with the long
@@ -131,6 +128,18 @@ public final class TransformerDecoder: @unchecked Sendable {
             start = end
         }
         return out
+    }
+
+    /// Throws unless every token is in the vocabulary and the cache has room for them all.
+    func validate(_ tokens: [Int], cache: KVCache) throws {
+        let vocab = embedding.count
+        for id in tokens where id < 0 || id >= vocab {
+            throw DecoderError.tokenOutOfRange(id: id, vocabularySize: vocab)
+        }
+        let total = cache.count + tokens.count
+        guard total <= min(contextLength, cache.maxLength) else {
+            throw DecoderError.contextOverflow(requested: total, limit: min(contextLength, cache.maxLength))
+        }
     }
 
     /// One batched pass over `ids` (positions cache.count ..< cache.count+T); commits them to the cache.

@@ -81,8 +81,6 @@ public enum Convert {
     /// Converts `count` values (a whole number of blocks for quantized types) to f32.
     public static func toF32(dtype: DType, src: UnsafeRawPointer, dst: UnsafeMutablePointer<Float>, count: Int) {
         switch dtype {
-        case .q8_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K:
-            Dequantize.toF32(dtype: dtype, src: src, dst: dst, count: count)
         case .f32:
             dst.update(from: src.assumingMemoryBound(to: Float.self), count: count)
         case .bf16:
@@ -91,6 +89,8 @@ public enum Convert {
         case .f16:
             let s = src.assumingMemoryBound(to: UInt16.self)
             for i in 0..<count { dst[i] = f16ToF32(s[i]) }
+        default: // block types: the C table's dequantizer
+            Dequantize.toF32(dtype: dtype, src: src, dst: dst, count: count)
         }
     }
 }

@@ -312,7 +312,7 @@ final class BPEModel: @unchecked Sendable {
         var i = 0
         while i < n {
             let lead = p[i]
-            let len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+            let len = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4  // a stray continuation byte: 1
             let end = min(i + len, n)
             let id = end - i == 1 ? Int(byteToID[Int(lead)]) : vocab.lookup(p + i, end - i)
             if id >= 0 {

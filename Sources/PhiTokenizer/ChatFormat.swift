@@ -69,6 +69,7 @@ public enum ChatFormats {
         if t.contains("<|im_start|>") || (template == nil && tokenizer.specialTokenID("<|im_start|>") != nil) {
             return try ChatMLFormat(tokenizer: tokenizer, defaultSystem: defaultSystem(inChatML: t))
         }
+        if Phi3ChatFormat.describes(template: template, tokenizer: tokenizer) { return try Phi3ChatFormat(tokenizer: tokenizer, template: template) }
         return try PhiChatFormat(tokenizer: tokenizer)
     }
 

@@ -95,11 +95,13 @@ extension Tokenizer {
                 throw TokenizerError.invalidField(file: file, field: field, detail: "id \(id) out of range")
             }
         }
+        // llama.cpp renames empty tokens so that they stay distinct (and never match text).
+        let tokens = tokens.enumerated().map { $1.isEmpty ? "[EMPTY_\($0)]" : $1 }
         let model = try SentencePieceModel(tokens: tokens, scores: scores, unknownID: unknownTokenID, file: file)
         var added: [AddedToken] = []
         for (id, token) in tokens.enumerated() {
             let type = tokenTypes.map { GGUFTokenType(rawValue: $0[id]) ?? .normal } ?? .normal
-            guard type == .control || type == .userDefined || type == .unknown, !token.isEmpty else { continue }
+            guard type == .control || type == .userDefined || type == .unknown else { continue }
             added.append(AddedToken(id: id, content: token, special: type != .userDefined,
                                     lstrip: lstripTokens.contains(token), rstrip: rstripTokens.contains(token),
                                     normalized: false))

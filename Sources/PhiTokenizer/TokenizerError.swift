@@ -32,7 +32,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case .invalidField(let file, let field, let detail):
             return "\(file): invalid field '\(field)': \(detail)"
         case .unsupportedComponent(let file, let field, let type):
-            return "\(file): unsupported \(field) type '\(type)' (PhiTokenizer implements byte-level BPE only)"
+            return "\(file): unsupported \(field) type '\(type)' (PhiTokenizer implements byte-level and SentencePiece-style BPE)"
         case .mergeTokenNotInVocabulary(let file, let index, let token):
             return "\(file): model.merges[\(index)] uses '\(token)', which is not in model.vocab"
         case .invalidPattern(let pattern, let detail):

@@ -69,7 +69,7 @@ public struct GGMLType: Sendable, Hashable, CustomStringConvertible {
         GGMLType(known: .q4_1),
         GGMLType(4, "Q4_2", 0, 0),
         GGMLType(5, "Q4_3", 0, 0),
-        GGMLType(6, "Q5_0", 32, 22),
+        GGMLType(known: .q5_0),
         GGMLType(7, "Q5_1", 32, 24),
         GGMLType(known: .q8_0),
         GGMLType(9, "Q8_1", 32, 36),

@@ -42,7 +42,8 @@ struct PerplexityCommand: ParsableCommand {
 
     func validate() throws {
         if let c = chunks { try OptionRange.check(c, "--chunks", 1...Int(Int32.max)) }
-        try OptionRange.check(ctx, "--ctx", 1...OptionRange.contextTokens.upperBound)
+        // below 4 is PerplexityError.contextTooSmall when the run starts; here only what no model can hold
+        if ctx > OptionRange.contextTokens.upperBound { try OptionRange.check(ctx, "--ctx", 4...OptionRange.contextTokens.upperBound) }
         if compareQuantize != nil && compare == nil { throw ValidationError("--compare-quantize needs --compare") }
         if let q = compareQuantize, LoadQuantization(name: q) == nil { throw ValidationError("unknown --compare-quantize \(q)") }
     }

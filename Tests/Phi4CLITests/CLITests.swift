@@ -1,11 +1,11 @@
 import Foundation
 import PhiWeights
 import XCTest
+import PhiTestSupport
 
 /// Runs the built `phi4` executable the way a user (or an external check) does.
 final class CLITests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("PhiModelsTests/Fixtures")
+    static let fixtures = TestFixtures.models
     var tiny: String { Self.tiny }
     static var tiny: String { fixtures.appendingPathComponent("phi4mini-tiny").path }
 

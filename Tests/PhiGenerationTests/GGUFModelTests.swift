@@ -2,12 +2,12 @@ import Foundation
 import PhiKit
 import PhiWeights
 import XCTest
+import PhiTestSupport
 
 /// The GGUF model path (phi3 architecture as llama.cpp names it) and load-time quantization, on the tiny
 /// golden model: a GGUF written from the same weights must give the same logits as the HF folder.
 final class GGUFModelTests: XCTestCase {
-    static let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("PhiModelsTests/Fixtures/phi4mini-tiny")
+    static let tiny = TestFixtures.model("phi4mini-tiny")
 
     /// Writes the tiny HF model as a llama.cpp-style phi3 GGUF (tensor names, hyperparameters, LongRoPE
     /// factor tensors, gpt2 tokenizer with the gpt-4o pre-tokenizer and token types).

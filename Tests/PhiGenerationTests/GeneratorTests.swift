@@ -1,11 +1,11 @@
 import Foundation
 import PhiKit
 import XCTest
+import PhiTestSupport
 
 /// End-to-end generation on the tiny golden models (tokenizer + chat format + model + sampler).
 final class GeneratorTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("PhiModelsTests/Fixtures")
+    static let fixtures = TestFixtures.models
 
     func fixture(_ name: String) throws -> (LoadedModel, [String: Any]) {
         let dir = Self.fixtures.appendingPathComponent(name)

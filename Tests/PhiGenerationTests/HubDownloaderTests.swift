@@ -1,12 +1,12 @@
 import Foundation
 import PhiKit
 import XCTest
+import PhiTestSupport
 
 /// The hub client against a local mirror (HF_ENDPOINT=file://…), so no network is needed: this covers the
 /// cache layout, shard discovery, optional files and clean failure; the HTTP transport itself is not exercised.
 final class HubDownloaderTests: XCTestCase {
-    static let tiny = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("PhiModelsTests/Fixtures/phi4mini-tiny")
+    static let tiny = TestFixtures.model("phi4mini-tiny")
 
     func makeMirror() throws -> (mirror: URL, cache: URL) {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("hub-\(UUID().uuidString)")

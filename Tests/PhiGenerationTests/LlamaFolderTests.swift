@@ -1,12 +1,12 @@
 import Foundation
 import PhiKit
 import XCTest
+import PhiTestSupport
 
 /// A Hugging Face Llama folder (SmolLM2's layout: byte-level BPE with single digits, ChatML template) end to
 /// end through ModelLoader: tokenizer, chat prompt, stop ids, and greedy generation equal transformers'.
 final class LlamaFolderTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("PhiModelsTests/Fixtures")
+    static let fixtures = TestFixtures.models
 
     func reference(_ name: String) throws -> [String: Any] {
         let data = try Data(contentsOf: Self.fixtures.appendingPathComponent(name).appendingPathComponent("reference.json"))

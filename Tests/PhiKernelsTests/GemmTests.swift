@@ -1,6 +1,7 @@
 import CPhiKernels
 import PhiKernels
 import XCTest
+import PhiTestSupport
 
 /// Every fast path against its scalar reference, on ragged shapes.
 final class GemmTests: XCTestCase {

@@ -5,7 +5,7 @@ import XCTest
 
 /// Block formats: sizes, gguf-py golden (de)quantization, round-trip error, repacking, bad input.
 final class QuantFormatTests: XCTestCase {
-    static let gemmTypes: [Int32] = [2, 3, 8, 12, 13, 14] // Q4_0 Q4_1 Q8_0 Q4_K Q5_K Q6_K
+    static let gemmTypes: [Int32] = [2, 3, 6, 8, 12, 13, 14] // Q4_0 Q4_1 Q5_0 Q8_0 Q4_K Q5_K Q6_K
 
     func bytes(_ b64: String) -> [UInt8] { [UInt8](Data(base64Encoded: b64)!) }
     func floats(_ b64: String) -> [Float] {
@@ -13,15 +13,16 @@ final class QuantFormatTests: XCTestCase {
     }
 
     func testBlockSizesAreGGMLs() {
-        let expected: [Int32: (Int64, Int64)] = [0: (1, 4), 1: (1, 2), 30: (1, 2), 2: (32, 18), 3: (32, 20), 8: (32, 34),
+        let expected: [Int32: (Int64, Int64)] = [0: (1, 4), 1: (1, 2), 30: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 8: (32, 34),
                                                  12: (256, 144), 13: (256, 176), 14: (256, 210), 15: (256, 292)]
         for (t, (qk, bs)) in expected {
             XCTAssertEqual(phi_quant_block_elements(t), qk)
             XCTAssertEqual(phi_quant_block_bytes(t), bs)
         }
-        for t: Int32 in [-1, 4, 6, 7, 9, 10, 11, 16, 99] { XCTAssertEqual(phi_quant_block_bytes(t), 0) }
+        for t: Int32 in [-1, 4, 7, 9, 10, 11, 16, 99] { XCTAssertEqual(phi_quant_block_bytes(t), 0) }
         XCTAssertEqual(phi_quant_activation_type(2), 8)
         XCTAssertEqual(phi_quant_activation_type(8), 8)
+        XCTAssertEqual(phi_quant_activation_type(6), 8)
         XCTAssertEqual(phi_quant_activation_type(3), 9)
         for t: Int32 in [12, 13, 14] { XCTAssertEqual(phi_quant_activation_type(t), 15) }
         XCTAssertEqual(phi_quant_activation_type(0), -1)
@@ -56,6 +57,12 @@ final class QuantFormatTests: XCTestCase {
         }
     }
 
+    /// Every type with products has golden data for its dequantizer.
+    func testEveryProductTypeHasGGUFPyFixtures() {
+        XCTAssertEqual(Set(QuantFixtureData.dequantize.map { Int32($0.type) }), Set(Self.gemmTypes))
+        XCTAssertTrue(QuantFixtureData.quantize.contains { $0.type == 6 }, "Q5_0 quantizer fixture")
+    }
+
     func testQuantizeMatchesGGUFPy() {
         for c in QuantFixtureData.quantize {
             let x = floats(c.input), expected = bytes(c.blocks)
@@ -68,7 +75,7 @@ final class QuantFormatTests: XCTestCase {
     /// quantize → dequantize stays within each format's error; the RMS bounds are ~1.5× what GGML's
     /// quantizers reach on Gaussian data.
     func testRoundTripError() {
-        let bounds: [Int32: Float] = [2: 0.15, 3: 0.12, 8: 0.012, 12: 0.1, 13: 0.05, 14: 0.03, 15: 0.012, 1: 0.001, 30: 0.006]
+        let bounds: [Int32: Float] = [2: 0.15, 3: 0.12, 6: 0.08, 8: 0.012, 12: 0.1, 13: 0.05, 14: 0.03, 15: 0.012, 1: 0.001, 30: 0.006]
         var rng = SystemRandomNumberGenerator()
         let n = 4096
         let x = (0..<n).map { _ in Float.random(in: -1...1, using: &rng) * Float.random(in: 0...1, using: &rng) * 3 }

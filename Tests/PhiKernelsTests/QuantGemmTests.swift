@@ -1,6 +1,7 @@
 import CPhiKernels
 import PhiKernels
 import XCTest
+import PhiTestSupport
 
 /// Quantized products: every type × every instruction-set path on this machine × ragged shapes, against the
 /// scalar reference (equal up to f32 summation order) and against an f32 product of the dequantized operands.

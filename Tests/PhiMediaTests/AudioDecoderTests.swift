@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import PhiMedia
+import PhiTestSupport
 
 final class AudioDecoderTests: XCTestCase {
     /// Every decode fixture equals soundfile.read (float64, channels averaged, then float32) bit for bit.
@@ -99,7 +100,7 @@ final class AudioDecoderTests: XCTestCase {
         let files = ["pcm_16.wav", "pcm_24_extensible.wav", "pcm_16_rifx.wav", "pcm_24_rf64.wav", "chunks_odd.wav",
                      "pcm_24_stereo.flac", "mini_variable_mono24.flac", "pcm_u8_stereo.flac", "silence_16k.flac",
                      "mini_variable_stereo16.flac", "ms_stereo_16k.flac", "speech_16k_lax_b192.flac"]
-        var rng = AudioTestRNG(state: 20261128)
+        var rng = SplitMix64(seed: 20261128)
         let limits = AudioLimits(maxSeconds: 30, maxBytes: 1 << 24)
         var decoded = 0, failed = 0
         for name in files {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import PhiMedia
+import PhiTestSupport
 
 final class AudioFeaturesTests: XCTestCase {
     /// Features equal the original Phi-4-MM extractor (tools/media/phi4mm_audio_features.py) within 1e-3 (log-mel).
@@ -39,7 +40,7 @@ final class AudioFeaturesTests: XCTestCase {
 
     func testFFTAgainstDirectDFT() {
         let fft = RealFFT(size: 512)
-        var rng = AudioTestRNG(state: 7)
+        var rng = SplitMix64(seed: 7)
         let x = (0..<512).map { _ in Double(rng.int(2001) - 1000) / 7 }
         var re = [Double](repeating: 0, count: 257), im = re
         var zr = [Double](repeating: 0, count: 256), zi = zr

@@ -77,16 +77,3 @@ enum AudioFixtures {
         return 10 * log10(s / max(e, 1e-300))
     }
 }
-
-/// Deterministic PRNG for the tests (SplitMix64).
-struct AudioTestRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-}

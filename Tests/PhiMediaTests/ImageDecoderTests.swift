@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import PhiMedia
+import PhiTestSupport
 
 final class ImageDecoderTests: XCTestCase {
     func testChecksumHelper() {
@@ -139,7 +140,7 @@ final class ImageDecoderTests: XCTestCase {
                 do { _ = try ImageDecoder.decode(data.prefix(length)) } catch { failures += 1 }
             }
             XCTAssertGreaterThan(failures, 100, name) // nearly every prefix is an error
-            var rng = SplitMix(seed: 42)
+            var rng = SplitMix64(seed: 42)
             for _ in 0..<150 {
                 var bytes = [UInt8](data)
                 for _ in 0..<4 {
@@ -151,17 +152,5 @@ final class ImageDecoderTests: XCTestCase {
                 }
             }
         }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

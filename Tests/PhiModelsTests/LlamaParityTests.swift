@@ -4,13 +4,14 @@ import PhiModels
 import PhiNN
 import PhiWeights
 import XCTest
+import PhiTestSupport
 
 /// Hugging Face Llama folders (SmolLM2's layout) against transformers' LlamaForCausalLM on tiny random models:
 /// llama-tiny is a plain Llama (tied head, SiLU, no biases); llama-tiny-variant has q/k/v/o and MLP biases,
 /// gelu_pytorch_tanh, head_dim ≠ hidden/heads, one KV head and an untied head. Both are f32, so the bound is
 /// the f32 one of the Phi-3 fixtures.
 final class LlamaParityTests: XCTestCase {
-    let tolerance: Float = 1e-4
+    let tolerance = Tolerance.float32
 
     func load(_ f: ReferenceFixture) throws -> LlamaModel {
         let config = try LlamaConfig.load(directory: f.directory)

@@ -3,6 +3,7 @@ import PhiKernels
 import PhiModels
 import PhiNN
 import XCTest
+import PhiTestSupport
 
 /// Logits and activations of PhiKit's Phi-3 forward pass against transformers on tiny random models.
 final class Phi3ParityTests: XCTestCase {

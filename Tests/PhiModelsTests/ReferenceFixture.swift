@@ -3,6 +3,7 @@ import PhiModels
 import PhiTensor
 import PhiWeights
 import XCTest
+import PhiTestSupport
 
 /// A golden fixture folder written by tools/fixtures/make_model_fixtures.py: a tiny HF model plus
 /// reference.json (ids, metadata) and reference.safetensors (transformers' logits and activations).
@@ -38,22 +39,4 @@ struct ReferenceFixture {
     }
 
     func loadModel() throws -> Phi3Model { try Phi3Model(directory: directory) }
-}
-
-struct Difference: CustomStringConvertible {
-    var maxAbs: Float = 0
-    var nmse: Double = 0
-    var description: String { "max-abs \(maxAbs), nmse \(nmse)" }
-
-    init(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) {
-        precondition(a.count == b.count)
-        var num = 0.0, den = 0.0
-        for (x, y) in zip(a, b) {
-            maxAbs = max(maxAbs, abs(x - y))
-            num += Double(x - y) * Double(x - y)
-            den += Double(y) * Double(y)
-        }
-        nmse = den > 0 ? num / den : num
-    }
-    init(_ a: [Float], _ b: [Float]) { self.init(a[...], b[...]) }
 }

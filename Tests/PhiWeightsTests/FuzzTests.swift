@@ -3,6 +3,7 @@ import PhiJSON
 import PhiTensor
 import XCTest
 @testable import PhiWeights
+import PhiTestSupport
 
 /// Seeded mutations of valid inputs: every outcome must be a clean load or a thrown error.
 final class FuzzTests: TempDirTestCase {
@@ -15,7 +16,7 @@ final class FuzzTests: TempDirTestCase {
         ], metadata: ["format": "pt"])
     }
 
-    private func mutate(_ original: [UInt8], headerEnd: Int, rng: inout SeededRNG) -> [UInt8] {
+    private func mutate(_ original: [UInt8], headerEnd: Int, rng: inout SplitMix64) -> [UInt8] {
         var b = original
         switch rng.next() % 6 {
         case 0: // flip bits in the header, where the interesting structure is
@@ -65,7 +66,7 @@ final class FuzzTests: TempDirTestCase {
     func testMutatedFilesNeverCrash() throws {
         let original = try validFile()
         let headerEnd = 8 + (try SafetensorsFile(url: writeBytes(original, name: "orig.safetensors")).headerByteCount)
-        var rng = SeededRNG(seed: 0x5AFE_7E45)
+        var rng = SplitMix64(seed: 0x5AFE_7E45)
         var loaded = 0, rejected = 0
         for i in 0..<400 {
             let bytes = mutate(original, headerEnd: headerEnd, rng: &rng)
@@ -81,7 +82,7 @@ final class FuzzTests: TempDirTestCase {
     func testMutatedHeadersInMemory() throws {
         let original = try validFile()
         let headerEnd = 8 + Int(original[0]) + Int(original[1]) << 8
-        var rng = SeededRNG(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0..<3000 {
             let bytes = mutate(original, headerEnd: min(headerEnd, original.count), rng: &rng)
             let result = bytes.withUnsafeBytes { raw in
@@ -100,7 +101,7 @@ final class FuzzTests: TempDirTestCase {
     }
 
     func testMutatedIndexAndNpyNeverCrash() throws {
-        var rng = SeededRNG(seed: 99)
+        var rng = SplitMix64(seed: 99)
         let index = Array("{\"metadata\": {\"total_size\": 8}, \"weight_map\": {\"a\": \"m.safetensors\", \"b\\u00e9\": \"m.safetensors\"}}".utf8)
         let npy = try NpyWriter.encode(shape: [2, 2], values: [1, 2, 3, 4])
         for _ in 0..<1500 {

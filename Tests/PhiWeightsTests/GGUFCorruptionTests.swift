@@ -280,15 +280,15 @@ final class GGUFCorruptionTests: TempDirTestCase {
 
     func testUnsupportedTensorTypeIsListedButNotViewable() throws {
         var g = withTensors {
-            $0.tensor("q5", dims: [32], type: 6, offset: 0)
+            $0.tensor("q5", dims: [32], type: 7, offset: 0) // Q5_1: 32 values in 24 bytes, not computed with
             $0.tensor("a", dims: [4], offset: 32)
         }
-        g.data = patternBytes(22, seed: 0) + [UInt8](repeating: 0, count: 10) + f32Bytes([1, 2, 3, 4]) + [UInt8](repeating: 0, count: 16)
+        g.data = patternBytes(24, seed: 0) + [UInt8](repeating: 0, count: 8) + f32Bytes([1, 2, 3, 4]) + [UInt8](repeating: 0, count: 16)
         let file = try GGUFFile(url: writeBytes(g.bytes(), name: "q5.gguf"))
-        XCTAssertEqual(file.entry("q5")?.type.name, "Q5_0")
+        XCTAssertEqual(file.entry("q5")?.type.name, "Q5_1")
         XCTAssertNil(file.entry("q5")?.dtype)
-        XCTAssertEqual(Array(try file.rawBytes(named: "q5")), patternBytes(22, seed: 0))
-        assertWeightsError(["q5.gguf", "tensor 'q5' has type Q5_0 (6), which PhiKit does not support"]) {
+        XCTAssertEqual(Array(try file.rawBytes(named: "q5")), patternBytes(24, seed: 0))
+        assertWeightsError(["q5.gguf", "tensor 'q5' has type Q5_1 (7), which PhiKit does not support"]) {
             _ = try file.tensor(named: "q5")
         }
         XCTAssertEqual(try file.tensor(named: "a").toFloatArray(), [1, 2, 3, 4])

@@ -2,6 +2,7 @@ import Foundation
 import PhiTensor
 import XCTest
 @testable import PhiWeights
+import PhiTestSupport
 
 /// Seeded mutations of a valid GGUF file: every outcome must be a clean load or a thrown error, never a crash or
 /// a hang, and whatever loads must satisfy the layout rules.
@@ -23,7 +24,7 @@ final class GGUFFuzzTests: TempDirTestCase {
         return (bytes, header.dataOffset)
     }
 
-    private func mutate(_ original: [UInt8], headerEnd: Int, rng: inout SeededRNG) -> [UInt8] {
+    private func mutate(_ original: [UInt8], headerEnd: Int, rng: inout SplitMix64) -> [UInt8] {
         var b = original
         switch rng.next() % 7 {
         case 0: // flip bits in the header, where the structure is
@@ -73,7 +74,7 @@ final class GGUFFuzzTests: TempDirTestCase {
     /// The parser alone, many iterations.
     func testMutatedHeadersInMemory() throws {
         let (original, dataOffset) = try validFile()
-        var rng = SeededRNG(seed: 0x6_6_0F)
+        var rng = SplitMix64(seed: 0x6_6_0F)
         var accepted = 0
         for _ in 0..<3000 {
             let bytes = mutate(original, headerEnd: dataOffset, rng: &rng)
@@ -95,7 +96,7 @@ final class GGUFFuzzTests: TempDirTestCase {
     /// Through the real mmap path, touching every byte and every accessor of what loads.
     func testMutatedFilesNeverCrash() throws {
         let (original, dataOffset) = try validFile()
-        var rng = SeededRNG(seed: 0xF00D)
+        var rng = SplitMix64(seed: 0xF00D)
         var loaded = 0, rejected = 0
         for i in 0..<300 {
             let url = try writeBytes(mutate(original, headerEnd: dataOffset, rng: &rng), name: "fuzz-\(i).gguf")

@@ -49,13 +49,10 @@ final class GGUFReferenceTests: XCTestCase {
             XCTAssertEqual(info.shape, [rows, rowLength])
             XCTAssertEqual(info.offset % 64, 0)
             XCTAssertEqual(Array(try file.rawBytes(named: name)), patternBytes(info.byteCount, seed: seed + 10), name)
-            if name != "q5_0" {
-                let t = try file.tensor(named: name)
-                XCTAssertEqual(t.shape, [rows, rowLength])
-                XCTAssertTrue(file.mappingContains(t.data, count: t.byteCount))
-            }
+            let t = try file.tensor(named: name) // every type of the fixture is one PhiKit computes with (Q5_0 too)
+            XCTAssertEqual(t.shape, [rows, rowLength])
+            XCTAssertTrue(file.mappingContains(t.data, count: t.byteCount))
         }
-        XCTAssertThrowsError(try file.tensor(named: "q5_0"))
     }
 
     /// FNV-1a 64, as tools/gguf/make_smollm2_reference.py computes it.

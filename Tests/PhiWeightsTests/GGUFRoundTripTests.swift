@@ -16,17 +16,17 @@ final class GGUFRoundTripTests: TempDirTestCase {
             XCTAssertEqual(t.dtype, d)
             XCTAssertEqual(GGMLType(d), t)
         }
-        XCTAssertEqual(GGMLType(named: "Q5_0")?.description, "Q5_0 (6)")
+        XCTAssertEqual(GGMLType(named: "Q5_1")?.description, "Q5_1 (7)")
         XCTAssertNil(GGMLType(id: 42))
         XCTAssertNil(GGMLType(id: -1))
         XCTAssertTrue(GGMLType(id: 31)?.isRemoved ?? false)
-        XCTAssertNil(GGMLType(named: "Q5_0")?.dtype)
+        XCTAssertNil(GGMLType(named: "Q5_1")?.dtype)
     }
 
     func testEveryTypeRoundTripsAsZeroCopyViews() throws {
         var w = GGUFWriter()
         var expected: [String: (GGMLType, [Int], [UInt8])] = [:]
-        let types = GGMLType.supported + ["Q5_0", "Q2_K", "I32", "IQ4_XS", "F64"].compactMap { GGMLType(named: $0) }
+        let types = GGMLType.supported + ["Q5_1", "Q2_K", "I32", "IQ4_XS", "F64"].compactMap { GGMLType(named: $0) }
         for (i, type) in types.enumerated() {
             let dims = [type.blockElements * 2, 3] // ne[0] = row length, 3 rows
             let bytes = patternBytes(type.byteCount(elements: dims[0] * dims[1]) ?? 0, seed: i)

@@ -33,18 +33,20 @@ static void cmp(const char *what, const float *a, const float *b, int64_t n, flo
 
 static void test_gemm(void) {
     int64_t shapes[][3] = {{1,1,1},{1,17,5},{3,33,7},{4,16,4},{5,100,13},{9,31,9},{7,8,12},{70,48,21},{2,130,64},{13,3,11},{7,100003,5}};
-    for (int wt = 0; wt < 3; wt++)
+    static const int wts[] = {PHI_TYPE_F32, PHI_TYPE_BF16, PHI_TYPE_F16};
+    for (int wi = 0; wi < 3; wi++)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            const int wt = wts[wi];
             int64_t T = shapes[s][0], K = shapes[s][1], N = shapes[s][2], ldx = K + 3, ldy = N + 2;
             float *x = malloc(sizeof(float) * T * ldx);
             for (int64_t i = 0; i < T * ldx; i++) x[i] = rnd();
-            size_t es = wt == 0 ? 4 : 2;
+            size_t es = wt == PHI_TYPE_F32 ? 4 : 2;
             void *W = malloc(es * N * K);
             for (int64_t i = 0; i < N * K; i++) {
                 float v = rnd();
                 if (i % 7 == 3) v *= 1e-5f; // f16 subnormals
-                if (wt == 0) ((float *)W)[i] = v;
-                else ((uint16_t *)W)[i] = wt == 1 ? to_bf16(v) : to_f16(v);
+                if (wt == PHI_TYPE_F32) ((float *)W)[i] = v;
+                else ((uint16_t *)W)[i] = wt == PHI_TYPE_BF16 ? to_bf16(v) : to_f16(v);
             }
             float *y = malloc(sizeof(float) * T * ldy), *r = malloc(sizeof(float) * T * ldy);
             int64_t n0 = N > 4 ? 1 : 0, n1 = N;
@@ -127,7 +129,7 @@ static void test_elementwise(void) {
 // blocks (several 256-blocks for the K-quants), [n0, n1) starting and ending on and off panel boundaries.
 // With one block per row the fast paths round exactly like _ref for Q4_0, Q8_0 and Q6_K (one product of the
 // exact integer sum with the same f32 scale), so those are compared bit for bit.
-static const int qtypes[] = {PHI_TYPE_Q4_0, PHI_TYPE_Q4_1, PHI_TYPE_Q8_0, PHI_TYPE_Q4_K, PHI_TYPE_Q5_K, PHI_TYPE_Q6_K};
+static const int qtypes[] = {PHI_TYPE_Q4_0, PHI_TYPE_Q4_1, PHI_TYPE_Q5_0, PHI_TYPE_Q8_0, PHI_TYPE_Q4_K, PHI_TYPE_Q5_K, PHI_TYPE_Q6_K};
 
 static void test_gemm_q(void) {
     const int64_t Ts[] = {1, 2, 3, 4, 5, 7, 9};
@@ -159,7 +161,7 @@ static void test_gemm_q(void) {
                     phi_quantize_activations(wt, x, ldx, TT, K, xq, ldxq);
                     for (size_t ri = 0; ri < sizeof ranges / sizeof ranges[0]; ri++) {
                         const int64_t n0 = ranges[ri][0], n1 = ranges[ri][1];
-                        const int exact = K == qk && (wt == PHI_TYPE_Q4_0 || wt == PHI_TYPE_Q8_0 || wt == PHI_TYPE_Q6_K);
+                        const int exact = K == qk && (wt == PHI_TYPE_Q4_0 || wt == PHI_TYPE_Q5_0 || wt == PHI_TYPE_Q8_0 || wt == PHI_TYPE_Q6_K);
                         const float atol = exact ? 0.0f : 2e-5f * sqrtf((float)K), rtol = exact ? 0.0f : 2e-6f;
                         for (int64_t i = 0; i < TT * ldy; i++) r[i] = -7.0f;
                         phi_gemm_q_ref(wt, xq, ldxq, TT, K, W, r, ldy, n0, n1);

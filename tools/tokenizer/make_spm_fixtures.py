@@ -2,10 +2,10 @@
 """Golden fixtures for PhiTokenizer's SentencePiece-style tokenizers (Phi-3 / Phi-3.5 / Llama-2 layout).
 
 Pinned dev-time versions (PyPI; never needed by Swift at build, run or test time):
-    tokenizers==0.23.3  sentencepiece==0.2.3  (+ the corpus generator of make_tokenizer_fixtures.py)
+    tokenizers==0.23.3  sentencepiece==0.2.3  Jinja2==3.1.6  (+ the corpus generator of make_tokenizer_fixtures.py)
 
 Run from the repository root (a venv in the ignored .venv/):
-    python3 -m venv .venv && .venv/bin/pip install tokenizers==0.23.3 sentencepiece==0.2.3
+    python3 -m venv .venv && .venv/bin/pip install tokenizers==0.23.3 sentencepiece==0.2.3 Jinja2==3.1.6 tiktoken==0.14.0
     .venv/bin/python tools/tokenizer/make_spm_fixtures.py [--out Tests/PhiTokenizerTests/Fixtures/spm]
 
 What it does (deterministic, seed below):
@@ -61,6 +61,32 @@ SPECIAL_LINES = [
     "<s>Hello</s>", "<s> Hello</s>  more", "text <|end|>   \n\n more", "<|endoftext|> x", "a<|endoftext|>b",
     "<|user|>   <|end|>", "<|placeholder1|>\t\ttab", "<unk>x<unk>", "  <|user|>  lead", "<|end|><|end|>",
     "<|user|>\n😀 emoji<|end|>", "<|<|end|>|>", "end<|end|>",
+]
+
+
+# Published chat templates (tokenizer_config.json `chat_template`): Phi-3-mini-4k-instruct (July 2024 update) and
+# Phi-3.5-mini-instruct.
+PHI3_TEMPLATE = (
+    r"{% for message in messages %}{% if message['role'] == 'system' %}{{'<|system|>\n' + message['content'] + "
+    r"'<|end|>\n'}}{% elif message['role'] == 'user' %}{{'<|user|>\n' + message['content'] + '<|end|>\n'}}"
+    r"{% elif message['role'] == 'assistant' %}{{'<|assistant|>\n' + message['content'] + '<|end|>\n'}}{% endif %}"
+    r"{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% else %}{{ eos_token }}{% endif %}")
+PHI35_TEMPLATE = (
+    r"{% for message in messages %}{% if message['role'] == 'system' and message['content'] %}{{'<|system|>\n' + "
+    r"message['content'] + '<|end|>\n'}}{% elif message['role'] == 'user' %}{{'<|user|>\n' + message['content'] + "
+    r"'<|end|>\n'}}{% elif message['role'] == 'assistant' %}{{'<|assistant|>\n' + message['content'] + "
+    r"'<|end|>\n'}}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% else %}"
+    r"{{ eos_token }}{% endif %}")
+
+CHATS = [
+    ([{"role": "user", "content": "Hello!"}], True),
+    ([{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "What is 2+2?"}], True),
+    ([{"role": "system", "content": ""}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello! 😀"},
+      {"role": "user", "content": "  indented\n\nlines  "}], True),
+    ([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": " Hello there. "}], False),
+    ([{"role": "user", "content": "\t\n"}, {"role": "tool", "content": "ignored role"},
+      {"role": "assistant", "content": "你好 ▁x"}], True),
+    ([{"role": "user", "content": "naïve café \u00a0nbsp"}], False),
 ]
 
 
@@ -231,6 +257,20 @@ def main():
                                                      "add_space_prefix": True, "bos_token_id": 1, "eos_token_id": 2,
                                                      "unknown_token_id": 0}])
     dump_jsonl(os.path.join(out, "gguf_encode.jsonl"), rows)
+    import jinja2.sandbox
+    hf = Tokenizer.from_file(os.path.join(out, "phi3.json"))
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    chat_rows = []
+    for name, template in [("phi3", PHI3_TEMPLATE), ("phi3.5", PHI35_TEMPLATE)]:
+        for messages, agp in CHATS:
+            rendered = env.from_string(template).render(messages=messages, add_generation_prompt=agp,
+                                                        eos_token="<|endoftext|>")
+            chat_rows.append({"template": name, "messages": messages, "add_generation_prompt": agp,
+                              "rendered": rendered, "ids": hf.encode(rendered, add_special_tokens=False).ids})
+    dump_jsonl(os.path.join(out, "chat.jsonl"), chat_rows)
+    with open(os.path.join(out, "chat_templates.json"), "w", encoding="utf-8") as f:
+        json.dump({"phi3": PHI3_TEMPLATE, "phi3.5": PHI35_TEMPLATE}, f, ensure_ascii=True)
+
     # llama.cpp's "default" byte-level pre-tokenizer (GGUF files without tokenizer.ggml.pre): its four regexes in
     # turn, matches and gaps kept, as HF Split(Isolated) steps. (GPT-2's regex as HF's ByteLevel uses it.)
     from tokenizers import Regex, pre_tokenizers

@@ -19,6 +19,7 @@ enum {
     PHI_TYPE_F16 = 1,
     PHI_TYPE_Q4_0 = 2,
     PHI_TYPE_Q4_1 = 3,
+    PHI_TYPE_Q5_0 = 6,
     PHI_TYPE_Q8_0 = 8,
     PHI_TYPE_Q8_1 = 9,   // only as the name of Q4_1's activation format (no row)
     PHI_TYPE_Q4_K = 12,

@@ -15,6 +15,8 @@ struct ByteAutomaton: Sendable {
     var tokenOffsets: [Int32] = [0]
     var tokenEdges: [(id: Int32, to: Int32)] = []
     var start: Int32 = 0
+    /// No call edges and not accepting: a configuration there needs no closure (the common case inside strings).
+    var trivial: [Bool] = []
     var nodeCount: Int { accept.count }
     /// True when some rule is entered by a call (the matcher then needs a stack).
     var hasCalls: Bool { !calls.isEmpty }
@@ -44,7 +46,7 @@ struct ByteAutomaton: Sendable {
             var nfa = NFA()
             let s = nfa.newState(), e = nfa.newState()
             try nfa.build(g.rules[r], s, e, grammar: g, keptIndex: keptIndex, inlineDepth: 0)
-            let dfa = try nfa.determinize(start: s, accept: e, nodeBase: globalAccept.count)
+            let dfa = try nfa.determinize(start: s, accept: e, nodeBase: globalAccept.count).minimized(nodeBase: globalAccept.count)
             builderStarts.append(Int32(globalAccept.count))
             globalNext += dfa.next
             globalAccept += dfa.accept
@@ -90,6 +92,7 @@ struct ByteAutomaton: Sendable {
             tokenOffsets.append(Int32(tokenEdges.count))
         }
         start = 0
+        trivial = (0..<n).map { !accept[$0] && callOffsets[$0] == callOffsets[$0 + 1] }
         try checkLeftRecursion(names: kept.map { g.names[$0] }, starts: builderStarts)
     }
 
@@ -245,6 +248,58 @@ struct NFA {
         var accept: [Bool] = []
         var calls: [[(Int, Int32)]] = []
         var tokens: [[(Int32, Int32)]] = []
+
+        /// Merges equivalent states (Moore's partition refinement over bytes, call and token edges). Subset
+        /// construction leaves many: every way of finishing a UTF-8 character or a loop body is its own state,
+        /// and each would cost a vocabulary walk. The start state stays first.
+        func minimized(nodeBase: Int) -> DFA {
+            let n = accept.count
+            guard n > 1 else { return self }
+            var cls = accept.map { $0 ? 1 : 0 }
+            var count = Set(cls).count
+            while true {
+                var ids: [[Int]: Int] = [:]
+                var next = [Int](repeating: 0, count: n)
+                ids.reserveCapacity(n)
+                for st in 0..<n {
+                    var sig: [Int] = [cls[st]]
+                    sig.reserveCapacity(260)
+                    for b in 0..<256 {
+                        let t = self.next[st * 256 + b]
+                        sig.append(t < 0 ? -1 : cls[Int(t) - nodeBase])
+                    }
+                    for (r, ret) in calls[st] { sig += [-2, r, cls[Int(ret) - nodeBase]] }
+                    for (id, to) in tokens[st] { sig += [-3, Int(id), cls[Int(to) - nodeBase]] }
+                    if let c = ids[sig] { next[st] = c } else { next[st] = ids.count; ids[sig] = ids.count }
+                }
+                cls = next
+                if ids.count == count { break }
+                count = ids.count
+            }
+            // Renumber so the start state's class is 0, in first-appearance order.
+            var renumber = [Int](repeating: -1, count: count)
+            var order = 0
+            for st in 0..<n where renumber[cls[st]] < 0 { renumber[cls[st]] = order; order += 1 }
+            var out = DFA()
+            out.next = [Int32](repeating: -1, count: count * 256)
+            out.accept = [Bool](repeating: false, count: count)
+            out.calls = [[(Int, Int32)]](repeating: [], count: count)
+            out.tokens = [[(Int32, Int32)]](repeating: [], count: count)
+            var done = [Bool](repeating: false, count: count)
+            for st in 0..<n {
+                let c = renumber[cls[st]]
+                guard !done[c] else { continue }
+                done[c] = true
+                out.accept[c] = accept[st]
+                for b in 0..<256 {
+                    let t = self.next[st * 256 + b]
+                    if t >= 0 { out.next[c * 256 + b] = Int32(nodeBase + renumber[cls[Int(t) - nodeBase]]) }
+                }
+                out.calls[c] = calls[st].map { ($0.0, Int32(nodeBase + renumber[cls[Int($0.1) - nodeBase]])) }
+                out.tokens[c] = tokens[st].map { ($0.0, Int32(nodeBase + renumber[cls[Int($0.1) - nodeBase]])) }
+            }
+            return out
+        }
     }
 
     /// Subset construction over bytes; call and token edges become labelled edges of the DFA state.

@@ -12,8 +12,6 @@ public final class CompiledConstraint: @unchecked Sendable {
     /// Added tokens that end the output when it is complete (a tool call ends with `<|end|>`); nil: the caller's
     /// stop tokens.
     public let endTokenIDs: Set<Int>?
-    /// Seconds spent compiling (automaton and per-node token tables).
-    public private(set) var preprocessingSeconds: Double = 0
     /// Number of automaton nodes (for reports).
     public var stateCount: Int { automaton.nodeCount }
 
@@ -65,14 +63,22 @@ public final class CompiledConstraint: @unchecked Sendable {
         self.trie = trie
         self.endTokenIDs = endTokenIDs
         nodeMasks = [NodeMask?](repeating: nil, count: automaton.nodeCount)
-        let t0 = DispatchTime.now().uptimeNanoseconds
         if automaton.nodeCount <= Self.eagerNodeLimit {
-            for n in 0..<automaton.nodeCount { nodeMasks[n] = computeNodeMask(Int32(n)) }
+            // Independent per node: spread over the cores (results written under the lock).
+            let n = automaton.nodeCount
+            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var node = w
+                while node < n {
+                    let m = computeNodeMask(Int32(node))
+                    lock.lock()
+                    nodeMasks[node] = m
+                    lock.unlock()
+                    node += workers
+                }
+            }
         }
-        preprocessingSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     }
-
-    func addPreprocessing(_ seconds: Double) { preprocessingSeconds += seconds }
 
     func nodeMask(_ n: Int32) -> NodeMask {
         lock.lock()

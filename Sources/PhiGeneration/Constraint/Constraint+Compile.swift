@@ -63,12 +63,9 @@ final class ConstraintCache: @unchecked Sendable {
         lock.lock()
         if useCache, let hit = compiled[key], hit.trie === trie { lock.unlock(); return hit }
         lock.unlock()
-        let t0 = DispatchTime.now().uptimeNanoseconds
         let (grammar, end) = try c.grammar(vocabulary: trie.vocabulary)
         let automaton = try ByteAutomaton(grammar: grammar)
-        let t1 = DispatchTime.now().uptimeNanoseconds
         let result = CompiledConstraint(constraint: c, automaton: automaton, trie: trie, endTokenIDs: end)
-        result.addPreprocessing(Double(t1 - t0) / 1e9)
         lock.lock()
         if compiled[key] == nil { order.append(key) }
         compiled[key] = result

@@ -82,24 +82,28 @@ struct JSONSchemaCompiler {
 
     private func fail(_ feature: String, _ path: String) -> ConstraintError { .unsupported(feature: feature, path: path) }
 
-    /// The rule for any JSON value (created once; it is recursive).
+    /// Any JSON value. Objects and arrays are the recursive rules (created once); scalars are inlined where a value
+    /// goes, so a rule only ever ends at `}` or `]` and few tokens cross a rule boundary (cheap masks).
     mutating func anyValue() -> GExpr {
-        if let r = anyValueRule { return .rule(r) }
-        let r = grammar.add("json_value")
-        anyValueRule = r
-        let ws = Self.ws
-        let value = GExpr.rule(r)
-        let member = GExpr.seq([Self.anyString, .literal(":"), JSONSchemaCompiler.sp, value])
-        let object = GExpr.seq([.literal("{"), ws, .opt(.seq([member, .star(.seq([.literal(","), JSONSchemaCompiler.sp, member]))])), ws, .literal("}")])
-        let array = GExpr.seq([.literal("["), ws, .opt(.seq([value, .star(.seq([.literal(","), JSONSchemaCompiler.sp, value]))])), ws, .literal("]")])
-        grammar.rules[r] = .alt([object, array, Self.anyString, Self.number, .literal("true"), .literal("false"), .literal("null")])
-        return value
+        let (obj, arr): (Int, Int)
+        if let r = anyValueRule {
+            (obj, arr) = (r, r + 1)
+        } else {
+            obj = grammar.add("json_object")
+            arr = grammar.add("json_array")
+            anyValueRule = obj
+            let value = GExpr.alt([.rule(obj), .rule(arr), Self.anyString, Self.number, .literal("true"), .literal("false"), .literal("null")])
+            let member = GExpr.seq([Self.anyString, .literal(":"), JSONSchemaCompiler.sp, value])
+            let more = GExpr.seq([.literal(","), JSONSchemaCompiler.sp])
+            grammar.rules[obj] = .seq([.literal("{"), .opt(.seq([member, .star(.seq([more, member]))])), .literal("}")])
+            grammar.rules[arr] = .seq([.literal("["), .opt(.seq([value, .star(.seq([more, value]))])), .literal("]")])
+        }
+        return .alt([.rule(obj), .rule(arr), Self.anyString, Self.number, .literal("true"), .literal("false"), .literal("null")])
     }
 
     mutating func anyObject() -> GExpr {
-        let ws = Self.ws
-        let member = GExpr.seq([Self.anyString, .literal(":"), JSONSchemaCompiler.sp, anyValue()])
-        return .seq([.literal("{"), ws, .opt(.seq([member, .star(.seq([.literal(","), JSONSchemaCompiler.sp, member]))])), ws, .literal("}")])
+        _ = anyValue()
+        return .rule(anyValueRule ?? 0)
     }
 
     /// Compiles a schema that is its own document (`$ref: "#/…"` resolves inside it), e.g. a tool's parameters.

@@ -8,8 +8,9 @@ import PhiWeights
 public enum ModelRegistry {
     public static let architectures: [ModelArchitecture] = [.phi3, .phi4MM, .llama]
 
+    /// By `model_type` first, then by the `architectures` class names (configs without a known model_type).
     public static func architecture(modelType: String?, classNames: [String] = []) -> ModelArchitecture? {
-        if let t = modelType, !t.isEmpty { return architectures.first { $0.modelTypes.contains(t) } }
+        if let t = modelType, let a = architectures.first(where: { $0.modelTypes.contains(t) }) { return a }
         return architectures.first { a in classNames.contains { a.classNames.contains($0) } }
     }
 

@@ -2,13 +2,14 @@ import Foundation
 import XCTest
 @testable import PhiGeneration
 import PhiTokenizer
+import PhiTestSupport
 
 /// Random schemas, random walks through their masks: every finished output parses and validates (with the test's
 /// own validator), the mask never empties before the output is complete, and the canonical tokenization of every
 /// output is accepted token by token.
 final class ConstraintPropertyTests: XCTestCase {
     static let tinyTokenizer: Result<Tokenizer, Error> = Result {
-        try Tokenizer(directory: ConstraintFixtures.root.appendingPathComponent("PhiModelsTests/Fixtures/phi4mini-tiny"))
+        try Tokenizer(directory: TestFixtures.model("phi4mini-tiny"))
     }
 
     /// A random schema from the supported subset (strings bounded so random walks finish).

@@ -2,20 +2,19 @@ import Foundation
 import XCTest
 @testable import PhiGeneration
 import PhiTokenizer
+import PhiTestSupport
 
 /// Shared fixtures for the constraint tests: the real Phi-4 tokenizer (200,064 ids, rebuilt from o200k_base by
 /// tools/tokenizer) and a seeded generator.
 enum ConstraintFixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
     static let phi: Result<Tokenizer, Error> = Result {
-        try Tokenizer(directory: root.appendingPathComponent("PhiTokenizerTests/Fixtures"))
+        try Tokenizer(directory: TestFixtures.tokenizers)
     }
     static func phiTokenizer() throws -> Tokenizer { try phi.get() }
 
     /// The tiny random Phi-4-mini (384-id vocabulary, 64-token context) and its tokenizer.
     static func tinyModel() throws -> (LoadedModel, Void) {
-        (try ModelLoader.load(path: root.appendingPathComponent("PhiModelsTests/Fixtures/phi4mini-tiny").path, threads: 2), ())
+        (try ModelLoader.load(path: TestFixtures.model("phi4mini-tiny").path, threads: 2), ())
     }
 }
 
