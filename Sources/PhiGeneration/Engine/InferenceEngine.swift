@@ -184,8 +184,9 @@ public final class InferenceEngine: @unchecked Sendable {
         if prepared.tokens.count <= limit,
            let hit = prefixCache.lookup(prompt: prepared.tokens, mediaKey: job.request.mediaKey,
                                         maxLength: min(limit, prepared.tokens.count + max(0, options.maxTokens))) {
-            // Under the same media the stored conditioning equals the new one wherever the positions agree.
-            if hit.conditioning?.positions == prepared.conditioning?.positions {
+            // The media key is only a digest: reuse needs the very same features at the same positions.
+            if hit.conditioning?.positions == prepared.conditioning?.positions,
+               hit.conditioning?.rows == prepared.conditioning?.rows {
                 cache = hit.cache
                 if hit.conditioning != nil { conditioning = hit.conditioning }
             }
