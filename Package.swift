@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "PhiKit", dependencies: ["PhiGeneration"], swiftSettings: optimized),
         // OpenAI-compatible HTTP over the engine: translation between HTTP/SSE and engine requests only.
         .target(name: "PhiServer", dependencies: [
-            "PhiKit",
+            "PhiKit", "PhiJSON",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "MultipartKit", package: "multipart-kit"),

@@ -1,7 +1,8 @@
 import Foundation
+import PhiJSON
 
-/// Every JSON parse and dump of the tool path in one place (Foundation's JSONSerialization for now; the strict
-/// PhiJSON target can replace it here alone).
+/// Every JSON parse and dump of the tool path in one place: PhiJSON's strict parser reads, JSONSerialization
+/// writes (compact, keys sorted).
 enum ToolJSON {
     enum Failure: Error, CustomStringConvertible {
         case invalid(String)
@@ -10,7 +11,7 @@ enum ToolJSON {
 
     /// Parses any JSON value (fragments allowed); nil when `text` is not valid JSON.
     static func value(_ text: String) -> Any? {
-        try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        try? FoundationJSON.parse(Data(text.utf8))
     }
 
     /// Whether `text` is one valid JSON value.

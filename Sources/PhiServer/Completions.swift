@@ -14,8 +14,8 @@ struct Completions {
         switch j.object["prompt"] {
         case let s as String: text = s
         case let a as [String] where a.count == 1: text = a[0]
-        case let a as [NSNumber] where !a.isEmpty && !(j.object["prompt"] is [String]):
-            tokens = a.map { $0.intValue }
+        case let a as [Any] where !a.isEmpty && a.allSatisfy({ $0 is Int }):
+            tokens = a.compactMap { $0 as? Int }
         default:
             throw APIError.invalid("'prompt' must be a string (or one string, or an array of token ids)", param: "prompt")
         }

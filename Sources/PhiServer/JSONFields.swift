@@ -1,4 +1,5 @@
 import Foundation
+import PhiJSON
 
 /// Typed, checked reads from a decoded JSON object; every wrong type or range is a 400 naming the field.
 struct JSONFields {
@@ -16,9 +17,11 @@ struct JSONFields {
         guard !data.isEmpty else { throw APIError.invalid("the request body is empty; send a JSON object") }
         let value: Any
         do {
-            value = try JSONSerialization.jsonObject(with: data, options: [])
+            // PhiJSON's strict parser (Swift-native values: a number is never taken for a boolean, nor the reverse;
+            // duplicate keys, invalid UTF-8 and nesting deeper than 128 are errors).
+            value = try FoundationJSON.parse(data)
         } catch {
-            throw APIError.invalid("the request body is not valid JSON (\(Self.reason(error)))", code: "invalid_json")
+            throw APIError.invalid("the request body is not valid JSON (\(error))", code: "invalid_json")
         }
         guard let obj = value as? [String: Any] else { throw APIError.invalid("the request body must be a JSON object") }
         return JSONFields(obj)
@@ -45,14 +48,13 @@ struct JSONFields {
 
     func bool(_ key: String) throws -> Bool? {
         guard has(key) else { return nil }
-        guard let n = object[key] as? NSNumber, !(object[key] is String) else { throw wrongType(key, "a boolean") }
-        return n.boolValue
+        guard let b = object[key] as? Bool else { throw wrongType(key, "a boolean") }
+        return b
     }
 
     func double(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
         guard has(key) else { return nil }
-        guard let n = object[key] as? NSNumber, !(object[key] is String) else { throw wrongType(key, "a number") }
-        let d = n.doubleValue
+        guard let d = Self.number(object[key]) else { throw wrongType(key, "a number") }
         guard d.isFinite, range.contains(d) else {
             throw APIError.invalid("'\(name(key))' must be between \(Self.show(range.lowerBound)) and \(Self.show(range.upperBound))",
                                    param: name(key))
@@ -62,13 +64,13 @@ struct JSONFields {
 
     func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
         guard has(key) else { return nil }
-        guard let n = object[key] as? NSNumber, !(object[key] is String) else { throw wrongType(key, "an integer") }
-        let d = n.doubleValue
-        guard d.isFinite, d == d.rounded(), d >= Double(range.lowerBound), d <= Double(range.upperBound) else {
+        guard let d = Self.number(object[key]) else { throw wrongType(key, "an integer") }
+        // Int(exactly:) rather than Int(d): 2^63 (what Int64.max becomes as a Double) must be a 400, not a trap.
+        guard let i = (object[key] as? Int) ?? Int(exactly: d), range.contains(i) else {
             throw APIError.invalid("'\(name(key))' must be an integer between \(range.lowerBound) and \(range.upperBound)",
                                    param: name(key))
         }
-        return Int(d)
+        return i
     }
 
     func object(_ key: String) throws -> JSONFields? {
@@ -92,6 +94,12 @@ struct JSONFields {
             }
             return JSONFields(o, path: "\(name(key))[\(i)]")
         }
+    }
+
+    /// A JSON number's value (PhiJSON gives integers as Int, other numbers as Double; booleans are neither).
+    static func number(_ v: Any?) -> Double? {
+        if let i = v as? Int { return Double(i) }
+        return v as? Double
     }
 
     static func show(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d) }

@@ -54,6 +54,17 @@ final class ServerErrorTests: ServerTestCase {
                                  param: "response_format.type")
             try self.assertError(try await self.post(client, url, ["messages": user, "tools": [["type": "function"]]]), 400,
                                  param: "tools[0].function.name")
+            // Numbers are never booleans nor the reverse (JSONSerialization on Linux took 0/1 for false/true), integers
+            // past Int64 are a 400 rather than a trap, and duplicate keys are refused.
+            try self.assertError(try await self.postRaw(client, url, Array(#"{"messages": [{"role": "user", "content": "hi"}], "stream": 1}"#.utf8)),
+                                 400, param: "stream")
+            try self.assertError(try await self.postRaw(client, url, Array(#"{"messages": [{"role": "user", "content": "hi"}], "temperature": true}"#.utf8)),
+                                 400, param: "temperature")
+            try self.assertError(try await self.postRaw(client, url, Array(#"{"messages": [{"role": "user", "content": "hi"}], "seed": 1e19}"#.utf8)),
+                                 400, param: "seed")
+            try self.assertError(try await self.postRaw(client, url, Array(#"{"messages": [{"role": "user", "content": "hi"}], "seed": 9223372036854775808}"#.utf8)),
+                                 400, param: "seed")
+            try self.assertError(try await self.postRaw(client, url, Array(#"{"messages": [], "messages": [{"role": "user", "content": "hi"}]}"#.utf8)), 400)
             // Deep nesting and a prompt over the context are 400s as well.
             let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
             try self.assertError(try await self.postRaw(client, url, Array("{\"messages\": \(deep)}".utf8)), 400)
