@@ -66,6 +66,10 @@ struct Run: ParsableCommand {
                     "decode_tokens_per_second": result.decodeTokensPerSecond,
                 ]
                 if let lp = result.logprobs { obj["logprobs"] = lp }
+                if draft != .none {
+                    obj["drafted_tokens"] = result.draftedTokens
+                    obj["accepted_draft_tokens"] = result.acceptedDraftTokens
+                }
                 if let output = ToolCallParser.extract(from: result.generatedTokens, model: loaded), !output.toolCalls.isEmpty {
                     obj["tool_calls"] = output.jsonToolCalls
                 }
