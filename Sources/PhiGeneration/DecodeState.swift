@@ -4,8 +4,10 @@ import PhiNN
 import PhiTokenizer
 
 /// One sequence's generation, one model call at a time: the prompt's prefill (in chunks), then one token per
-/// step. `Generator.generate` runs a state to its end; the inference engine interleaves the steps of many
-/// states (and a batched engine can later run the forward calls of several states as one).
+/// step (or, with speculative drafting, a drafted run of tokens verified in one multi-row call). Each step is
+/// `nextCall` (the model call the state needs) then `complete` (what the call returned): `Generator.generate`
+/// runs them back to back through `step`; the inference engine runs the calls of all its states as one
+/// batched forward pass.
 public struct DecodeState {
     public let prompt: [Int]
     public let options: GenerationOptions
@@ -29,6 +31,15 @@ public struct DecodeState {
     private var logits: [Float]?
     /// The last sampled token still has to go through the model before the next one can be sampled.
     private var pendingToken: Int?
+    /// The model call handed out by `nextCall` and not yet completed.
+    private var planned: Planned?
+    private enum Planned {
+        case prefill
+        case decode
+        /// The pending token and a draft after it; the cache held `base` positions before the call.
+        case verify(draft: [Int], base: Int)
+    }
+    private var drafter: PromptLookupDrafter?
     /// The token limit was reached: the next step flushes held-back text and finishes.
     private var atLimit = false
     private var clock = DispatchTime.now().uptimeNanoseconds
@@ -69,6 +80,8 @@ public struct DecodeState {
                                   logprobs: options.logprobs ? [] : nil, prefillSeconds: 0, decodeSeconds: 0,
                                   decodeSteps: 0)
         isFinished = options.maxTokens == 0
+        // Verification replays the per-token rules row by row; a constraint's matcher is left to plain decoding.
+        drafter = options.draft == .lookup && constrained == nil ? PromptLookupDrafter() : nil
     }
 
     /// Prompt tokens not yet in the cache.
@@ -81,9 +94,47 @@ public struct DecodeState {
     }
 
     /// Runs one model call — a prefill chunk of at most `maxPrefill` prompt tokens, or the forward pass of the
-    /// last sampled token — and samples when logits are ready. Returns what became visible (usually one token;
-    /// none while the prompt is still being read).
+    /// last sampled token (with a draft after it when drafting) — and samples when logits are ready. Returns
+    /// what became visible (usually one token; none while the prompt is still being read).
     public mutating func step(maxPrefill: Int = .max) throws -> [GeneratedToken] {
+        guard let call = nextCall(maxPrefill: maxPrefill) else { return try complete(nil) }
+        let out = try model.forward(call.tokens, cache: call.cache, logits: call.logits, conditioning: call.conditioning)
+        return try complete(out)
+    }
+
+    /// The model call this state needs next (nil when the next `complete` needs none: finished, or flushing at
+    /// the token limit). Run it (alone or in a batch) and pass its logits to `complete`.
+    public mutating func nextCall(maxPrefill: Int = .max) -> BatchItem? {
+        planned = nil
+        guard !isFinished, !atLimit else { return nil }
+        if logits == nil {
+            let end = cache.count + min(prompt.count - cache.count, max(1, maxPrefill))
+            planned = .prefill
+            return BatchItem(tokens: Array(prompt[cache.count..<end]), cache: cache, logits: .last, conditioning: conditioning)
+        }
+        guard let id = pendingToken else { return nil }
+        _ = lap()
+        if drafter != nil {
+            let draft = makeDraft()
+            if !draft.isEmpty {
+                planned = .verify(draft: draft, base: cache.count)
+                return BatchItem(tokens: [id] + draft, cache: cache, logits: .all, conditioning: conditioning)
+            }
+        }
+        planned = .decode
+        return BatchItem(tokens: [id], cache: cache, logits: .last, conditioning: conditioning)
+    }
+
+    /// A draft to verify after the pending token, within the token limit, the cache and the rope regime.
+    private mutating func makeDraft() -> [Int] {
+        let base = cache.count  // the pending token goes to position `base`
+        var limit = min(options.maxTokens - result.generatedTokens.count, cache.maxLength - base, model.contextLength - base) - 1
+        if let b = model.ropeRegimeBoundary, base + 1 <= b { limit = min(limit, b - base - 1) }
+        return drafter?.draft(context: context, limit: limit) ?? []
+    }
+
+    /// Takes the logits of the call `nextCall` returned (nil when it returned none) and samples.
+    public mutating func complete(_ out: [Float]?) throws -> [GeneratedToken] {
         guard !isFinished else { return [] }
         if atLimit {
             isFinished = true
@@ -92,20 +143,59 @@ public struct DecodeState {
             guard !tail.isEmpty, let last = result.generatedTokens.last else { return [] }
             return [GeneratedToken(id: last, text: tail, logprob: nil)]
         }
-        if logits == nil {
-            let end = cache.count + min(prompt.count - cache.count, max(1, maxPrefill))
-            let out = try model.forward(Array(prompt[cache.count..<end]), cache: cache, logits: .last, conditioning: conditioning)
+        let call = planned
+        planned = nil
+        switch call {
+        case .prefill?:
             result.prefillSeconds += lap()
             guard cache.count >= prompt.count else { return [] }
             logits = out
-        } else if let id = pendingToken {
-            _ = lap()
-            logits = try model.forward([id], cache: cache, logits: .last, conditioning: conditioning)
+        case .decode?:
+            logits = out
             result.decodeSeconds += lap()
             result.decodeSteps += 1
             pendingToken = nil
+        case .verify(let draft, let base)?:
+            return try verify(draft: draft, base: base, logits: out ?? [])
+        case nil:
+            break
         }
-        guard var next = logits else { return [] }
+        return try emitNext()
+    }
+
+    /// Rows 0…k of a verify call are the distributions after the pending token and after each draft token.
+    /// Tokens are chosen row by row with the plain per-token rules; a chosen token equal to the draft lets the
+    /// next row count, the first other one ends the run, and the cache drops the draft tokens after it.
+    private mutating func verify(draft: [Int], base: Int, logits out: [Float]) throws -> [GeneratedToken] {
+        let V = model.vocabularySize
+        result.decodeSeconds += lap()
+        pendingToken = nil
+        var emitted: [GeneratedToken] = []
+        var kept = 0
+        for j in 0...draft.count where (j + 1) * V <= out.count {
+            logits = Array(out[(j * V)..<((j + 1) * V)])
+            result.decodeSteps += 1
+            let (tokens, chosen) = try emitNext(draft: j < draft.count ? draft[j] : nil)
+            emitted += tokens
+            guard j < draft.count, chosen == draft[j], pendingToken != nil else { break }
+            kept += 1
+            pendingToken = nil
+        }
+        drafter?.record(proposed: draft.count, accepted: kept)
+        result.draftedTokens += draft.count
+        result.acceptedDraftTokens += kept
+        // Keep the pending token and the accepted drafts; the next call feeds the last chosen token.
+        cache.truncate(to: base + 1 + kept)
+        return emitted
+    }
+
+    private mutating func emitNext() throws -> [GeneratedToken] {
+        try emitNext(draft: nil).tokens
+    }
+
+    /// Chooses the next token from `logits` (verifying `draft` when given) and emits it.
+    private mutating func emitNext(draft: Int?) throws -> (tokens: [GeneratedToken], id: Int?) {
+        guard var next = logits else { return ([], nil) }
         let forced = result.generatedTokens.count < options.forcedOutput.count ? options.forcedOutput[result.generatedTokens.count] : nil
         if !options.logitBias.isEmpty || forced != nil {
             for (id, b) in options.logitBias where id >= 0 && id < next.count { next[id] += b }
@@ -124,11 +214,13 @@ public struct DecodeState {
                 result.finishReason = .stop
                 let tail = matcher.feed(detok.flush()).emit + matcher.flush()
                 result.text += tail
-                guard !tail.isEmpty, let last = result.generatedTokens.last else { return [] }
-                return [GeneratedToken(id: last, text: tail, logprob: nil)]
+                guard !tail.isEmpty, let last = result.generatedTokens.last else { return ([], nil) }
+                return ([GeneratedToken(id: last, text: tail, logprob: nil)], nil)
             }
             id = mask.single ?? sampler.sample(logits: next, context: context, generated: result.generatedTokens, allowed: mask)
             if !ends.contains(id) { _ = constrained?.accept(token: id) }
+        } else if let d = draft {
+            id = sampler.verify(draft: d, logits: next, context: context, generated: result.generatedTokens).id
         } else {
             id = sampler.sample(logits: next, context: context, generated: result.generatedTokens)
         }
@@ -142,7 +234,7 @@ public struct DecodeState {
             result.finishReason = .stop
             let tail = matcher.feed(detok.flush()).emit + matcher.flush()
             result.text += tail
-            return [GeneratedToken(id: id, text: tail, logprob: lp, topLogprobs: top)]
+            return ([GeneratedToken(id: id, text: tail, logprob: lp, topLogprobs: top)], id)
         }
         let (visible, hitStop) = matcher.feed(detok.append(id))
         result.text += visible
@@ -156,7 +248,7 @@ public struct DecodeState {
         } else {
             pendingToken = id
         }
-        return [token]
+        return ([token], id)
     }
 
     /// Ends the sequence early at the consumer's request (finish reason `stop`).

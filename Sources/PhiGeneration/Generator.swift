@@ -23,6 +23,9 @@ public struct GenerationOptions: Sendable {
     /// Only output this constraint accepts (JSON schema, any JSON object, regex, grammar, tool call); compiled
     /// (and cached) before generation starts, so a bad one throws `ConstraintError` without running the model.
     public var constraint: Constraint? = nil
+    /// Speculative decoding for this stream (`.lookup`: prompt-lookup drafts, verified exactly). The output is
+    /// the same as without it; only the number of forward passes changes. Not used with a constraint.
+    public var draft: DraftMode = .none
 
     public init(maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(), stop: [String] = [],
                 logprobs: Bool = false, stopTokenIDs: Set<Int>? = nil, constraint: Constraint? = nil) {
@@ -84,7 +87,12 @@ public struct GenerationResult: Sendable {
     public var logprobs: [Float]?
     public var prefillSeconds: Double
     public var decodeSeconds: Double
+    /// Tokens whose logits came from decode calls (every generated token but the first; a speculative call
+    /// yields several).
     public var decodeSteps: Int
+    /// Speculative decoding: draft tokens proposed, and how many of them were accepted.
+    public var draftedTokens = 0
+    public var acceptedDraftTokens = 0
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens.count) / prefillSeconds : 0 }
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeSteps) / decodeSeconds : 0 }

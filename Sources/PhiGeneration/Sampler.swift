@@ -56,14 +56,34 @@ public struct Sampler: Sendable {
     /// Picks the next token. `context` is prompt + generated ids (for the repetition penalty), `generated`
     /// the generated ids only (presence and frequency penalties).
     public mutating func sample(logits input: [Float], context: [Int], generated: [Int]) -> Int {
+        switch distribution(logits: input, context: context, generated: generated) {
+        case .token(let id): return id
+        case .weighted(let ids, let probs, let sum):
+            var r = rng.nextUnitFloat() * sum
+            for (i, q) in probs.enumerated() {
+                r -= q
+                if r < 0 { return ids[i] }
+            }
+            return ids[ids.count - 1]
+        }
+    }
+
+    /// What the chain leaves to draw from: one token (greedy), or candidates with unnormalized weights.
+    enum Distribution {
+        case token(Int)
+        case weighted(ids: [Int], probs: [Double], sum: Double)
+    }
+
+    /// The chain up to the draw: penalties, temperature, top-k, top-p, min-p.
+    func distribution(logits input: [Float], context: [Int], generated: [Int]) -> Distribution {
         var logits = input
         applyPenalties(&logits, context: context, generated: generated)
         let p = parameters
-        if p.temperature == 0 { return Sampler.argmax(logits) }
+        if p.temperature == 0 { return .token(Sampler.argmax(logits)) }
         var cand: [(id: Int, logit: Float)] = []
         cand.reserveCapacity(logits.count)
         for (i, l) in logits.enumerated() where l > -Float.infinity { cand.append((i, l / p.temperature)) }
-        if cand.isEmpty { return Sampler.argmax(input) }
+        if cand.isEmpty { return .token(Sampler.argmax(input)) }
         cand.sort { $0.logit > $1.logit || ($0.logit == $1.logit && $0.id < $1.id) }
         if p.topK > 0 && cand.count > p.topK { cand.removeLast(cand.count - p.topK) }
         let mx = cand[0].logit
@@ -86,12 +106,7 @@ public struct Sampler: Sendable {
             cand.removeLast(cand.count - keep)
             sum = probs.reduce(0, +)
         }
-        var r = rng.nextUnitFloat() * sum
-        for (i, q) in probs.enumerated() {
-            r -= q
-            if r < 0 { return cand[i].id }
-        }
-        return cand[cand.count - 1].id
+        return .weighted(ids: cand.map(\.id), probs: probs, sum: sum)
     }
 
     /// Samples among the ids in `allowed` only (a constraint's mask, applied before the rest of the chain);

@@ -15,7 +15,8 @@ public protocol LanguageModel: AnyObject, Sendable {
                  conditioning: Conditioning?) throws -> [Float]
     /// Runs several sequences, each with its own cache, tokens, logits request and conditioning, and returns
     /// each one's logits as `forward` would. Models that batch read each weight once for all rows; the default
-    /// runs the items one after another.
+    /// runs the items one after another. Implementations should check every item before running any (the
+    /// decoder does), so that a thrown error leaves every cache as it was and a caller can retry items alone.
     func forward(batch: [BatchItem]) throws -> [[Float]]
     /// Sequence length up to which every position uses one rotary regime (LongRoPE's short factors); nil when
     /// the model has a single regime. A pass crossing it is recomputed under the other one, so it is not the

@@ -17,6 +17,8 @@ struct Bench: ParsableCommand {
     var threads: Int = Platform.coreCount
     @Option(name: .customShort("r"), help: "Repetitions; the median and spread are reported.")
     var repetitions: Int = 3
+    @Option(help: "Generation test with N streams decoded together (one batched forward pass per step); reports the aggregate tokens/s.")
+    var parallel: Int = 1
     @Option(help: "Quantize the weights at load time: q4 (q4_0), q4_k, q6_k or q8 (q8_0).")
     var quantize: String?
     @Option(help: "Also time encoding this image with the vision tower (Phi-4-multimodal): preprocessing, SigLIP on every crop and the projector.")
@@ -33,6 +35,7 @@ struct Bench: ParsableCommand {
         try OptionRange.check(genTokens, "-n", OptionRange.generatedTokens)
         try OptionRange.check(threads, "-t", OptionRange.threads)
         try OptionRange.check(repetitions, "-r", 1...10_000)
+        try OptionRange.check(parallel, "--parallel", 1...256)
         guard model != nil || bandwidth else { throw ValidationError("--model is required (unless only --bandwidth is measured)") }
     }
 
@@ -93,6 +96,20 @@ struct Bench: ParsableCommand {
                 }
                 results.append(row("tg\(genTokens)", rates))
                 if Profiler.shared.enabled { Console.error("generation, all repetitions:\n" + Profiler.shared.report()) }
+            }
+            if genTokens > 0 && parallel > 1 {
+                // N streams, each after its own distinct token, decoded together: genTokens batched steps.
+                let rates = try measure {
+                    let caches = (0..<parallel).map { _ in m.makeCache(maxLength: genTokens + 1) }
+                    var ids = randomTokens(parallel)
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    for _ in 0..<genTokens {
+                        let logits = try m.forward(batch: caches.indices.map { BatchItem(tokens: [ids[$0]], cache: caches[$0]) })
+                        ids = logits.map { Sampler.argmax($0) }
+                    }
+                    return Double(parallel * genTokens) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
+                results.append(row("tg\(genTokens)x\(parallel)", rates))
             }
             if let image {
                 guard let mm = loaded.multimodal else { throw MultimodalError.notMultimodal("images") }

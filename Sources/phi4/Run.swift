@@ -23,6 +23,8 @@ struct Run: ParsableCommand {
     var json = false
     @Flag(help: "Include the log-probability of each generated token in the JSON output.")
     var logprobs = false
+    @Option(help: "Speculative decoding: none, or lookup (drafts copied from the prompt and output, verified exactly; same output, fewer passes where the answer quotes the input).")
+    var draft: DraftMode = .none
 
     @Argument(help: "The prompt.")
     var prompt: String
@@ -42,6 +44,7 @@ struct Run: ParsableCommand {
     func run() throws {
         try runCLI {
             var options = try sampling.options(logprobs: logprobs)
+            options.draft = draft
             try inputLimits.check(prompt, "the prompt")
             if let system { try inputLimits.check(system, "the system message") }
             let toolList = try tools.map { try Run.readTools($0, limit: inputLimits.maxPromptBytes) }
@@ -64,6 +67,10 @@ struct Run: ParsableCommand {
                     "decode_tokens_per_second": result.decodeTokensPerSecond,
                 ]
                 if let lp = result.logprobs { obj["logprobs"] = lp }
+                if draft != .none {
+                    obj["drafted_tokens"] = result.draftedTokens
+                    obj["accepted_draft_tokens"] = result.acceptedDraftTokens
+                }
                 if let output = ToolCallParser.extract(from: result.generatedTokens, model: loaded), !output.toolCalls.isEmpty {
                     obj["tool_calls"] = output.jsonToolCalls
                 }

@@ -56,4 +56,6 @@ public struct EngineStats: Sendable, Equatable {
     public var prefixCacheBytes: Int
     public var prefixCacheHits: Int
     public var prefixCacheMisses: Int
+    /// Most sequences one batched forward pass has held so far.
+    public var largestBatch = 0
 }

@@ -2,18 +2,19 @@ import Foundation
 import PhiNN
 
 /// Runs generation requests for many clients on one copy of the weights. Requests wait in a bounded FIFO queue;
-/// up to `maxActive` of them hold a slot, each with its own KV cache, and one worker thread advances them in
-/// turn, one model call at a time (a prefill chunk or one token), so a long prompt cannot starve short requests.
-/// The model's kernels use every core within each call. Finished sequences leave their KV state in a prefix
-/// cache. A batched engine can replace the per-slot step with one multi-row forward pass without changing
-/// this interface: requests in, an AsyncSequence of `EngineEvent`s out.
+/// up to `maxActive` of them hold a slot, each with its own KV cache. One worker thread runs continuous
+/// batching: each step is one batched forward pass (`LanguageModel.forward(batch:)`) holding the next token of
+/// every decoding sequence plus at most `prefillChunk` prompt tokens of sequences still reading their prompt,
+/// so the weights are read once per step for all of them and a long prompt cannot stall the others for long.
+/// Requests join between steps; finished or cancelled ones leave at once. The model's kernels use every core
+/// within each call. Finished sequences leave their KV state in a prefix cache.
 public final class InferenceEngine: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Requests waiting for a slot; more are refused (`EngineError.queueFull`).
         public var maxQueued = 64
-        /// Sequences advanced in turn.
+        /// Sequences decoded together (one batched forward pass per step).
         public var maxActive = 4
-        /// Most prompt tokens one prefill step reads before other sequences get a turn.
+        /// Most prompt tokens one step reads (over all sequences still reading their prompt).
         public var prefillChunk = 256
         /// Byte budget of the prefix cache (0 disables it).
         public var prefixCacheBytes = 1 << 30
@@ -32,7 +33,6 @@ public final class InferenceEngine: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var active: [Job] = []
-    private var cursor = 0
     private var stopping = false
     private var thread: Thread?
     private let prefixCache: PrefixCache
@@ -77,7 +77,7 @@ public final class InferenceEngine: @unchecked Sendable {
         defer { condition.unlock() }
         return EngineStats(queued: queue.count, running: active.count, prefixCacheEntries: cacheStats.entries,
                            prefixCacheBytes: cacheStats.bytes, prefixCacheHits: cacheStats.hits,
-                           prefixCacheMisses: cacheStats.misses)
+                           prefixCacheMisses: cacheStats.misses, largestBatch: largestBatch)
     }
 
     /// Stops taking requests, ends every waiting and running one with `EngineError.shuttingDown` and stops the
@@ -97,6 +97,8 @@ public final class InferenceEngine: @unchecked Sendable {
         condition.unlock()
     }
     private var clearCache = false
+    /// Most sequences one forward pass has held so far.
+    private var largestBatch = 0
 
     private func wake() {
         condition.lock()
@@ -126,38 +128,81 @@ public final class InferenceEngine: @unchecked Sendable {
             active.removeAll { $0.isCancelled }
             while active.count < configuration.maxActive, !queue.isEmpty { active.append(queue.removeFirst()) }
             guard !active.isEmpty else { condition.unlock(); continue }
-            cursor = cursor % active.count
-            let job = active[cursor]
-            cursor += 1
+            let jobs = active
             condition.unlock()
 
-            let done = advance(job)
-            if done {
+            let done = step(jobs)
+            if !done.isEmpty {
                 condition.lock()
                 defer { condition.unlock() }
-                if let i = active.firstIndex(where: { $0 === job }) {
-                    active.remove(at: i)
-                    if i < cursor { cursor -= 1 }
-                }
+                active.removeAll { job in done.contains { $0 === job } }
                 publishCacheStats()
             }
         }
     }
 
-    /// Called with the lock held.
-    private func publishCacheStats() {
-        cacheStats = (prefixCache.entries.count, prefixCache.bytes, prefixCache.hits, prefixCache.misses)
+    /// One engine step: starts at most one new request (building its prompt is heavy work), then runs the next
+    /// model call of every started one as one batched forward pass and hands each its logits. Returns the jobs
+    /// that are over.
+    private func step(_ jobs: [Job]) -> [Job] {
+        var done: [Job] = []
+        if let job = jobs.first(where: { !$0.started && !$0.isCancelled }) {
+            job.started = true
+            do { try start(job) } catch {
+                job.continuation.finish(throwing: error)
+                done.append(job)
+            }
+        }
+        // The calls: one per decoding sequence; prompt chunks up to the step's prefill budget, in arrival order.
+        var calls: [(job: Job, item: BatchItem?)] = []
+        var budget = configuration.prefillChunk
+        for job in jobs where !job.isCancelled {
+            guard var state = job.state else { continue }
+            let prefilling = state.remainingPrompt > 0
+            if prefilling && budget <= 0 { continue }  // its next chunk waits for a later step
+            let item = state.nextCall(maxPrefill: prefilling ? budget : configuration.prefillChunk)
+            if prefilling { budget -= item?.tokens.count ?? 0 }
+            job.state = state
+            calls.append((job, item))
+        }
+        let items = calls.compactMap(\.item)
+        var outputs: [[Float]?]
+        do {
+            let out = try model.model.forward(batch: items)
+            var k = 0
+            outputs = calls.map { c in
+                guard c.item != nil else { return nil }
+                defer { k += 1 }
+                return out[k]
+            }
+        } catch {
+            // The batched pass validates every item before changing any cache: run them alone to find the bad one.
+            outputs = calls.map { c in
+                guard let item = c.item else { return nil }
+                do { return try model.model.forward(batch: [item]).first ?? [] } catch {
+                    c.job.state = nil
+                    c.job.continuation.finish(throwing: error)
+                    done.append(c.job)
+                    return nil
+                }
+            }
+        }
+        if items.count > 1 {
+            condition.lock()
+            largestBatch = max(largestBatch, items.count)
+            condition.unlock()
+        }
+        for (k, c) in calls.enumerated() where c.job.state != nil {
+            if deliver(c.job, logits: outputs[k]) { done.append(c.job) }
+        }
+        return done
     }
 
-    /// One model call for `job`; true when the job is over.
-    private func advance(_ job: Job) -> Bool {
-        if job.isCancelled { return true }
+    /// Hands a job the logits of its call (nil when it made none); true when the job is over.
+    private func deliver(_ job: Job, logits: [Float]?) -> Bool {
+        guard var state = job.state else { return true }
         do {
-            guard var state = job.state else {
-                try start(job)
-                return false
-            }
-            let tokens = try state.step(maxPrefill: configuration.prefillChunk)
+            let tokens = try state.complete(logits)
             job.state = state
             for t in tokens { job.continuation.yield(.token(t)) }
             guard state.isFinished else { return false }
@@ -172,6 +217,11 @@ public final class InferenceEngine: @unchecked Sendable {
             job.continuation.finish(throwing: error)
             return true
         }
+    }
+
+    /// Called with the lock held.
+    private func publishCacheStats() {
+        cacheStats = (prefixCache.entries.count, prefixCache.bytes, prefixCache.hits, prefixCache.misses)
     }
 
     /// Builds the prompt, takes the longest cached prefix and validates (errors end the request before any token).
@@ -202,6 +252,7 @@ public final class InferenceEngine: @unchecked Sendable {
         let continuation: AsyncThrowingStream<EngineEvent, Error>.Continuation
         /// Touched only by the worker thread.
         var state: DecodeState?
+        var started = false
         private let lock = NSLock()
         private var cancelled = false
 

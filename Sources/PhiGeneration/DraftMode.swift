@@ -1,0 +1,10 @@
+/// How a single stream drafts tokens for speculative decoding (verified exactly, so the output is the same
+/// as without it: token for token under greedy decoding, in distribution when sampling).
+public enum DraftMode: String, Sendable, CaseIterable {
+    /// One token per forward pass.
+    case none
+    /// Prompt lookup: the tokens that followed the latest earlier occurrence of the last few tokens (in the
+    /// prompt or the output so far) are proposed and checked in one multi-row pass. Pays where the answer
+    /// copies from the input (edits, summaries with quotes, extraction, tool-call JSON).
+    case lookup
+}

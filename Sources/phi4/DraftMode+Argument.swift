@@ -1,0 +1,5 @@
+import ArgumentParser
+import PhiKit
+
+/// `--draft none|lookup`.
+extension DraftMode: ExpressibleByArgument {}
