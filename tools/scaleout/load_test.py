@@ -164,12 +164,18 @@ def read_status(pid):
     return fields
 
 
-def metrics_requests(url):
-    """phikit_requests_total from a replica's /metrics (finished generations)."""
+COUNTERS = ("phikit_requests_total", "phikit_prompt_tokens_total", "phikit_prompt_cached_tokens_total")
+
+
+def read_counters(url):
+    """The counters above from a replica's /metrics (requests_total counts finished generations)."""
     with urllib.request.urlopen(url.rstrip("/") + "/metrics", timeout=10) as r:
         text = r.read().decode()
-    m = re.search(r"^phikit_requests_total(?:\{[^}]*\})?\s+([0-9.eE+]+)\s*$", text, re.M)
-    return int(float(m.group(1))) if m else 0
+    values = {}
+    for name in COUNTERS:
+        m = re.search(r"^%s(?:\{[^}]*\})?\s+([0-9.eE+]+)\s*$" % name, text, re.M)
+        values[name] = int(float(m.group(1))) if m else 0
+    return values
 
 
 def main():
@@ -196,7 +202,7 @@ def main():
         if not addr or not pid.isdigit():
             p.error("--replica takes host:port=pid, got %r" % spec)
         replicas[addr] = int(pid)
-    before = {addr: metrics_requests("http://" + addr) for addr in replicas}
+    before = {addr: read_counters("http://" + addr) for addr in replicas}
 
     results, lock = [], threading.Lock()
     start = time.monotonic()
@@ -261,22 +267,28 @@ def main():
     print("  time to first token over %d streams: p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (
         len(ttfts), 1000 * percentile(ttfts, 50), 1000 * percentile(ttfts, 99), 1000 * (max(ttfts) if ttfts else 0)))
     print("  affinity: %d conversation keys, each on one replica: %s" % (len(routes), "yes" if not split else "NO"))
+    prompt_total = cached_total = 0
     for addr, pid in sorted(replicas.items()):
         try:
             status = read_status(pid)
-            finished = metrics_requests("http://" + addr) - before[addr]
+            after = read_counters("http://" + addr)
         except (OSError, ValueError) as e:
             failures.append("replica %s (pid %d) could not be read: %s" % (addr, pid, e))
             continue
+        finished, prompt, cached = (after[n] - before[addr][n] for n in COUNTERS)
+        prompt_total += prompt
+        cached_total += cached
         hwm, rss = status.get("VmHWM", 0), status.get("VmRSS", 0)
-        print("  replica %s pid %d: completed streams (header) %d, finished (its /metrics) %d, "
-              "peak RSS %d MiB, RSS %d MiB (budget %d MiB)" % (
-                  addr, pid, served.get(addr, 0), finished, hwm, rss, args.memory_budget_mib))
+        print("  replica %s pid %d: completed streams (header) %d, finished (its /metrics) %d, prompt tokens "
+              "%d of which from its prefix cache %d, peak RSS %d MiB, RSS %d MiB (budget %d MiB)" % (
+                  addr, pid, served.get(addr, 0), finished, prompt, cached, hwm, rss, args.memory_budget_mib))
         if hwm > args.memory_budget_mib:
             failures.append("replica %s peak RSS %d MiB over the %d MiB budget" % (addr, hwm, args.memory_budget_mib))
         if finished < served.get(addr, 0):
             failures.append("replica %s counts %d finished requests but nginx attributes %d completed streams to it"
                             % (addr, finished, served.get(addr, 0)))
+    if replicas and prompt_total:
+        print("  prefix cache: %.0f%% of prompt tokens were cached" % (100.0 * cached_total / prompt_total))
     unknown = set(served) - set(replicas)
     if replicas and unknown:
         failures.append("streams served by unknown upstreams %s" % sorted(unknown))
