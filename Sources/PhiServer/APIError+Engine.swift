@@ -21,6 +21,7 @@ extension APIError {
         case let e as ImageError: return .invalid("invalid image: \(e.description)", param: "messages", code: "invalid_image")
         case let e as AudioError: return .invalid("invalid audio: \(e.description)", param: "messages", code: "invalid_audio")
         case let e as TokenizerError: return .invalid(e.description)
+        case let e as ConstraintError: return .invalid(e.description, param: "response_format", code: "unsupported_constraint")
         default: return APIError(.internalServerError, "internal error: \(error)")
         }
     }

@@ -10,15 +10,6 @@ struct ChatCompletions {
     func handle(_ request: Request, body: Data) async throws -> Response {
         let (engine, bridge) = try state.ready()
         let chat = try ChatCompletionRequest(JSONFields.parse(body))
-        switch chat.responseFormat {
-        case .text: break
-        case .jsonObject, .jsonSchema:
-            throw APIError.invalid("response_format json_object / json_schema is not supported yet by this server",
-                                   param: "response_format", code: "unsupported_response_format")
-        }
-        if !chat.tools.isEmpty, chat.toolChoice != .auto, chat.toolChoice != .none {
-            throw APIError.invalid("tool_choice 'required' and named functions are not supported yet", param: "tool_choice")
-        }
         var options = try chat.parameters.options(configuration: state.configuration, model: bridge.model)
         options.forcedOutput = state.nextForcedOutput(bridge.model)
         if chat.toolChoice == .none || chat.tools.isEmpty, let call = bridge.model.tokenizer.specialTokenID("<|tool_call|>") {
@@ -30,8 +21,8 @@ struct ChatCompletions {
         let started = try await Self.awaitStart(feed)
         let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
         let output = ChatOutput(id: String(id), model: chat.model ?? state.configuration.modelID, created: Int(Date().timeIntervalSince1970),
-                                tokenizer: bridge.model.tokenizer, includeUsage: chat.includeUsage, logprobs: chat.logprobs,
-                                promptTokens: started.prompt)
+                                loaded: bridge.model, includeUsage: chat.includeUsage, logprobs: chat.logprobs,
+                                promptTokens: started.prompt, toolsOffered: !chat.tools.isEmpty && chat.toolChoice != .none)
         if chat.stream {
             return Response(status: .ok, headers: SSE.headers, body: ResponseBody { writer in
                 try await Self.stream(feed, output: output, metrics: state.metrics, writer: &writer)
@@ -42,7 +33,7 @@ struct ChatCompletions {
         } onInboundClosed: {
             feed.cancel()
         }
-        return JSON.response(object.value)
+        return JSON.response(object.value).closingConnection()
     }
 
     /// Waits for the engine to accept the prompt; an error before any token becomes an HTTP error.
@@ -65,7 +56,7 @@ struct ChatCompletions {
                 guard case .event(let e) = item else { continue }
                 switch e {
                 case .started: break
-                case .token(let t): output.add(t)
+                case .token(let t): _ = output.add(t)
                 case .finished(let r, let cached):
                     metrics.finished(r, cached: cached)
                     return SendableJSON(output.completion(r, cached: cached))

@@ -115,6 +115,6 @@ struct Completions {
         } onInboundClosed: {
             feed.cancel()
         }
-        return JSON.response(result.value)
+        return JSON.response(result.value).closingConnection()
     }
 }

@@ -1,9 +1,8 @@
 import Foundation
 import PhiKit
 
-/// Turns parsed OpenAI requests into engine requests with today's prompt API (`LoadedModel.chatFormat`,
-/// `LoadedModel.prepare`). The one place that knows how messages become tokens; it goes away when the shared
-/// `PromptBuilder` takes over (tool calls and tool results in the history need it: until then they are refused).
+/// Turns parsed OpenAI requests into engine requests with the shared `PromptBuilder` (messages, media, tools,
+/// tool calls and results) and output constraints (`response_format`, forced `tool_choice`).
 struct EngineBridge: Sendable {
     let model: LoadedModel
     let configuration: ServerConfiguration
@@ -14,7 +13,8 @@ struct EngineBridge: Sendable {
         var audios: [Data] = []
         var isEmpty: Bool { images.isEmpty && audios.isEmpty }
 
-        /// A digest of every byte, so a cached prefix computed with other media is never reused.
+        /// A digest of every byte: a cached prefix is reused only under the same media (and the engine also
+        /// compares the features themselves before it reuses any).
         var key: String? {
             guard !isEmpty else { return nil }
             var h1: UInt64 = 0xcbf2_9ce4_8422_2325, h2: UInt64 = 0x8422_2325_cbf2_9ce4
@@ -28,82 +28,95 @@ struct EngineBridge: Sendable {
         }
     }
 
-    var mediaLimits: PromptMedia {
-        PromptMedia(imageLimits: ImageLimits(maxImagesPerPrompt: configuration.maxImages),
-                    audioLimits: AudioLimits(maxSeconds: configuration.maxAudioSeconds, maxBytes: configuration.maxBodyBytes))
+    var mediaLimits: MediaLimits {
+        MediaLimits(image: ImageLimits(maxImagesPerPrompt: configuration.maxImages),
+                    audio: AudioLimits(maxSeconds: configuration.maxAudioSeconds, maxBytes: configuration.maxBodyBytes))
     }
 
-    /// The engine request for a chat prompt (the prompt is built on the engine's thread).
+    /// The tools as the template pastes them (OpenAI's function objects, in the model card's shape).
+    static func toolList(_ tools: [ChatCompletionRequest.Tool]) -> ToolList {
+        ToolList(functions: tools.map { t in
+            FunctionDefinition(name: t.name, description: t.function["description"] as? String,
+                               parameters: (t.function["parameters"] as? [String: Any]).map { JSON.string($0) })
+        })
+    }
+
+    /// The engine request for a chat prompt (the prompt is built on the engine's thread) and the output
+    /// constraint, checked here so that an unsupported schema is a 400 before anything is queued.
     func chatRequest(_ request: ChatCompletionRequest, media: Media, options: GenerationOptions) throws -> EngineRequest {
-        for m in request.messages where !m.toolCalls.isEmpty || m.role == "tool" {
-            throw APIError.invalid("tool calls and tool results in the conversation are not supported yet", param: "messages")
+        var options = options
+        let offered = request.tools.isEmpty || request.toolChoice == .none ? nil : Self.toolList(request.tools)
+        switch request.toolChoice {
+        case .required, .function:
+            var name: String?
+            if case .function(let n) = request.toolChoice { name = n }
+            options.constraint = .toolCall(tools: offered?.json ?? "[]", name: name)
+        case .auto, .none:
+            switch request.responseFormat {
+            case .text: break
+            case .jsonObject: options.constraint = .jsonObject
+            case .jsonSchema(let spec):
+                guard let schema = spec["schema"] as? [String: Any] else {
+                    throw APIError.invalid("'response_format.json_schema.schema' is required", param: "response_format.json_schema.schema")
+                }
+                options.constraint = .jsonSchema(JSON.string(schema))
+            }
         }
-        let withTools = !request.tools.isEmpty && request.toolChoice != .none
-        let toolsJSON = withTools ? JSON.string(request.tools.map { $0.function }) : nil
-        var messages: [ChatMessage] = []
+        if let c = options.constraint {
+            do {
+                try c.validate(for: model.tokenizer)
+            } catch let e as ConstraintError {
+                throw APIError.invalid(e.description, param: request.toolChoice == .auto || request.toolChoice == .none ? "response_format" : "tools",
+                                       code: "unsupported_constraint")
+            }
+        }
+        var images = media.images.makeIterator(), audios = media.audios.makeIterator()
+        var messages: [PromptMessage] = []
         for m in request.messages {
-            var text = ""
-            var images = 0, audios = 0
+            var parts: [PromptMessage.Part] = []
             for p in m.parts {
                 switch p {
-                case .text(let t): text += t
-                case .image: images += 1; text += "<|image_\(images)|>"
-                case .audio: audios += 1; text += "<|audio_\(audios)|>"
+                case .text(let t): parts.append(.text(t))
+                case .image: if let d = images.next() { parts.append(.image(.data(d))) }
+                case .audio: if let d = audios.next() { parts.append(.audio(.data(d))) }
                 }
             }
-            messages.append(ChatMessage(role: m.role, content: text))
-        }
-        if let tools = toolsJSON {
-            if let i = messages.firstIndex(where: { $0.role == "system" }) {
-                messages[i].tools = tools
-            } else {
-                messages.insert(ChatMessage(role: "system", content: "", tools: tools), at: 0)
+            let role: PromptMessage.Role
+            switch m.role {
+            case "system": role = .system
+            case "assistant": role = .assistant
+            case "tool": role = .tool
+            default: role = .user
             }
+            messages.append(PromptMessage(role: role, content: parts,
+                                          toolCalls: m.toolCalls.map { ToolCall(id: $0.id, name: $0.name, arguments: $0.arguments) },
+                                          toolCallID: m.toolCallID, name: m.name))
         }
-        let model = self.model
-        var limits = mediaLimits
-        limits.images = media.images.map { .data($0) }
-        limits.audios = media.audios.map { .data($0) }
-        let prompt = limits
-        guard media.isEmpty || model.multimodal != nil else {
-            throw APIError.invalid("this model takes text only; image and audio parts need Phi-4-multimodal", param: "messages")
-        }
-        if !media.isEmpty {
-            // Today's multimodal prompt API takes one user turn (after an optional system turn).
-            let users = messages.filter { $0.role == "user" }
-            guard users.count == 1, messages.last?.role == "user", messages.count <= 2 else {
-                throw APIError.invalid("images and audio are supported in a single user turn for now", param: "messages")
-            }
-            let system = messages.first { $0.role == "system" }
-            let user = users[0].content
-            return EngineRequest(options: options, mediaKey: media.key) {
-                try model.prepare(user, raw: false, system: system?.content, tools: system?.tools, media: prompt)
-            }
-        }
+        let builder = PromptBuilder(model: model)
+        let promptOptions = PromptOptions(mode: .chat, limits: mediaLimits)
         let turns = messages
-        return EngineRequest(options: options) { model.chatFormat.encode(turns, addGenerationPrompt: true) }
+        return EngineRequest(options: options, mediaKey: media.key) {
+            try builder.build(turns, tools: offered, options: promptOptions)
+        }
     }
 
     /// Raw completion prompt: text (special-token text stays text unless the operator allows control tokens)
     /// or token ids.
     func completionRequest(text: String?, tokens: [Int]?, options: GenerationOptions) throws -> EngineRequest {
         let model = self.model
-        let parseSpecial = configuration.allowControlTokens
         if let tokens {
             let vocab = model.model.vocabularySize
             guard tokens.allSatisfy({ $0 >= 0 && $0 < vocab }) else {
                 throw APIError.invalid("prompt token ids must be in 0..<\(vocab)", param: "prompt")
             }
-            if !parseSpecial, tokens.contains(where: { model.tokenizer.isSpecial($0) }) {
+            if !configuration.allowControlTokens, tokens.contains(where: { model.tokenizer.isSpecial($0) }) {
                 throw APIError.invalid("the prompt contains control token ids; the server does not allow them", param: "prompt")
             }
             return EngineRequest(prompt: tokens, options: options)
         }
-        let text = text ?? ""
-        return EngineRequest(options: options) {
-            var ids = model.addsBOSToken ? [model.tokenizer.bosTokenID].compactMap { $0 } : []
-            ids += model.tokenizer.encode(text, parseSpecial: parseSpecial)
-            return ids
-        }
+        let builder = PromptBuilder(model: model)
+        let promptOptions = PromptOptions(mode: .raw(parseSpecialTokens: configuration.allowControlTokens), limits: mediaLimits)
+        let message = PromptMessage.user(text ?? "")
+        return EngineRequest(options: options) { try builder.build([message], options: promptOptions) }
     }
 }

@@ -63,7 +63,7 @@ public enum PhiServer {
                     throw APIError(.contentTooLarge, "the upload has \(len) bytes; this server takes at most \(c.maxUploadBytes)",
                                    code: "body_too_large")
                 }
-                let body = try await request.collectBody(upTo: limit)
+                let body = try await collectBuffer(&request, limit: limit)
                 return try await Transcriptions(state: state, translate: translate).handle(request, body: body)
             }
         }
@@ -79,8 +79,18 @@ public enum PhiServer {
         if let len = request.headers[.contentLength].flatMap(Int.init), len > limit {
             throw APIError(.contentTooLarge, "the request body has \(len) bytes; this server takes at most \(limit)", code: "body_too_large")
         }
-        let buffer = try await request.collectBody(upTo: limit)
-        return Data(buffer: buffer)
+        return Data(buffer: try await collectBuffer(&request, limit: limit))
+    }
+
+    /// The body as bytes: over the limit is a 413, a body that ends before its Content-Length a 400.
+    static func collectBuffer(_ request: inout Request, limit: Int) async throws -> ByteBuffer {
+        do {
+            return try await request.collectBody(upTo: limit)
+        } catch let e as HTTPError {
+            throw e
+        } catch {
+            throw APIError.invalid("the request body ended early (\(error))", code: "incomplete_body")
+        }
     }
 
     public static func buildApplication(state: ServerState, logger: Logger? = nil) -> some ApplicationProtocol {

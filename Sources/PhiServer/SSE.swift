@@ -16,3 +16,14 @@ enum SSE {
 
     static let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
 }
+
+extension Response {
+    /// Says that the connection ends with this response. Watching a request's connection for a client that
+    /// goes away (to cancel its generation) makes Hummingbird close it afterwards; the header keeps clients
+    /// from reusing it.
+    func closingConnection() -> Response {
+        var r = self
+        r.headers[.connection] = "close"
+        return r
+    }
+}

@@ -87,7 +87,7 @@ struct Transcriptions {
                                     seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         let text = try format.render(transcript)
         let type = format == .json || format == .verbose_json ? "application/json" : "text/plain; charset=utf-8"
-        return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text))).closingConnection()
     }
 
     /// The pieces of one recording, transcribed in order through the engine.
@@ -136,9 +136,10 @@ struct Transcriptions {
         func start(_ k: Int) async throws -> EventFeed {
             let piece = AudioClip(sampleRate: rate, samples: Array(samples[pieces[k]]))
             let model = self.model
-            let instruction = "<|audio_1|>" + options.instruction
+            let instruction = options.instruction
+            // The same prompt as Transcriber's (the model card's ASR / translation wording, speech LoRA).
             let request = EngineRequest(options: GenerationOptions(maxTokens: maxTokens)) {
-                try model.prepare(instruction, raw: false, media: PromptMedia(audios: [.samples(piece)]))
+                try model.promptBuilder.build([.user([.audio(.samples(piece)), .text(instruction)])])
             }
             let feed = EventFeed(try engine.submit(request), keepAliveSeconds: 0)
             if register(feed) { feed.cancel(); throw GenerationError.cancelled }

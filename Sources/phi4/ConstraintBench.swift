@@ -16,6 +16,8 @@ struct ConstraintBench: ParsableCommand {
     var cases: String
     @Option(help: "Repetitions of each mask timing (the minimum is kept, as the Python side does).")
     var repeats: Int = 3
+    @Flag(help: "Also time one generation step's sampling with and without a mask (greedy, 200,064 logits).")
+    var samplerOverhead = false
 
     func run() throws {
         try runCLI {
@@ -25,6 +27,7 @@ struct ConstraintBench: ParsableCommand {
             _ = try Constraint.regex("x").compile(for: tok, useCache: false)  // builds the shared vocabulary trie
             let trieSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             Console.write("{\"trie_seconds\":\(trieSeconds)}\n")
+            if samplerOverhead { try Self.samplerOverhead(tok) }
             for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
                 guard let obj = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
                       let name = obj["name"] as? String, let kind = obj["kind"] as? String,
@@ -73,5 +76,33 @@ struct ConstraintBench: ParsableCommand {
                 Console.write(String(decoding: out, as: UTF8.self) + "\n")
             }
         }
+    }
+
+    /// The per-step cost a constraint adds to decoding: mask + masked sampling against plain sampling, in the
+    /// state that costs most (inside a string: nearly every token allowed, a dense mask to apply).
+    static func samplerOverhead(_ tok: Tokenizer) throws {
+        let vocab = 200_064
+        var rng = SeededRandom(seed: 7)
+        let logits = (0..<vocab).map { _ in Float(rng.nextUnitFloat()) }
+        let c = try Constraint.jsonSchema(#"{"type":"object","properties":{"s":{"type":"string"}},"required":["s"]}"#).compile(for: tok)
+        var m = c.makeMatcher()
+        _ = m.accept(bytes: Array(#"{"s":"ab"#.utf8))
+        var sampler = Sampler(SamplingParameters())
+        func time(_ body: () -> Void) -> Double {
+            var best = Double.infinity
+            for _ in 0..<20 {
+                let s = DispatchTime.now().uptimeNanoseconds
+                body()
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - s) / 1e3)
+            }
+            return best
+        }
+        var sink = 0
+        let plain = time { sink &+= sampler.sample(logits: logits, context: [], generated: []) }
+        let masked = time {
+            let mask = m.mask(endTokens: [200020])
+            sink &+= sampler.sample(logits: logits, context: [], generated: [], allowed: mask)
+        }
+        Console.write("{\"sample_plain_us\":\(plain),\"sample_masked_us\":\(masked),\"sink\":\(sink % 2)}\n")
     }
 }

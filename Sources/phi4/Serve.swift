@@ -40,7 +40,7 @@ struct Serve: ParsableCommand {
     var parallel = 4
     @Option(help: "Prompt tokens read per step before other requests get a turn.")
     var prefillChunk = 256
-    @Option(help: "Memory for cached prompt prefixes (KV states), in MiB.")
+    @Option(name: .customLong("cache-mib"), help: "Memory for cached prompt prefixes (KV states), in MiB.")
     var cacheMiB = 1024
     @Flag(help: "Let image_url take http(s) and file URLs (only data: URLs otherwise).")
     var allowRemoteMedia = false

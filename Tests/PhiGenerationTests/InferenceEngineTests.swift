@@ -104,7 +104,7 @@ final class InferenceEngineTests: XCTestCase {
         let gate = DispatchSemaphore(value: 0)
         let a = try engine.submit(EngineRequest(options: opts) {
             gate.wait()
-            return try m.prepare("x", raw: false)
+            return try m.promptBuilder.build([.user("x")])
         })
         for _ in 0..<200 where engine.stats.running == 0 { try await Task.sleep(nanoseconds: 5_000_000) }
         let b = try engine.submit(EngineRequest(prompt: p, options: opts))

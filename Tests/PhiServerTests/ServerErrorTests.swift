@@ -50,8 +50,8 @@ final class ServerErrorTests: ServerTestCase {
                 "image_url": ["url": "data:image/png;base64,@@@not-base64@@@"]]]]]]), 400)
             try self.assertError(try await self.post(client, url, ["messages": [["role": "user", "content": [["type": "image_url",
                 "image_url": ["url": "https://example.com/cat.png"]]]]]]), 400)
-            try self.assertError(try await self.post(client, url, ["messages": user, "response_format": ["type": "json_schema",
-                "json_schema": ["name": "x", "schema": ["type": "object"]]]]), 400, param: "response_format")
+            try self.assertError(try await self.post(client, url, ["messages": user, "response_format": ["type": "xml"]]), 400,
+                                 param: "response_format.type")
             try self.assertError(try await self.post(client, url, ["messages": user, "tools": [["type": "function"]]]), 400,
                                  param: "tools[0].function.name")
             // Deep nesting and a prompt over the context are 400s as well.

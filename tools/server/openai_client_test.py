@@ -188,7 +188,8 @@ CALL = '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris [FR]"
 
 def tool_checks(phi4: str):
     # Forced outputs, in request order: a call (non-streamed), the same call (streamed), then the answer.
-    with Server(phi4, MINI, forced=[CALL, CALL, "It is sunny in Paris."]) as s:
+    # Phi-4-multimodal tiny: its 8k context fits a tool list (the mini fixture has 64 positions).
+    with Server(phi4, MM, forced=[CALL, CALL, "It is sunny in Paris."]) as s:
         c = s.client
         msgs = [{"role": "user", "content": "What's the weather in Paris?"}]
 

@@ -21,8 +21,9 @@ struct ByteAutomaton: Sendable {
     /// True when some rule is entered by a call (the matcher then needs a stack).
     var hasCalls: Bool { !calls.isEmpty }
 
-    static let maxNFAStates = 4_000_000
-    static let maxNodes = 200_000
+    /// Limits that keep a hostile constraint from taking the process's memory (a node's row is 1 KB).
+    static let maxNFAStates = 2_000_000
+    static let maxNodes = 50_000
 
     @inline(__always) func step(_ node: Int32, _ b: UInt8) -> Int32 { next[Int(node) &* 256 &+ Int(b)] }
     @inline(__always) func callRange(_ n: Int32) -> Range<Int> { Int(callOffsets[Int(n)])..<Int(callOffsets[Int(n) + 1]) }
@@ -36,7 +37,6 @@ struct ByteAutomaton: Sendable {
             keptIndex[r] = kept.count
             kept.append(r)
         }
-        var ruleNodes: [[Int32]] = []  // per kept rule: its DFA's local -> global node ids
         var builderStarts: [Int32] = []
         var globalNext: [Int32] = []
         var globalAccept: [Bool] = []
@@ -52,7 +52,6 @@ struct ByteAutomaton: Sendable {
             globalAccept += dfa.accept
             globalCalls += dfa.calls
             globalTokens += dfa.tokens
-            ruleNodes.append([])
             guard globalAccept.count <= ByteAutomaton.maxNodes else {
                 throw ConstraintError.tooLarge("more than \(ByteAutomaton.maxNodes) automaton states")
             }
@@ -97,8 +96,6 @@ struct ByteAutomaton: Sendable {
     }
 
     /// Rules that can reach themselves through references (these must stay separate automata).
-    static func cyclic(_ g: Grammar) -> [Bool] { cyclicRules(g) }
-
     private static func cyclicRules(_ g: Grammar) -> [Bool] {
         let n = g.rules.count
         var refs = [[Int]](repeating: [], count: n)
@@ -201,7 +198,7 @@ struct NFA {
             }
         case .rep(let x, let lo, let hi):
             guard lo >= 0, hi.map({ $0 >= lo }) ?? true else { return }
-            guard lo <= 100_000, (hi ?? 0) <= 100_000 else { throw ConstraintError.tooLarge("repetition count above 100000") }
+            guard lo <= 10_000, (hi ?? 0) <= 10_000 else { throw ConstraintError.tooLarge("repetition count above 10000") }
             var cur = s
             for _ in 0..<lo {
                 let nxt = newState()

@@ -54,7 +54,7 @@ public final class CompiledConstraint: @unchecked Sendable {
     #if DEBUG
     static let eagerNodeLimit = 0
     #else
-    static let eagerNodeLimit = 20_000
+    static let eagerNodeLimit = 4_000
     #endif
 
     init(constraint: Constraint, automaton: ByteAutomaton, trie: VocabularyTrie, endTokenIDs: Set<Int>?) {

@@ -37,6 +37,19 @@ final class ConstraintErrorTests: XCTestCase {
                        .unsatisfiable(path: "tools", reason: "no tool is named 'b'"))
     }
 
+    func testOversizedConstraintIsRejected() throws {
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"string","maxLength":20000}"#)), .tooLarge("repetition count above 10000"))
+        // Exponential inlining (each definition uses the next one four times) hits the state limit, not memory.
+        var defs: [String] = []
+        for i in 0..<12 {
+            let next = ##"{"$ref":"#/$defs/d"## + "\(i + 1)\"}"
+            defs.append("\"d\(i)\":{\"type\":\"array\",\"items\":{\"anyOf\":[\(next),\(next),\(next),\(next)]}}")
+        }
+        defs.append(#""d12":{"type":"string"}"#)
+        let schema = "{\"$defs\":{" + defs.joined(separator: ",") + ##"},"$ref":"#/$defs/d0"}"##
+        guard case .tooLarge? = try error(.jsonSchema(schema)) else { return XCTFail("exponential schema accepted") }
+    }
+
     func testMalformedInputIsInvalid() throws {
         guard case .invalid? = try error(.jsonSchema("{\"type\":")) else { return XCTFail("truncated JSON accepted") }
         guard case .invalid? = try error(.regex("(ab")) else { return XCTFail("unbalanced regex accepted") }

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""phi4 serve vs llama-server on the same GGUF, same machine, same run (a benchmark script, not a test).
+
+    tools/server/setup_bench.sh                       # once: random full-size Phi-4-mini Q4_0 GGUF + llama-server
+    swift build -c release --product phi4
+    python3 tools/server/bench_vs_llama_server.py [--phi4 .build/release/phi4] [--llama-server .build-llama/bin/llama-server]
+
+Both servers get 2 threads and 4 slots. Measured through each one's OpenAI-compatible /v1/chat/completions, streamed:
+  * time to first token of a request with a ~1,500-token system prompt, cold, and of a second request that shares
+    the system prompt (prefix cache: PhiKit's prefix cache, llama-server's slot cache / cache_prompt);
+  * aggregate generated tokens/s with 1 and with 4 concurrent streams (--gen tokens each; end-of-sequence ids are
+    banned with logit_bias so every stream generates the same count).
+Prints a markdown table with PhiKit / llama-server ratios (time: lower is better; tokens/s: higher is better).
+Standard library only.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serverproc import free_port  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+WORDS = ("system policy careful answer context detail tool weather city river number report table summary example "
+         "reason method result value measure time place person language question").split()
+
+
+def system_prompt(words: int) -> str:
+    return "You are a careful assistant. " + " ".join(WORDS[(i * 7) % len(WORDS)] for i in range(words))
+
+
+def stream(port: int, messages, gen: int, ban: dict) -> tuple[float, int, float]:
+    """(seconds to the first token, completion tokens, total seconds)."""
+    body = json.dumps({"model": "m", "messages": messages, "max_tokens": gen, "stream": True, "temperature": 0,
+                       "stream_options": {"include_usage": True}, "logit_bias": ban, "cache_prompt": True})
+    t0 = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
+    conn.request("POST", "/v1/chat/completions", body=body, headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    assert r.status == 200, r.read()
+    ttft, tokens = None, 0
+    for line in r:
+        line = line.strip()
+        if not line.startswith(b"data: ") or line == b"data: [DONE]":
+            continue
+        o = json.loads(line[6:])
+        if o.get("usage"):
+            tokens = o["usage"]["completion_tokens"]
+        for ch in o.get("choices") or []:
+            if ttft is None and (ch.get("delta") or {}).get("content"):
+                ttft = time.perf_counter() - t0
+    conn.close()
+    return ttft or float("nan"), tokens, time.perf_counter() - t0
+
+
+def serve(cmd: list[str], port: int):
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 1800
+    while time.time() < deadline:
+        if p.poll() is not None:
+            raise RuntimeError(f"{cmd[0]} exited")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                if r.status == 200:
+                    return p
+        except Exception:  # noqa: BLE001 - loading
+            time.sleep(1)
+    raise RuntimeError("server did not start")
+
+
+def measure(name: str, cmd: list[str], port: int, args, ban: dict) -> dict:
+    p = serve(cmd, port)
+    try:
+        stream(port, [{"role": "user", "content": "warm up"}], 4, ban)
+        sys_msg = {"role": "system", "content": system_prompt(args.system_words)}
+        cold, _, _ = stream(port, [sys_msg, {"role": "user", "content": "First question: what is a river?"}], 8, ban)
+        warm, _, _ = stream(port, [sys_msg, {"role": "user", "content": "Second question: what is a table?"}], 8, ban)
+        rates = {}
+        for n in (1, 4):
+            out = [None] * n
+            def run(k):
+                out[k] = stream(port, [{"role": "user", "content": f"Stream {k}: write about {WORDS[k]}."}], args.gen, ban)
+            t0 = time.perf_counter()
+            ts = [threading.Thread(target=run, args=(k,)) for k in range(n)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            rates[n] = sum(o[1] for o in out) / (time.perf_counter() - t0)
+        print(f"{name}: cold TTFT {cold:.2f} s, shared-prefix TTFT {warm:.2f} s, 1 stream {rates[1]:.2f} tok/s, "
+              f"4 streams {rates[4]:.2f} tok/s", flush=True)
+        return {"cold": cold, "warm": warm, "r1": rates[1], "r4": rates[4]}
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=60)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--phi4", default=str(REPO / ".build" / "release" / "phi4"))
+    ap.add_argument("--llama-server", default=str(REPO / ".build-llama" / "bin" / "llama-server"))
+    ap.add_argument("--model", default=str(REPO / "bench-models" / "phi4mini-random-Q4_0.gguf"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--gen", type=int, default=64)
+    ap.add_argument("--system-words", type=int, default=1450, help="~1,500 tokens with the o200k tokenizer")
+    args = ap.parse_args()
+    ban = {"199999": -100, "200020": -100}   # <|endoftext|>, <|end|>: every stream runs to --gen tokens
+    pp = free_port()
+    phi = measure("PhiKit", [args.phi4, "serve", "--model", args.model, "--port", str(pp), "-t", str(args.threads),
+                             "--parallel", "4", "--max-tokens", "8192"], pp, args, ban)
+    lp = free_port()
+    ll = measure("llama-server", [args.llama_server, "-m", args.model, "--port", str(lp), "-t", str(args.threads),
+                                  "-np", "4", "-c", "16384", "--cont-batching"], lp, args, ban)
+    print("\n| | PhiKit | llama-server | PhiKit / llama-server |\n|---|---|---|---|")
+    print(f"| TTFT, 1,500-token system prompt, cold | {phi['cold']:.2f} s | {ll['cold']:.2f} s | {phi['cold'] / ll['cold']:.2f} |")
+    print(f"| TTFT, second request (shared prefix) | {phi['warm']:.2f} s | {ll['warm']:.2f} s | {phi['warm'] / ll['warm']:.2f} |")
+    print(f"| tokens/s, 1 stream | {phi['r1']:.2f} | {ll['r1']:.2f} | {phi['r1'] / ll['r1']:.2f} |")
+    print(f"| tokens/s, 4 streams | {phi['r4']:.2f} | {ll['r4']:.2f} | {phi['r4'] / ll['r4']:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
