@@ -114,6 +114,12 @@ public final class KVCache: @unchecked Sendable {
         longFactors = long
     }
 
+    /// Marks the cached positions as computed under `conditioning` (used when a state saved to disk is read
+    /// back: the restored positions were computed with features equal to the restored `conditioning`).
+    public func assignConditioning(_ conditioning: Conditioning?) {
+        conditioningID = conditioning.map { ObjectIdentifier($0) }
+    }
+
     public func keys(layer l: Int) -> UnsafePointer<Float> { UnsafePointer(keys[l]) }
     public func values(layer l: Int) -> UnsafePointer<Float> { UnsafePointer(values[l]) }
 

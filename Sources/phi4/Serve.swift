@@ -36,12 +36,24 @@ struct Serve: ParsableCommand {
     var maxTokens = 4096
     @Option(help: "Requests that may wait for a slot; more are answered 503.")
     var maxQueue = 64
-    @Option(help: "Requests generated concurrently (their steps interleave).")
+    @Option(help: ArgumentHelp("Most sequences decoded at once: the batch size of each forward pass.",
+                               discussion: "Further requests wait in the queue (--max-queue). 1 serves one request at a time."))
     var parallel = 4
-    @Option(help: "Prompt tokens read per step before other requests get a turn.")
+    @Option(help: "Most prompt tokens read per step, shared fairly among the requests still reading their prompt.")
     var prefillChunk = 256
-    @Option(name: .customLong("cache-mib"), help: "Memory for cached prompt prefixes (KV states), in MiB.")
-    var cacheMiB = 1024
+    @Option(help: ArgumentHelp("Memory for cached prompt prefixes (KV states): bytes or a size such as 512M, 2G, 1GiB (0: no cache; default 1GiB).",
+                               valueName: "size"))
+    var cacheBytes: ByteCountArgument?
+    @Option(name: .customLong("cache-mib"), help: .hidden)
+    var cacheMiB: Int?
+    @Option(help: ArgumentHelp("Directory where prefix-cache states evicted from memory are kept and looked up again (off by default).",
+                               valueName: "dir"))
+    var cacheDir: String?
+    @Option(help: ArgumentHelp("Disk budget of --cache-dir (bytes or a size such as 8G).", valueName: "size"))
+    var cacheDiskBytes = ByteCountArgument(bytes: 8 << 30)
+    @Option(help: ArgumentHelp("Memory for KV caches, scratch and the prefix cache; a request that can never fit is a 400, others wait (default: half of physical memory after the weights).",
+                               valueName: "size"))
+    var memoryBudget: ByteCountArgument?
     @Flag(help: "Let image_url take http(s) and file URLs (only data: URLs otherwise).")
     var allowRemoteMedia = false
     @Flag(help: "Let /v1/completions turn special-token text (<|end|>, …) into control tokens.")
@@ -64,12 +76,29 @@ struct Serve: ParsableCommand {
         c.maxQueued = maxQueue
         c.parallel = parallel
         c.prefillChunk = prefillChunk
-        c.cacheBytes = cacheMiB << 20
+        if let cacheBytes {
+            c.cacheBytes = cacheBytes.bytes
+        } else if let cacheMiB {  // the deprecated spelling
+            guard cacheMiB >= 0, cacheMiB <= Int.max >> 20 else { throw ValidationError("--cache-mib must be in 0…\(Int.max >> 20)") }
+            c.cacheBytes = cacheMiB << 20
+        }
+        c.cacheDiskBytes = cacheDiskBytes.bytes
+        c.memoryBudget = memoryBudget?.bytes
+        if let dir = cacheDir {
+            // Checked now so that a typo is an error at start-up, not a silently disabled spill.
+            var isDirectory: ObjCBool = false
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue,
+                  FileManager.default.isWritableFile(atPath: dir) else {
+                throw ValidationError("--cache-dir \(dir) is not a writable directory")
+            }
+            c.cacheDirectory = dir
+        }
         c.allowRemoteMedia = allowRemoteMedia
         c.allowControlTokens = allowControlTokens
         guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be in 1…65535") }
         guard maxBodyBytes > 0, maxUploadBytes > 0, maxImages >= 0, maxAudioSeconds > 0, maxTokens > 0, maxQueue >= 0,
-              parallel >= 1, prefillChunk >= 1, cacheMiB >= 0 else {
+              parallel >= 1, prefillChunk >= 1 else {
             throw ValidationError("limits must be positive (--parallel and --prefill-chunk at least 1)")
         }
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
@@ -99,6 +128,17 @@ struct Serve: ParsableCommand {
         done.wait()
         if let e = failure.error { throw e }
     }
+}
+
+/// A byte size flag: plain bytes or a suffixed size (`512M`, `2G`, `1GiB`, `500MB`; see `ByteSize`).
+struct ByteCountArgument: ExpressibleByArgument {
+    var bytes: Int
+    init(bytes: Int) { self.bytes = bytes }
+    init?(argument: String) {
+        guard let b = try? ByteSize.parse(argument) else { return nil }
+        bytes = b
+    }
+    var defaultValueDescription: String { ByteSize.describe(bytes).replacingOccurrences(of: " ", with: "") }
 }
 
 private final class ErrorBox: @unchecked Sendable {
