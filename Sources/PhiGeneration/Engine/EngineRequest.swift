@@ -48,8 +48,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         case .queueFull(let n): return "the server is busy: \(n) requests are already waiting; retry later"
         case .shuttingDown: return "the server is shutting down"
         case .exceedsMemoryBudget(let need, let available):
-            return "the request needs \(need >> 20) MiB for its KV cache (prompt plus max_tokens) but the memory budget "
-                + "leaves \(available >> 20) MiB for requests; shorten the prompt or lower max_tokens"
+            return "the request needs \(ByteSize.describe(need)) for its KV cache (prompt plus max_tokens) but the memory "
+                + "budget leaves \(ByteSize.describe(available)) for requests; shorten the prompt or lower max_tokens"
         }
     }
 }

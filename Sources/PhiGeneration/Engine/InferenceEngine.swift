@@ -154,6 +154,7 @@ public final class InferenceEngine: @unchecked Sendable {
                 active = []
                 condition.unlock()
                 for job in all { job.continuation.finish(throwing: EngineError.shuttingDown) }
+                prefixCache.spill?.removeAll()  // this engine's files go with it
                 return
             }
             if clearCache {

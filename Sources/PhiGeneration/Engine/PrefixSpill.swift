@@ -66,7 +66,7 @@ final class PrefixSpill {
         let temp = directory.appendingPathComponent(".phikit-\(instance)-\(serial).tmp")
         do {
             try data.write(to: temp)
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temp)
+            try FileManager.default.moveItem(at: temp, to: url)  // complete files only, under their final name
         } catch {
             try? FileManager.default.removeItem(at: temp)
             return
