@@ -63,7 +63,6 @@ public final class InferenceEngine: @unchecked Sendable {
 
     public init(model: LoadedModel, configuration: Configuration = Configuration()) {
         var configuration = configuration
-        configuration.maxActive = max(1, configuration.maxActive)
         configuration.prefillChunk = max(1, configuration.prefillChunk)
         self.model = model
         self.configuration = configuration
