@@ -90,7 +90,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     plan = [rng.randint(1, 8) if rng.random() < args.disconnect else None for _ in range(args.requests)]
     with PhiServe(args.phi4, model, "--parallel", str(args.parallel), "--max-queue", str(args.requests),
-                  "--cache-mib", str(args.cache_mib), "-t", str(args.threads), "--model-id", "smollm2") as s:
+                  "--cache-bytes", f"{args.cache_mib}M", "-t", str(args.threads), "--model-id", "smollm2") as s:
         # Warm up (weights paged in, kernels ready), then the idle level.
         s.post("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4})
         time.sleep(0.5)
