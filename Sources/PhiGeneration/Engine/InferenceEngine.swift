@@ -84,7 +84,8 @@ public final class InferenceEngine: @unchecked Sendable {
         t.start()
     }
 
-    deinit { shutdown() }
+    // No waiting here: a worker that never ran cannot run now (it holds the engine weakly).
+    deinit { stop(wait: false) }
 
     /// Queues a request. Throws `EngineError.queueFull` when the queue is at its limit. Ending the iteration
     /// of the returned stream (or cancelling the task that iterates it) cancels the request and frees its state.
@@ -119,12 +120,21 @@ public final class InferenceEngine: @unchecked Sendable {
 
     /// Stops taking requests, ends every waiting and running one with `EngineError.shuttingDown` and stops the
     /// worker thread after its current step.
-    public func shutdown() {
+    /// Waits (up to 30 s, and not when called on the worker itself) for the worker to end, so that the
+    /// engine's spill files are gone when a server process exits after it.
+    public func shutdown() { stop(wait: true) }
+
+    private func stop(wait: Bool) {
         condition.lock()
+        defer { condition.unlock() }
         stopping = true
         condition.broadcast()
-        condition.unlock()
+        guard wait, Thread.current !== thread else { return }
+        let deadline = Date(timeIntervalSinceNow: 30)
+        while !workerDone, condition.wait(until: deadline) {}
     }
+    /// The worker thread has ended (set under the lock).
+    private var workerDone = false
 
     /// Empties the prefix cache (on the worker thread, between steps).
     public func clearPrefixCache() {
@@ -154,6 +164,10 @@ public final class InferenceEngine: @unchecked Sendable {
                 condition.unlock()
                 for job in all { job.continuation.finish(throwing: EngineError.shuttingDown) }
                 prefixCache.spill?.removeAll()  // this engine's files go with it
+                condition.lock()
+                workerDone = true
+                condition.broadcast()
+                condition.unlock()
                 return
             }
             if clearCache {
