@@ -31,6 +31,9 @@ final class EngineSettingsTests: ServerTestCase {
                 XCTAssertTrue((e["message"] as? String ?? "").contains("memory budget"))
             }
             XCTAssertEqual(state.engine?.stats.memoryBudget, 1)
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            XCTAssertTrue(metrics.contains("phikit_memory_budget_bytes 1"), metrics)
+            XCTAssertTrue(metrics.contains("phikit_memory_reserved_bytes 0"), metrics)
         }
     }
 }
