@@ -187,12 +187,16 @@ public final class InferenceEngine: @unchecked Sendable {
             let done = step(jobs)
             if !done.isEmpty {
                 condition.lock()
-                defer { condition.unlock() }
                 active.removeAll { job in done.contains { $0 === job } }
                 reserved = active.reduce(0) { $0.clampedSum($1.reservation) }
-                // Finished states went to the prefix cache: it keeps within what the requests leave.
-                prefixCache.shrink(to: min(configuration.prefixCacheBytes, memory.forRequests - reserved))
+                let limit = min(configuration.prefixCacheBytes, memory.forRequests - reserved)
+                condition.unlock()
+                // Finished states went to the prefix cache: it keeps within what the requests leave (outside
+                // the lock: evicting may write to disk).
+                prefixCache.shrink(to: limit)
+                condition.lock()
                 publishCacheStats()
+                condition.unlock()
             }
         }
     }

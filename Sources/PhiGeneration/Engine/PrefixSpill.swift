@@ -51,6 +51,8 @@ final class PrefixSpill {
             guard let i = adapters.firstIndex(where: { $0 === a }) else { return }
             code = i + 1
         }
+        // The K/V payload alone, checked before the file is built in memory.
+        guard (cache.layers * 2 * cache.kvHeads * cache.headDim * 4).clampedProduct(cache.count) <= budgetBytes else { return }
         let data = PrefixSpillFile.encode(cache: cache, mediaKey: mediaKey, conditioning: conditioning, adapterCode: code)
         guard data.count <= budgetBytes else { return }
         let tokens = cache.tokens
