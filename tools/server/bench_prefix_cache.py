@@ -43,7 +43,7 @@ def ttft(url: str, messages, gen: int) -> tuple[float, int]:
             if o.get("usage"):
                 cached = (o["usage"].get("prompt_tokens_details") or {}).get("cached_tokens", -1)
             for ch in o.get("choices") or []:
-                if first is None and ((ch.get("delta") or {}).get("content") is not None):
+                if first is None and (ch.get("delta") or {}).get("content"):
                     first = time.perf_counter() - t0
     return (first if first is not None else time.perf_counter() - t0), cached
 
