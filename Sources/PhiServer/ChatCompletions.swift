@@ -21,7 +21,7 @@ struct ChatCompletions {
         let started = try await Self.awaitStart(feed)
         let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
         let output = ChatOutput(id: String(id), model: chat.model ?? state.configuration.modelID, created: Int(Date().timeIntervalSince1970),
-                                loaded: bridge.model, includeUsage: chat.includeUsage, logprobs: chat.logprobs,
+                                loaded: bridge.model, includeUsage: chat.includeUsage, logprobs: chat.parameters.logprobs,
                                 promptTokens: started.prompt, toolsOffered: !chat.tools.isEmpty && chat.toolChoice != .none)
         if chat.stream {
             return Response(status: .ok, headers: SSE.headers, body: ResponseBody { writer in

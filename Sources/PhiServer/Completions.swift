@@ -27,12 +27,7 @@ struct Completions {
         let includeUsage = try j.object("stream_options")?.bool("include_usage") ?? false
         var p = GenerationParameters()
         p.maxTokens = try j.int("max_tokens", in: 1...Int(Int32.max)) ?? 16
-        p.temperature = try j.double("temperature", in: 0...2)
-        p.topP = try j.double("top_p", in: Double.leastNonzeroMagnitude...1)
-        if let s = try j.int("seed", in: Int(Int64.min)...Int(Int64.max)) { p.seed = UInt64(bitPattern: Int64(s)) }
-        p.stop = try ChatCompletionRequest.stops(j)
-        p.presencePenalty = try j.double("presence_penalty", in: -2...2)
-        p.frequencyPenalty = try j.double("frequency_penalty", in: -2...2)
+        try p.readSampling(j)
         if let lp = try j.int("logprobs", in: 0...5), lp > 0 { p.logprobs = true; p.topLogprobs = lp }
         var options = try p.options(configuration: state.configuration, model: bridge.model)
         options.forcedOutput = state.nextForcedOutput(bridge.model)
