@@ -44,10 +44,15 @@ enum SystemMemory {
     }()
     #endif
 
-    /// Returns the free blocks of every malloc arena to the system (a no-op where there is no `malloc_trim`).
-    static func releaseFreed() {
+    /// Returns the free blocks of every malloc arena to the system; false where there is no `malloc_trim`.
+    @discardableResult
+    static func releaseFreed() -> Bool {
         #if canImport(Glibc)
-        _ = trim?(0)
+        guard let trim else { return false }
+        _ = trim(0)
+        return true
+        #else
+        return false
         #endif
     }
 }
