@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PhiJSON
 import PhiKit
 import PhiServer
 
@@ -76,10 +77,11 @@ struct Serve: ParsableCommand {
         if let path = forcedOutputs {
             // Test aid: a JSON array of strings forced, in turn, as the outputs of successive requests.
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let list = try JSONSerialization.jsonObject(with: data) as? [String] else {
-                throw ValidationError("--forced-outputs must name a JSON array of strings")
+            do {
+                c.forcedOutputs = try PhiJSONDecoder().decode([String].self, from: data)
+            } catch {
+                throw ValidationError("--forced-outputs must name a JSON array of strings: \(error)")
             }
-            c.forcedOutputs = list
         }
         let options = model
         let configuration = c
