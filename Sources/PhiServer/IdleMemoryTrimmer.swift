@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import PhiKit
 import ServiceLifecycle
 
@@ -26,33 +23,10 @@ struct IdleMemoryTrimmer: Service {
                 if s.running > 0 || s.queued > 0 || lookups != lastLookups { busy = true }
                 lastLookups = lookups
                 if busy, s.running == 0, s.queued == 0 {
-                    SystemMemory.releaseFreed()
+                    Platform.releaseFreedMemory()
                     busy = false
                 }
             }
         }
-    }
-}
-
-/// The C library's hold on freed memory.
-enum SystemMemory {
-    #if canImport(Glibc)
-    /// glibc's `malloc_trim`, looked up at run time (Swift's Glibc module does not export malloc.h); nil elsewhere.
-    nonisolated(unsafe) private static let trim: (@convention(c) (Int) -> Int32)? = {
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "malloc_trim") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
-    }()
-    #endif
-
-    /// Returns the free blocks of every malloc arena to the system; false where there is no `malloc_trim`.
-    @discardableResult
-    static func releaseFreed() -> Bool {
-        #if canImport(Glibc)
-        guard let trim else { return false }
-        _ = trim(0)
-        return true
-        #else
-        return false
-        #endif
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PhiKit
 @testable import PhiServer
 import XCTest
 
@@ -7,7 +8,7 @@ final class IdleMemoryTrimmerTests: XCTestCase {
     /// its busiest moment (tools/server/load_test.py checks the effect on RSS).
     func testMallocTrimIsFoundOnLinux() throws {
         #if os(Linux)
-        XCTAssertTrue(SystemMemory.releaseFreed())
+        XCTAssertTrue(Platform.releaseFreedMemory())
         #else
         throw XCTSkip("malloc_trim is glibc's")
         #endif
