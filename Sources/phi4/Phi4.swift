@@ -32,6 +32,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp(QuantizeHelp.loadTime))
     var quantize: String?
 
+    func validate() throws {
+        if let t = threads { try OptionRange.check(t, "--threads", OptionRange.threads) }
+    }
+
     func load() throws -> LoadedModel {
         if let t = threads { try OptionRange.check(t, "--threads", OptionRange.threads) }
         var q = LoadQuantization.none
@@ -64,6 +68,9 @@ struct SamplingOptions: ParsableArguments {
     var seed: UInt64?
     @Option(name: .customLong("stop"), help: "Stop before this text (repeatable).")
     var stop: [String] = []
+
+    /// Checked when the command line is parsed, before a model is loaded.
+    func validate() throws { _ = try options() }
 
     func options(logprobs: Bool = false) throws -> GenerationOptions {
         try OptionRange.check(maxTokens, "--max-tokens", OptionRange.generatedTokens)

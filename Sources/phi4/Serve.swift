@@ -50,6 +50,21 @@ struct Serve: ParsableCommand {
     @Option(help: .hidden)
     var forcedOutputs: String?
 
+    /// Every number in range before anything starts (issue 10: `--cache-mib` shifted past Int's width and
+    /// `--max-audio-seconds inf` passed a positivity check).
+    func validate() throws {
+        try OptionRange.check(port, "--port", 0...65535)
+        try OptionRange.check(maxBodyBytes, "--max-body-bytes", 1...(1 << 30))
+        try OptionRange.check(maxUploadBytes, "--max-upload-bytes", 1...(1 << 30))
+        try OptionRange.check(maxImages, "--max-images", 0...1024)
+        try OptionRange.check(maxAudioSeconds, "--max-audio-seconds", 0.001...86_400)
+        try OptionRange.check(maxTokens, "--max-tokens", 1...OptionRange.generatedTokens.upperBound)
+        try OptionRange.check(maxQueue, "--max-queue", 0...65_536)
+        try OptionRange.check(parallel, "--parallel", 1...256)
+        try OptionRange.check(prefillChunk, "--prefill-chunk", 1...65_536)
+        try OptionRange.check(cacheMiB, "--cache-mib", 0...(1 << 24))
+    }
+
     func run() throws {
         var c = ServerConfiguration()
         c.host = host
@@ -68,11 +83,6 @@ struct Serve: ParsableCommand {
         c.cacheBytes = cacheMiB << 20
         c.allowRemoteMedia = allowRemoteMedia
         c.allowControlTokens = allowControlTokens
-        guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be in 1…65535") }
-        guard maxBodyBytes > 0, maxUploadBytes > 0, maxImages >= 0, maxAudioSeconds > 0, maxTokens > 0, maxQueue >= 0,
-              parallel >= 1, prefillChunk >= 1, cacheMiB >= 0 else {
-            throw ValidationError("limits must be positive (--parallel and --prefill-chunk at least 1)")
-        }
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
         if let path = forcedOutputs {
             // Test aid: a JSON array of strings forced, in turn, as the outputs of successive requests.
