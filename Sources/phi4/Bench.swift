@@ -19,7 +19,7 @@ struct Bench: ParsableCommand {
     var repetitions: Int = 3
     @Option(help: "Generation test with N streams decoded together (one batched forward pass per step); reports the aggregate tokens/s.")
     var parallel: Int = 1
-    @Option(help: "Quantize the weights at load time: q4 (q4_0), q4_k, q6_k or q8 (q8_0).")
+    @Option(help: ArgumentHelp(QuantizeHelp.bench))
     var quantize: String?
     @Option(help: "Also time encoding this image with the vision tower (Phi-4-multimodal): preprocessing, SigLIP on every crop and the projector.")
     var image: String?
@@ -53,7 +53,7 @@ struct Bench: ParsableCommand {
                 return
             }
             let loadStart = DispatchTime.now().uptimeNanoseconds
-            guard let q = LoadQuantization(name: quantize ?? "none") else { throw ValidationError("unknown --quantize \(quantize ?? "")") }
+            guard let q = LoadQuantization(name: quantize ?? "none") else { throw ValidationError("unknown --quantize \(quantize ?? ""): use \(QuantizeHelp.quantizedTypes) or f32") }
             let loaded = try ModelLoader.load(path: model, threads: threads, quantize: q)
             let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
             let m = loaded.model

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PhiJSON
 import PhiKit
 import PhiServer
 
@@ -61,6 +62,21 @@ struct Serve: ParsableCommand {
     @Option(help: .hidden)
     var forcedOutputs: String?
 
+    /// Every number in range before anything starts (issue 10: `--cache-mib` shifted past Int's width and
+    /// `--max-audio-seconds inf` passed a positivity check).
+    func validate() throws {
+        try OptionRange.check(port, "--port", 0...65535)
+        try OptionRange.check(maxBodyBytes, "--max-body-bytes", 1...(1 << 30))
+        try OptionRange.check(maxUploadBytes, "--max-upload-bytes", 1...(1 << 30))
+        try OptionRange.check(maxImages, "--max-images", 0...1024)
+        try OptionRange.check(maxAudioSeconds, "--max-audio-seconds", 0.001...86_400)
+        try OptionRange.check(maxTokens, "--max-tokens", 1...OptionRange.generatedTokens.upperBound)
+        try OptionRange.check(maxQueue, "--max-queue", 0...65_536)
+        try OptionRange.check(parallel, "--parallel", 1...256)
+        try OptionRange.check(prefillChunk, "--prefill-chunk", 1...65_536)
+        if let cacheMiB { try OptionRange.check(cacheMiB, "--cache-mib", 0...(1 << 24)) }
+    }
+
     func run() throws {
         var c = ServerConfiguration()
         c.host = host
@@ -78,8 +94,7 @@ struct Serve: ParsableCommand {
         c.prefillChunk = prefillChunk
         if let cacheBytes {
             c.cacheBytes = cacheBytes.bytes
-        } else if let cacheMiB {  // the deprecated spelling
-            guard cacheMiB >= 0, cacheMiB <= Int.max >> 20 else { throw ValidationError("--cache-mib must be in 0…\(Int.max >> 20)") }
+        } else if let cacheMiB {  // the deprecated spelling, range-checked in validate()
             c.cacheBytes = cacheMiB << 20
         }
         c.cacheDiskBytes = cacheDiskBytes.bytes
@@ -96,19 +111,15 @@ struct Serve: ParsableCommand {
         }
         c.allowRemoteMedia = allowRemoteMedia
         c.allowControlTokens = allowControlTokens
-        guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be in 1…65535") }
-        guard maxBodyBytes > 0, maxUploadBytes > 0, maxImages >= 0, maxAudioSeconds > 0, maxTokens > 0, maxQueue >= 0,
-              parallel >= 1, prefillChunk >= 1 else {
-            throw ValidationError("limits must be positive (--parallel and --prefill-chunk at least 1)")
-        }
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
         if let path = forcedOutputs {
             // Test aid: a JSON array of strings forced, in turn, as the outputs of successive requests.
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let list = try JSONSerialization.jsonObject(with: data) as? [String] else {
-                throw ValidationError("--forced-outputs must name a JSON array of strings")
+            do {
+                c.forcedOutputs = try PhiJSONDecoder().decode([String].self, from: data)
+            } catch {
+                throw ValidationError("--forced-outputs must name a JSON array of strings: \(error)")
             }
-            c.forcedOutputs = list
         }
         let options = model
         let configuration = c

@@ -109,7 +109,7 @@ final class PrefixSpill {
             } else if h.adapter != 0 {
                 throw PrefixSpillFile.Failure.corrupt("an adapter without conditioning")
             }
-            let cache = PrefixSpillFile.restore(data, d, length: length, maxLength: maxLength)
+            let cache = try PrefixSpillFile.restore(data, d, length: length, maxLength: maxLength)
             cache.assignConditioning(conditioning)
             clock += 1
             entries[index].lastUse = clock

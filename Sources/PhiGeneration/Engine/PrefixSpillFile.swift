@@ -124,12 +124,12 @@ enum PrefixSpillFile {
     }
 
     /// A cache holding the first `length` positions of a decoded file, with room for `maxLength`.
-    static func restore(_ data: Data, _ d: Decoded, length: Int, maxLength: Int) -> KVCache {
+    static func restore(_ data: Data, _ d: Decoded, length: Int, maxLength: Int) throws -> KVCache {
         let h = d.header, n = max(0, min(length, h.tokens.count)), T = h.tokens.count
         let width = h.kvHeads * h.headDim
         let cache = KVCache(layers: h.layers, kvHeads: h.kvHeads, headDim: h.headDim, maxLength: max(maxLength, n),
                             initialCapacity: max(n, min(256, maxLength)))
-        cache.reserve(n)
+        try cache.reserve(n)
         data.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return }
             let layerBytes = T * width * 4

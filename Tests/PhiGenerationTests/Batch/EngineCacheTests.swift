@@ -126,7 +126,7 @@ final class EngineCacheTests: XCTestCase {
         XCTAssertEqual(d.header.tokens, cache.tokens)
         XCTAssertEqual(d.header.mediaKey, "k")
         // Restored keys and values are the very same floats.
-        let back = PrefixSpillFile.restore(good, d, length: 12, maxLength: 32)
+        let back = try PrefixSpillFile.restore(good, d, length: 12, maxLength: 32)
         for l in 0..<cache.layers {
             for r in 0..<(cache.kvHeads * cache.headDim) {
                 for t in 0..<12 { XCTAssertEqual(back.keys(layer: l)[r * back.capacity + t], cache.keys(layer: l)[r * cache.capacity + t]) }
