@@ -4,6 +4,7 @@ import PackageDescription
 // One-way dependencies, left to right:
 // CPhiKernels ─▶ PhiKernels ─▶ PhiTensor ─▶ PhiWeights ─▶ PhiNN ─▶ PhiModels ─▶ PhiGeneration ─▶ PhiKit ─▶ phi4
 // PhiJSON ─▶ PhiTokenizer (Foundation only) ──────────────────────────────────┤
+// PhiFiles (SafeFile, Foundation only) ─▶ PhiKernels, PhiTokenizer
 //    └────▶ PhiWeights
 // CPhiMedia (libjpeg-turbo, libpng) ─▶ PhiMedia (image/audio decoding, preprocessing) ──┘
 // PhiMedia also feeds PhiModels: its preprocessed image (Phi4MMImageInput) is the vision tower's input type.
@@ -22,6 +23,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "PhiKit", targets: ["PhiKit"]),
+        // For tools/fuzz (its HTTP request-body target calls `RequestDecoding`); `phi4 serve` is the server's front.
+        .library(name: "PhiServer", targets: ["PhiServer"]),
         .executable(name: "phi4", targets: ["phi4"]),
     ],
     dependencies: [
@@ -37,13 +40,16 @@ let package = Package(
     ],
     targets: [
         .target(name: "CPhiKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
-        .target(name: "PhiKernels", dependencies: ["CPhiKernels"], swiftSettings: optimized),
+        // Opening files users name (regular files only, O_NONBLOCK, size-bounded): Foundation only, under every
+        // target that reads a user's file. PhiKernels re-exports it.
+        .target(name: "PhiFiles"),
+        .target(name: "PhiKernels", dependencies: ["CPhiKernels", "PhiFiles"], swiftSettings: optimized),
         .target(name: "PhiTensor", dependencies: ["PhiKernels", "CPhiKernels"], swiftSettings: optimized),
         // The one strict JSON parser (and Decodable decoder) for every JSON file PhiKit reads. Foundation only.
         // Plain -O, not -Ounchecked: it reads untrusted bytes, so its bounds and overflow checks must stay.
         .target(name: "PhiJSON"),
         .target(name: "PhiWeights", dependencies: ["PhiTensor", "PhiKernels", "CPhiKernels", "PhiJSON"], swiftSettings: optimized),
-        .target(name: "PhiTokenizer", dependencies: ["PhiJSON"], swiftSettings: optimized),
+        .target(name: "PhiTokenizer", dependencies: ["PhiJSON", "PhiFiles"], swiftSettings: optimized),
         .target(name: "PhiNN", dependencies: ["PhiKernels", "PhiTensor", "PhiWeights"], swiftSettings: optimized),
         .target(name: "PhiModels", dependencies: ["PhiNN", "PhiWeights", "PhiMedia", "PhiJSON"], swiftSettings: optimized),
         // Image codecs: the system's libjpeg-turbo and libpng on Linux (their setjmp error handling must stay in C);

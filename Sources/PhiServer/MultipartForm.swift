@@ -21,6 +21,9 @@ struct MultipartForm {
         let tail = String(decoding: body.getBytes(at: body.readerIndex + max(0, body.readableBytes - boundary.utf8.count - 8),
                                                   length: min(body.readableBytes, boundary.utf8.count + 8)) ?? [], as: UTF8.self)
         guard tail.contains("--\(boundary)--") else { throw APIError.invalid("the multipart body is truncated (no closing boundary)") }
+        guard Self.headerNamesAreASCII(body, boundary: boundary) else {
+            throw APIError.invalid("the multipart body is malformed (a part header name that is not ASCII)")
+        }
         let parser = MultipartParser(boundary: boundary)
         var headers: [(String, String)] = []
         var data = Data()
@@ -41,6 +44,39 @@ struct MultipartForm {
             guard let disposition = p.headers.first(where: { $0.0.lowercased() == "content-disposition" })?.1,
                   let name = Self.attribute("name", in: disposition) else { continue }
             fields[name, default: []].append(Field(filename: Self.attribute("filename", in: disposition), data: p.data))
+        }
+    }
+
+    /// MultipartKit 4.7.1 looks every byte of a part's header name up in a 128-entry table, so a byte of 0x80 or
+    /// more traps the process (found by tools/fuzz's `http` target). Header names are tokens (RFC 7230: ASCII), so
+    /// a body with any other byte before a header line's colon is refused before the parser sees it. Header
+    /// blocks are the lines after each delimiter (`--boundary` at the start of the body or of a line) up to the
+    /// first empty line.
+    static func headerNamesAreASCII(_ body: ByteBuffer, boundary: String) -> Bool {
+        let delimiter = Array(("--" + boundary).utf8)
+        return body.withUnsafeReadableBytes { raw -> Bool in
+            let b = raw.bindMemory(to: UInt8.self)
+            let n = b.count
+            var i = 0
+            while i + delimiter.count <= n {
+                guard (i == 0 || b[i - 1] == 0x0A), b[i] == delimiter[0],
+                      (0..<delimiter.count).allSatisfy({ b[i + $0] == delimiter[$0] }) else { i += 1; continue }
+                i += delimiter.count
+                if i + 1 < n, b[i] == UInt8(ascii: "-"), b[i + 1] == UInt8(ascii: "-") { break }  // the closing one
+                while i < n, b[i] != 0x0A { i += 1 }  // the rest of the delimiter line
+                i += 1
+                // Header lines up to the empty one: the bytes before each line's colon.
+                while i < n, b[i] != 0x0D, b[i] != 0x0A {
+                    var inName = true
+                    while i < n, b[i] != 0x0A {
+                        if b[i] == UInt8(ascii: ":") { inName = false }
+                        if inName, b[i] >= 0x80 { return false }
+                        i += 1
+                    }
+                    i += 1
+                }
+            }
+            return true
         }
     }
 

@@ -95,10 +95,7 @@ final class BPEModel: @unchecked Sendable {
             }
             unk = Int32(id)
         }
-        var pairs = PairTable(capacity: merges.count)
-        var producers = [UInt64](repeating: .max, count: maxID + 1)  // merged id -> the pair producing it
-        var unique = true
-        for (rank, merge) in merges.enumerated() {
+        let (pairs, unique) = try Self.mergeTable(merges, maxID: maxID, file: file) { merge in
             var ia = -1, ib = -1, im = -1
             buffer.removeAll(keepingCapacity: true)
             var split = -1
@@ -132,13 +129,7 @@ final class BPEModel: @unchecked Sendable {
             if ia < 0 { ia = ByteLevel.decode(a, into: &buffer) ? table.lookup(buffer) : (other[a] ?? -1) }
             if ib < 0 { ib = ByteLevel.decode(b, into: &buffer) ? table.lookup(buffer) : (other[b] ?? -1) }
             if im < 0 { im = ByteLevel.decode(a + b, into: &buffer) ? table.lookup(buffer) : (other[a + b] ?? -1) }
-            guard ia >= 0 else { throw TokenizerError.mergeTokenNotInVocabulary(file: file, index: rank, token: a) }
-            guard ib >= 0 else { throw TokenizerError.mergeTokenNotInVocabulary(file: file, index: rank, token: b) }
-            guard im >= 0 else { throw TokenizerError.mergeTokenNotInVocabulary(file: file, index: rank, token: a + b) }
-            pairs.set(Int32(ia), Int32(ib), rank: rank, merged: Int32(im))
-            let key = UInt64(ia) << 32 | UInt64(ib)
-            if producers[im] != .max && producers[im] != key { unique = false }
-            producers[im] = key
+            return (ia, ib, im)
         }
         self.vocab = table
         self.otherVocab = other
@@ -186,20 +177,9 @@ final class BPEModel: @unchecked Sendable {
             }
             unk = Int32(id)
         }
-        var pairs = PairTable(capacity: merges.count)
-        var producers = [UInt64](repeating: .max, count: maxID + 1)
-        var unique = true
-        for (rank, merge) in merges.enumerated() {
+        let (pairs, unique) = try Self.mergeTable(merges, maxID: maxID, file: file) { merge in
             let (a, b) = merge.parts
-            let ia = table.lookup(Array(a.utf8)), ib = table.lookup(Array(b.utf8))
-            let im = table.lookup(Array((a + b).utf8))
-            guard ia >= 0 else { throw TokenizerError.mergeTokenNotInVocabulary(file: file, index: rank, token: a) }
-            guard ib >= 0 else { throw TokenizerError.mergeTokenNotInVocabulary(file: file, index: rank, token: b) }
-            guard im >= 0 else { throw TokenizerError.mergeTokenNotInVocabulary(file: file, index: rank, token: a + b) }
-            pairs.set(Int32(ia), Int32(ib), rank: rank, merged: Int32(im))
-            let key = UInt64(ia) << 32 | UInt64(ib)
-            if producers[im] != .max && producers[im] != key { unique = false }
-            producers[im] = key
+            return (table.lookup(Array(a.utf8)), table.lookup(Array(b.utf8)), table.lookup(Array((a + b).utf8)))
         }
         self.vocab = table
         self.otherVocab = [:]
@@ -212,6 +192,27 @@ final class BPEModel: @unchecked Sendable {
         self.mergeCount = merges.count
         self.characterMode = true
         self.fallbackIDs = fallback
+    }
+
+    /// The merge table of both alphabets: `resolve` gives the ids of a merge's left part, right part and result
+    /// (-1 where the vocabulary lacks one). Also reports whether every merged id has exactly one producing pair.
+    private static func mergeTable(_ merges: [BPEMerge], maxID: Int, file: String,
+                                   resolve: (BPEMerge) -> (Int, Int, Int)) throws -> (PairTable, Bool) {
+        var pairs = PairTable(capacity: merges.count)
+        var producers = [UInt64](repeating: .max, count: maxID + 1)  // merged id -> the pair producing it
+        var unique = true
+        for (rank, merge) in merges.enumerated() {
+            let (ia, ib, im) = resolve(merge)
+            guard ia >= 0, ib >= 0, im >= 0 else {
+                let (a, b) = merge.parts
+                throw TokenizerError.mergeTokenNotInVocabulary(file: file, index: rank, token: ia < 0 ? a : ib < 0 ? b : a + b)
+            }
+            pairs.set(Int32(ia), Int32(ib), rank: rank, merged: Int32(im))
+            let key = UInt64(ia) << 32 | UInt64(ib)
+            if producers[im] != .max && producers[im] != key { unique = false }
+            producers[im] = key
+        }
+        return (pairs, unique)
     }
 
     /// The SentencePiece byte token for `b`: `<0x0A>` (HF formats `{:#04X}`, llama.cpp `<0x%02X>`: the same).

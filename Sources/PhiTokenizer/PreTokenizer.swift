@@ -5,7 +5,7 @@ import Foundation
 /// Mirrors the HF `pre_tokenizer` components PhiTokenizer supports: `Split` (Regex or String pattern, any behavior,
 /// `invert`), `ByteLevel` (`add_prefix_space`, `use_regex` = GPT-2 regex), `Digits`, and `Sequence` of those.
 /// The o200k (Phi-4, GGUF `gpt-4o`), Llama-3 (`llama-bpe`) and GPT-2 patterns run on hand-coded matchers;
-/// any other regex runs on `NSRegularExpression` with `\s` rewritten to Unicode White_Space.
+/// any other regex runs on `RegexMatcher`, a Pike VM whose time is linear in the text whatever the pattern.
 public struct PreTokenizer: Sendable {
     /// tiktoken `o200k_base` pattern (Phi-4, GPT-4o).
     public static let o200kPattern = O200kPattern.pattern

@@ -1,4 +1,5 @@
 import Foundation
+import PhiFiles
 
 /// A BPE tokenizer interpreted from an HF tokenizer.json (or a GGUF vocabulary), matching HF `tokenizers` ids
 /// exactly: byte-level BPE (Phi-4, GPT-2, Llama-3) and SentencePiece-style BPE (Phi-3, Llama-2: `▁` for spaces,
@@ -45,26 +46,77 @@ public final class Tokenizer: @unchecked Sendable {
 
     /// Ids must be below this (tables are dense in the id); larger ids in a file are rejected, not allocated.
     public static let maxVocabularySize = 1 << 24
+    /// Ids beyond the entries present: every table is dense in the id (about 30 bytes per id), so one entry with
+    /// id 16,777,215 would cost 444 MB. Ids must stay below `idSlackFactor` × entries + `idSlack`: real
+    /// vocabularies are dense (Phi-4's 200,064 rows hold 200,029 entries; padded and reserved rows are a few
+    /// hundred), and tiny test vocabularies with special tokens at real ids (~200,000) stay within the slack.
+    public static let idSlack = 1 << 18
+    public static let idSlackFactor = 2
+
+    /// Refuses ids that are negative, above `maxVocabularySize`, or far beyond the number of entries, before any
+    /// table sized by the largest id is allocated.
+    static func checkIDRange(_ c: TokenizerComponents) throws {
+        var maxID = -1
+        var ids = Set<Int>()
+        ids.reserveCapacity(c.vocab.count + c.addedTokens.count)
+        for (token, id) in c.vocab {
+            guard id >= 0 && id < maxVocabularySize else {
+                throw TokenizerError.invalidField(file: c.file, field: "model.vocab", detail: "id \(id) of '\(token)' out of range")
+            }
+            maxID = max(maxID, id)
+            ids.insert(id)
+        }
+        for t in c.addedTokens {
+            guard t.id < maxVocabularySize else {
+                throw TokenizerError.invalidField(file: c.file, field: "model.vocab / added_tokens",
+                                                  detail: "id \(t.id) exceeds the supported maximum \(maxVocabularySize - 1)")
+            }
+            maxID = max(maxID, t.id)
+            ids.insert(t.id)
+        }
+        let bound = idSlackFactor * ids.count + idSlack
+        guard maxID < bound else {
+            throw TokenizerError.invalidField(
+                file: c.file, field: "model.vocab / added_tokens",
+                detail: "id \(maxID) is far beyond the \(ids.count) entries (ids must stay below \(idSlackFactor) × entries + \(idSlack) = \(bound); every table is dense in the id)")
+        }
+    }
 
     private let scratchLock = NSLock()
     private var spareScratch: EncodeScratch?
 
     /// Loads `tokenizer.json` and, when present, `tokenizer_config.json` and `chat_template.jinja` from `directory`.
+    /// Each is opened as `SafeFile` does (regular files only, without blocking, size checked before reading), so a
+    /// FIFO or device in a model folder is an error, not a hang.
     public convenience init(directory: URL) throws {
         let jsonURL = directory.appendingPathComponent("tokenizer.json")
-        guard let json = try? Data(contentsOf: jsonURL) else { throw TokenizerError.fileNotFound(path: jsonURL.path) }
-        let configURL = directory.appendingPathComponent("tokenizer_config.json")
-        let config = FileManager.default.fileExists(atPath: configURL.path) ? try? Data(contentsOf: configURL) : nil
-        if FileManager.default.fileExists(atPath: configURL.path) && config == nil {
-            throw TokenizerError.fileNotFound(path: configURL.path)
+        guard let json = try Self.readFile(jsonURL, limit: Self.maxFileBytes, optional: false) else {
+            throw TokenizerError.fileNotFound(path: jsonURL.path)
         }
+        let configURL = directory.appendingPathComponent("tokenizer_config.json")
+        let config = try Self.readFile(configURL, limit: Self.maxFileBytes, optional: true)
         var components = try TokenizerJSONLoader.load(tokenizerJSON: json, configJSON: config,
                                                       file: jsonURL.path, configFile: configURL.path)
         if components.chatTemplate == nil,
-           let data = try? Data(contentsOf: directory.appendingPathComponent("chat_template.jinja")) {
+           let data = try Self.readFile(directory.appendingPathComponent("chat_template.jinja"), limit: Self.maxFileBytes,
+                                        optional: true) {
             components.chatTemplate = String(decoding: data, as: UTF8.self)
         }
         try self.init(components: components)
+    }
+
+    /// Largest tokenizer file read (the JSON parser's own limit; Phi-4's tokenizer.json is 15 MB).
+    public static let maxFileBytes = 256 << 20
+
+    /// The file's bytes; nil when `optional` and nothing exists at the path (a broken symlink counts as absent).
+    static func readFile(_ url: URL, limit: Int, optional: Bool) throws -> Data? {
+        if optional && !FileManager.default.fileExists(atPath: url.path) { return nil }
+        do throws(SafeFileError) {
+            return try SafeFile.read(url, limit: limit)
+        } catch {
+            if case .cannotOpen(_, "no such file") = error { throw TokenizerError.fileNotFound(path: url.path) }
+            throw TokenizerError.unreadableFile(path: url.path, reason: error.reason)
+        }
     }
 
     /// Builds from the contents of tokenizer.json and (optionally) tokenizer_config.json.
@@ -73,6 +125,7 @@ public final class Tokenizer: @unchecked Sendable {
     }
 
     init(components c: TokenizerComponents) throws {
+        try Self.checkIDRange(c)
         bpe = try BPEModel(vocab: c.vocab, merges: c.merges, ignoreMerges: c.ignoreMerges, unkToken: c.unkToken,
                            fuseUnk: c.fuseUnk, byteLevel: c.byteLevel, byteFallback: c.byteFallback, file: c.file)
         sentencePiece = c.sentencePiece

@@ -4,6 +4,8 @@ import Foundation
 public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// A file could not be read (missing, unreadable).
     case fileNotFound(path: String)
+    /// A file exists but is not something to read: a FIFO, device or directory, too large, or unreadable.
+    case unreadableFile(path: String, reason: String)
     /// The bytes are not valid JSON (or the top level is not an object).
     case invalidJSON(file: String, detail: String)
     /// A required field is absent.
@@ -25,6 +27,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .fileNotFound(let path):
             return "tokenizer file not found or unreadable: \(path)"
+        case .unreadableFile(let path, let reason):
+            return "cannot read tokenizer file \(path): \(reason)"
         case .invalidJSON(let file, let detail):
             return "\(file): not a valid JSON object: \(detail)"
         case .missingField(let file, let field):

@@ -262,8 +262,8 @@ enum TokenizerJSONLoader {
         var visited = 0
         while let (item, path) = work.popLast() {
             visited += 1
-            guard visited <= 10_000 else {
-                throw TokenizerError.invalidField(file: file, field: field, detail: "more than 10000 decoders")
+            guard visited <= 4 * maxRewriteSteps, flat.count <= maxRewriteSteps else {
+                throw TokenizerError.invalidField(file: file, field: field, detail: "more than \(maxRewriteSteps) decoders")
             }
             guard let d = item as? [String: Any], let type = d["type"] as? String else {
                 throw TokenizerError.invalidField(file: file, field: path, detail: "expected an object with a 'type'")
@@ -308,6 +308,12 @@ enum TokenizerJSONLoader {
                 throw TokenizerError.unsupportedComponent(file: file, field: path, type: late ? "\(type) (in this position)" : type)
             }
         }
+        try checkRewriteLimits(steps.map { step -> RewriteCost in
+            switch step {
+            case .replace(let pattern, let content): return .replace(pattern.count, content.count)
+            case .metaspace: return .replace(1, 1)  // the marker becomes one space (or nothing)
+            }
+        }, file: file, field: field, what: "decoders")
         return PieceDecoder(steps: steps, byteFallback: byteFallback, strip: strip)
     }
 
@@ -320,6 +326,10 @@ enum TokenizerJSONLoader {
         let items: [(Any, String)]
         if type == "Sequence" {
             guard let list = d["normalizers"] as? [Any] else { throw TokenizerError.missingField(file: file, field: "normalizer.normalizers") }
+            guard list.count <= maxRewriteSteps else {
+                throw TokenizerError.invalidField(file: file, field: "normalizer.normalizers",
+                                                  detail: "more than \(maxRewriteSteps) normalizers")
+            }
             items = list.enumerated().map { ($1, "normalizer.normalizers[\($0)]") }
         } else {
             items = [(d, "normalizer")]
@@ -342,7 +352,52 @@ enum TokenizerJSONLoader {
                 throw TokenizerError.unsupportedComponent(file: file, field: path, type: t)
             }
         }
+        try checkRewriteLimits(steps.map { step -> RewriteCost in
+            switch step {
+            case .prepend(let prefix), .prependMissing(let prefix, _): return .prefix(prefix.count)
+            case .replace(let pattern, let content): return .replace(pattern.count, content.count)
+            }
+        }, file: file, field: "normalizer", what: "normalizers")
         return steps.isEmpty ? nil : TextNormalizer(steps: steps)
+    }
+
+    /// What one rewrite step can add to a text: a prefix of this many bytes, or a replacement of a pattern.
+    enum RewriteCost {
+        case prefix(Int)
+        case replace(Int, Int)
+    }
+
+    /// Most bytes a rewrite chain (normalizer, decoder) may make of one byte: a chain of `Replace` steps each
+    /// multiplying the text (`"a"` -> `"aa"`, 64 times) would otherwise ask for 2^64 bytes. Real chains grow a
+    /// text at most 3 times (`" "` -> `"▁"`).
+    static let maxRewriteExpansion = 16
+    /// Most prefix bytes a rewrite chain may add (Prepend steps), and most steps in one.
+    static let maxRewritePrefixBytes = 1024
+    static let maxRewriteSteps = 64
+
+    /// Refuses rewrite chains whose output could outgrow their input by more than `maxRewriteExpansion` times
+    /// (plus `maxRewritePrefixBytes`), checked on the step list before any text is rewritten.
+    static func checkRewriteLimits(_ steps: [RewriteCost], file: String, field: String, what: String) throws {
+        guard steps.count <= maxRewriteSteps else {
+            throw TokenizerError.invalidField(file: file, field: field, detail: "more than \(maxRewriteSteps) \(what)")
+        }
+        var factor = 1, prefix = 0
+        for step in steps {
+            switch step {
+            case .prefix(let n):
+                prefix += n * factor
+            case .replace(let pattern, let content):
+                guard pattern > 0 else { continue }
+                let growth = max(1, (content + pattern - 1) / pattern)
+                factor = min(factor * growth, maxRewriteExpansion + 1)
+                prefix = min(prefix * growth, maxRewritePrefixBytes + 1)
+            }
+            if factor > maxRewriteExpansion || prefix > maxRewritePrefixBytes {
+                throw TokenizerError.invalidField(
+                    file: file, field: field,
+                    detail: "the \(what) could make text more than \(maxRewriteExpansion) times longer (plus \(maxRewritePrefixBytes) bytes)")
+            }
+        }
     }
 
     /// A `Metaspace` pre-tokenizer (alone, or alone in a Sequence) as its rewrite, adding its split to `steps`;

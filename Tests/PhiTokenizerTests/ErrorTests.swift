@@ -73,10 +73,4 @@ final class ErrorTests: XCTestCase {
         XCTAssertEqual(tok.eosTokenID, 2)
         XCTAssertEqual(tok.chatTemplate, "T")
     }
-
-    func testFallbackRegexRewritesWhitespace() {
-        XCTAssertEqual(RegexMatcher.rewriteWhitespace(#"\s+|[^\s\p{L}]|\S"#),
-                       #"[\t\n\x{0B}\f\r\x{85}\p{Z}]+|[^\t\n\x{0B}\f\r\x{85}\p{Z}\p{L}]|[^\t\n\x{0B}\f\r\x{85}\p{Z}]"#)
-        XCTAssertEqual(RegexMatcher.rewriteWhitespace(#"\\s"#), #"\\s"#)
-    }
 }

@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 @testable import PhiTokenizer
 
-/// The hand-coded matchers against their spec: the same pattern run by ICU (`NSRegularExpression`, with `\s`
-/// rewritten to White_Space) must give the same pieces on the whole corpus.
+/// The hand-coded matchers against their spec: the same pattern run by the regex engine (`RegexMatcher`, itself
+/// checked against ICU in `RegexMatcherTests`) must give the same pieces on the whole corpus.
 final class PreTokenizerTests: XCTestCase {
     private func corpus() throws -> [String] {
         var lines = try Fixtures.jsonl("encode_plain.jsonl").map { $0.string("text") }
@@ -22,15 +22,15 @@ final class PreTokenizerTests: XCTestCase {
             let a = handCoded.split(line), b = reference.split(line)
             if a != b {
                 failures += 1
-                if failures < 5 { XCTFail("\(fast) '\(show(line))': \(a.map(show)) vs ICU \(b.map(show))") }
+                if failures < 5 { XCTFail("\(fast) '\(show(line))': \(a.map(show)) vs regex \(b.map(show))") }
             }
         }
         XCTAssertEqual(failures, 0)
     }
 
-    func testO200kMatchesICU() throws { try compare(PreTokenizer.o200kPattern, .o200k) }
-    func testLlama3MatchesICU() throws { try compare(PreTokenizer.llama3Pattern, .llama3) }
-    func testGPT2MatchesICU() throws { try compare(PreTokenizer.gpt2Pattern, .gpt2) }
+    func testO200kMatchesRegexEngine() throws { try compare(PreTokenizer.o200kPattern, .o200k) }
+    func testLlama3MatchesRegexEngine() throws { try compare(PreTokenizer.llama3Pattern, .llama3) }
+    func testGPT2MatchesRegexEngine() throws { try compare(PreTokenizer.gpt2Pattern, .gpt2) }
 
     func testPatternSelection() throws {
         XCTAssertNotNil(try PreTokenizer(splitPattern: PreTokenizer.o200kPattern).fastMatcher)

@@ -4,7 +4,7 @@
 // so a normal build never needs the fuzzer runtime. One executable per parser; see README.md.
 import PackageDescription
 
-let targets = ["gguf", "safetensors", "safetensors-index", "npy", "wav", "flac", "image", "config", "tokenizer"]
+let targets = ["gguf", "safetensors", "safetensors-index", "npy", "wav", "flac", "image", "config", "tokenizer", "chat", "http"]
 
 let package = Package(
     name: "PhiKitFuzz",
@@ -12,7 +12,7 @@ let package = Package(
     targets: targets.map { name in
         .executableTarget(
             name: "fuzz-\(name)",
-            dependencies: [.product(name: "PhiKit", package: "PhiKit"), "FuzzSupport", "CFuzzMain"],
+            dependencies: [.product(name: name == "http" ? "PhiServer" : "PhiKit", package: "PhiKit"), "FuzzSupport", "CFuzzMain"],
             path: "Targets/\(name)",
             // no top-level code: the harness defines <module>_main (SwiftPM's alias for main) and LLVMFuzzerTestOneInput
             swiftSettings: [.unsafeFlags(["-parse-as-library"])])

@@ -224,6 +224,71 @@ def copy_seeds():
     seed("tokenizer", "gpt2_with_config.json", open(os.path.join(small, "gpt2.json"), "rb").read() + b"\n\0\n" + tc)
 
 
+def tokenizer_regressions():
+    """Issue 10's tokenizer findings 3, 5 and 7 (each now a clear error or a linear-time result)."""
+    model = {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "use_regex": True}
+    base = {"model": model, "pre_tokenizer": byte_level, "decoder": {"type": "ByteLevel"}}
+    # Finding 3 (the issue's file has 44,000 steps, 0.9 MB; 500 take the same path and keep the file small).
+    steps = [{"type": "Digits", "individual_digits": True}] * 500
+    regression("tokenizer", "finding3_long_sequence.json",
+               json.dumps(dict(base, pre_tokenizer={"type": "Sequence", "pretokenizers": steps})).encode())
+    # Finding 5: a Split regex that backtracks exponentially in ICU.
+    split = {"type": "Split", "pattern": {"Regex": "(a+)+$"}, "behavior": "Isolated"}
+    regression("tokenizer", "finding5_backtracking_regex.json",
+               json.dumps(dict(base, pre_tokenizer={"type": "Sequence", "pretokenizers": [split, byte_level]})).encode())
+    # Finding 5: many added tokens sharing a prefix (the harness encodes with parse_special).
+    added = [{"id": 3 + i, "content": "<" * (i + 1), "special": True} for i in range(120)]
+    regression("tokenizer", "finding5_nested_added_tokens.json", json.dumps(dict(base, added_tokens=added)).encode())
+    # Finding 7: one id of 16,777,215.
+    sparse = dict(model, vocab={"a": 0, "b": 16777215}, merges=[])
+    regression("tokenizer", "finding7_sparse_id.json", json.dumps(dict(base, model=sparse)).encode())
+
+
+def chat_http_seeds():
+    """tokenizer_config.json + tool list + model output (chat), and HTTP request bodies (http)."""
+    sep = b"\n\0\n"
+    config = {"add_bos_token": False, "bos_token": "<|endoftext|>", "eos_token": {"content": "<|end|>"},
+              "chat_template": "{% for m in messages %}{{ m.content }}{% endfor %}",
+              "added_tokens_decoder": {"10": {"content": "<|tool|>", "special": True, "rstrip": True},
+                                       "11": {"content": "<|/tool|>", "special": True}}}
+    phi_tools = [{"name": "get_weather", "description": "Weather by city",
+                  "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]
+    openai_tools = [{"type": "function", "function": dict(phi_tools[0])}]
+    call = '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris"}}]<|/tool_call|>'
+    seed("chat", "phi_tools.bin", json.dumps(config).encode() + sep + json.dumps(phi_tools).encode() + sep + call.encode())
+    seed("chat", "openai_tools.bin", json.dumps({"chat_template": [{"name": "default", "template": "T"}]}).encode()
+         + sep + json.dumps(openai_tools).encode() + sep + b'Sure. {"name": "get_weather", "parameters": {"city": "Oslo"}}')
+    seed("chat", "config_only.bin", json.dumps(config).encode())
+    chat = {"model": "phi-4-mini", "stream": True, "stream_options": {"include_usage": True}, "max_tokens": 64,
+            "temperature": 0.7, "top_p": 0.9, "seed": 7, "stop": ["\n\n"], "logprobs": True, "top_logprobs": 2,
+            "logit_bias": {"42": -100}, "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": [{"type": "text", "text": "What is here?"},
+                                             {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+                                             {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}]},
+                {"role": "assistant", "content": None, "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}]},
+                {"role": "tool", "tool_call_id": "call_1", "content": "18 C"}],
+            "tools": openai_tools, "tool_choice": {"type": "function", "function": {"name": "get_weather"}}}
+    seed("http", "chat_full.bin", b"\0" + json.dumps(chat).encode())
+    schema = {"model": "m", "messages": [{"role": "user", "content": "JSON please"}],
+              "response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": {
+                  "type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}}}}
+    seed("http", "chat_schema.bin", b"\0" + json.dumps(schema).encode())
+    completion = {"model": "m", "prompt": "Once upon", "max_tokens": 8, "temperature": 0, "stop": "\n", "logprobs": 2,
+                  "stream": True, "stream_options": {"include_usage": True}}
+    seed("http", "completion.bin", b"\1" + json.dumps(completion).encode())
+    seed("http", "completion_tokens.bin", b"\1" + json.dumps({"prompt": [1, 2, 3], "seed": -1}).encode())
+    boundary = "XyZ123"
+    form = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nphi-4-mm\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"response_format\"\r\n\r\nverbose_json\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"timestamp_granularities[]\"\r\n\r\nsegment\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
+            f"Content-Type: audio/wav\r\n\r\n").encode() + b"RIFF\x24\0\0\0WAVE" + f"\r\n--{boundary}--\r\n".encode()
+    seed("http", "multipart.bin", b"\2" + f"multipart/form-data; boundary={boundary}\n".encode() + form)
+
+
 if __name__ == "__main__":
     for kind in ("corpus", "regressions"):
         shutil.rmtree(os.path.join(FUZZ, kind), ignore_errors=True)
@@ -233,6 +298,8 @@ if __name__ == "__main__":
     npy_seeds()
     audio_seeds()
     copy_seeds()
+    tokenizer_regressions()
+    chat_http_seeds()
     total = sum(os.path.getsize(os.path.join(dp, f)) for k in ("corpus", "regressions")
                 for dp, _, fs in os.walk(os.path.join(FUZZ, k)) for f in fs)
     print(f"wrote seeds and regressions: {total} bytes", file=sys.stderr)
