@@ -2,10 +2,10 @@
 """Speculative decoding benchmark, single stream, one run: decode tokens/s of `phi4 run --draft none` and
 `--draft lookup` (adaptive prompt lookup, the default) on input-grounded tasks (rewrite a ~1,000-token code file
 with a small change; a summary with quotes) and on free generation, runs interleaved and repeated, medians and
-ratios reported. Greedy, so the outputs must be identical (checked). When --llama-lookup (and --llama-model, a
-GGUF llama.cpp reads) are given, llama.cpp's `llama-lookup` runs the same prompts in the same loop as the peer,
-with `--draft 0` as its own plain baseline... (llama-lookup has no plain mode: the plain peer figure is
-`llama-simple`/`llama-cli` when --llama-plain is given).
+ratios reported. Greedy, so the outputs must be identical (checked). When --llama-lookup is given (with
+--llama-model when llama.cpp should read another GGUF than --model), llama.cpp's `llama-lookup` runs the same
+prompts in the same loop as the peer: with `--draft N` and with `--draft 0` (its plain decoding, same code path),
+so its own speedup is reported beside ours.
 
 Both engines get the same raw prompt text (the chat template applied here, --template), so they decode the same
 sequence. Standard library only.
@@ -92,7 +92,6 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--tasks", default="code-edit,summary,free")
     ap.add_argument("--llama-lookup", help="llama.cpp's llama-lookup binary (the peer)")
-    ap.add_argument("--llama-plain", help="a llama.cpp binary for plain decoding with the same flags (llama-simple is not; use llama-cli -no-cnv)")
     ap.add_argument("--llama-model", help="the GGUF llama.cpp loads (defaults to --model)")
     ap.add_argument("--llama-draft", type=int, default=8, help="llama-lookup --draft")
     ap.add_argument("--json", help="write all samples here")
@@ -113,8 +112,8 @@ def main():
             if args.llama_lookup:
                 r = run_llama(args, args.llama_lookup, prompt, ["--draft", str(args.llama_draft)])
                 samples.setdefault((name, "llama-lookup"), []).append(r)
-            if args.llama_plain:
-                r = run_llama(args, args.llama_plain, prompt, ["-no-cnv"])
+            if args.llama_lookup:
+                r = run_llama(args, args.llama_lookup, prompt, ["--draft", "0"])
                 samples.setdefault((name, "llama-plain"), []).append(r)
             print(f"rep {rep + 1}/{args.repeats} {name}: " + ", ".join(
                 f"{k[1]} {v[-1]['tps']:.2f}" for k, v in samples.items() if k[0] == name and v[-1]["tps"]),
@@ -127,9 +126,9 @@ def main():
     print(f"model {os.path.basename(args.model.rstrip('/'))}{' --quantize ' + args.quantize if args.quantize else ''}, "
           f"{args.threads} threads, {args.max_tokens} new tokens, greedy, median of {args.repeats} interleaved runs")
     print("| task | plain tok/s | lookup tok/s | speedup | accepted/drafted (mean accepted per call) | identical |"
-          + (" llama-lookup tok/s | llama accepted/drafted |" if args.llama_lookup else "")
-          + (" llama plain tok/s | llama speedup |" if args.llama_plain else ""))
-    print("|---|---|---|---|---|---|" + ("---|---|" if args.llama_lookup else "") + ("---|---|" if args.llama_plain else ""))
+          + (" llama plain tok/s | llama-lookup tok/s | llama speedup | llama accepted/drafted | PhiKit lookup ÷ llama-lookup |"
+             if args.llama_lookup else ""))
+    print("|---|---|---|---|---|---|" + ("---|---|---|---|---|" if args.llama_lookup else ""))
     ok = True
     for name, _, _ in chosen:
         a, b = med(name, "phikit-none"), med(name, "phikit-lookup")
@@ -142,14 +141,11 @@ def main():
         line = (f"| {name} ({len(runs_a[0]['tokens'])} tok) | {a:.2f} | {b:.2f} | {b / a:.2f}x | {ac}/{dr} "
                 f"({ac / calls if calls else 0:.2f}) | {same} |")
         if args.llama_lookup:
-            lk = med(name, "llama-lookup")
+            lp, lk = med(name, "llama-plain"), med(name, "llama-lookup")
             ls = samples[(name, "llama-lookup")][-1]
-            line += f" {lk:.2f} |" if lk else " n/a |"
-            line += f" {ls['accepted']}/{ls['drafted']} |"
-        if args.llama_plain:
-            lp = med(name, "llama-plain")
-            lk = med(name, "llama-lookup")
-            line += f" {lp:.2f} | {(lk / lp) if (lk and lp) else float('nan'):.2f}x |" if lp else " n/a | n/a |"
+            fmt = lambda v, suffix="": f"{v:.2f}{suffix}" if v else "n/a"
+            line += (f" {fmt(lp)} | {fmt(lk)} | {fmt(lk / lp if lk and lp else None, 'x')} | "
+                     f"{ls['accepted']}/{ls['drafted']} | {fmt(b / lk if lk else None, 'x')} |")
         print(line)
     if args.json:
         with open(args.json, "w") as f:
