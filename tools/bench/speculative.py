@@ -4,8 +4,10 @@
 with a small change; a summary with quotes) and on free generation, runs interleaved and repeated, medians and
 ratios reported. Greedy, so the outputs must be identical (checked). When --llama-lookup is given (with
 --llama-model when llama.cpp should read another GGUF than --model), llama.cpp's `llama-lookup` runs the same
-prompts in the same loop as the peer: with `--draft N` and with `--draft 0` (its plain decoding, same code path),
-so its own speedup is reported beside ours.
+prompts in the same loop as the peer: with `--spec-draft-n-max N` and with 0 (its plain decoding, same code
+path), so its own speedup is reported beside ours (older llama.cpp trees call the flag `--draft`: --llama-draft-flag).
+llama.cpp runs with OMP_WAIT_POLICY=passive: on a shared, oversubscribed machine OpenMP's spinning threads made it
+10x slower (5 against 56 tokens/s on SmolLM2), which would be no fair peer figure.
 
 Both engines get the same raw prompt text (the chat template applied here, --template), so they decode the same
 sequence. Standard library only.
@@ -62,7 +64,7 @@ def run_phi4(args, prompt, mode):
 def run_llama(args, binary, prompt, extra):
     cmd = [binary, "-m", args.llama_model, "-t", str(args.threads), "-n", str(args.max_tokens), "--temp", "0",
            "-c", "4096", "-p", prompt] + extra
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_WAIT_POLICY="passive"))
     log = p.stdout + p.stderr
     if p.returncode != 0:
         raise RuntimeError(f"{binary} failed ({p.returncode}): {log[-2000:]}")
@@ -93,7 +95,8 @@ def main():
     ap.add_argument("--tasks", default="code-edit,summary,free")
     ap.add_argument("--llama-lookup", help="llama.cpp's llama-lookup binary (the peer)")
     ap.add_argument("--llama-model", help="the GGUF llama.cpp loads (defaults to --model)")
-    ap.add_argument("--llama-draft", type=int, default=8, help="llama-lookup --draft")
+    ap.add_argument("--llama-draft", type=int, default=8, help="llama-lookup's draft length")
+    ap.add_argument("--llama-draft-flag", default="--spec-draft-n-max", help="its flag (--draft in older trees)")
     ap.add_argument("--json", help="write all samples here")
     args = ap.parse_args()
     args.llama_model = args.llama_model or args.model
@@ -110,10 +113,10 @@ def main():
                 r = run_phi4(args, prompt, mode)
                 samples.setdefault((name, "phikit-" + mode), []).append(r)
             if args.llama_lookup:
-                r = run_llama(args, args.llama_lookup, prompt, ["--draft", str(args.llama_draft)])
+                r = run_llama(args, args.llama_lookup, prompt, [args.llama_draft_flag, str(args.llama_draft)])
                 samples.setdefault((name, "llama-lookup"), []).append(r)
             if args.llama_lookup:
-                r = run_llama(args, args.llama_lookup, prompt, ["--draft", "0"])
+                r = run_llama(args, args.llama_lookup, prompt, [args.llama_draft_flag, "0"])
                 samples.setdefault((name, "llama-plain"), []).append(r)
             print(f"rep {rep + 1}/{args.repeats} {name}: " + ", ".join(
                 f"{k[1]} {v[-1]['tps']:.2f}" for k, v in samples.items() if k[0] == name and v[-1]["tps"]),
@@ -125,7 +128,7 @@ def main():
 
     print(f"model {os.path.basename(args.model.rstrip('/'))}{' --quantize ' + args.quantize if args.quantize else ''}, "
           f"{args.threads} threads, {args.max_tokens} new tokens, greedy, median of {args.repeats} interleaved runs")
-    print("| task | plain tok/s | lookup tok/s | speedup | accepted/drafted (mean accepted per call) | identical |"
+    print("| task | plain tok/s | lookup tok/s | speedup (median of paired runs) | accepted/drafted (mean accepted per call) | identical |"
           + (" llama plain tok/s | llama-lookup tok/s | llama speedup | llama accepted/drafted | PhiKit lookup ÷ llama-lookup |"
              if args.llama_lookup else ""))
     print("|---|---|---|---|---|---|" + ("---|---|---|---|---|" if args.llama_lookup else ""))
@@ -138,7 +141,9 @@ def main():
         dr = sum(x["drafted"] for x in runs_b) // len(runs_b)
         ac = sum(x["accepted"] for x in runs_b) // len(runs_b)
         calls = sum(x["calls"] for x in runs_b) / len(runs_b)
-        line = (f"| {name} ({len(runs_a[0]['tokens'])} tok) | {a:.2f} | {b:.2f} | {b / a:.2f}x | {ac}/{dr} "
+        # Each repetition's two runs are adjacent in time: their ratio is less exposed to the machine's load swings.
+        paired = statistics.median(y["tps"] / x["tps"] for x, y in zip(runs_a, runs_b))
+        line = (f"| {name} ({len(runs_a[0]['tokens'])} tok) | {a:.2f} | {b:.2f} | {b / a:.2f}x ({paired:.2f}x) | {ac}/{dr} "
                 f"({ac / calls if calls else 0:.2f}) | {same} |")
         if args.llama_lookup:
             lp, lk = med(name, "llama-plain"), med(name, "llama-lookup")
