@@ -52,11 +52,7 @@ public enum GGUFTokenizer {
     public static func load(from file: GGUFFile) throws -> Tokenizer {
         let config = try configuration(from: file)
         if config.model == "llama" { return try loadSentencePiece(from: file, config: config) }
-        let tokens = try file.stringArray("tokenizer.ggml.tokens")
-        guard tokens.count <= Tokenizer.maxVocabularySize else {
-            throw TokenizerError.invalidField(file: file.path, field: "tokenizer.ggml.tokens",
-                                              detail: "\(tokens.count) tokens, more than \(Tokenizer.maxVocabularySize)")
-        }
+        let tokens = try vocabulary(file)
         let mergeLines = try file.stringArray("tokenizer.ggml.merges")
         var merges: [(String, String)] = []
         merges.reserveCapacity(mergeLines.count)
@@ -71,15 +67,7 @@ public enum GGUFTokenizer {
             merges.append((left, right))
         }
 
-        var types: [Int32]?
-        if file.hasKey("tokenizer.ggml.token_type") {
-            let raw = try file.intArray("tokenizer.ggml.token_type")
-            guard raw.count == tokens.count else {
-                throw TokenizerError.invalidField(file: file.path, field: "tokenizer.ggml.token_type",
-                                                  detail: "\(raw.count) types for \(tokens.count) tokens")
-            }
-            types = raw.map { Int32(clamping: $0) }
-        }
+        var types = try tokenTypes(file, count: tokens.count)
 
         let vocabulary = Set(tokens)
         let isPhi4 = vocabulary.contains("<|end|>") && vocabulary.contains("<|tool|>")
@@ -99,13 +87,30 @@ public enum GGUFTokenizer {
                              chatTemplate: config.chatTemplate)
     }
 
-    /// A `llama` (SentencePiece) vocabulary: tokens, scores, token types, `add_space_prefix`.
-    static func loadSentencePiece(from file: GGUFFile, config: Configuration) throws -> Tokenizer {
+    /// `tokenizer.ggml.tokens`, at most `Tokenizer.maxVocabularySize` of them.
+    static func vocabulary(_ file: GGUFFile) throws -> [String] {
         let tokens = try file.stringArray("tokenizer.ggml.tokens")
         guard tokens.count <= Tokenizer.maxVocabularySize else {
             throw TokenizerError.invalidField(file: file.path, field: "tokenizer.ggml.tokens",
                                               detail: "\(tokens.count) tokens, more than \(Tokenizer.maxVocabularySize)")
         }
+        return tokens
+    }
+
+    /// `tokenizer.ggml.token_type` (optional), one per token.
+    static func tokenTypes(_ file: GGUFFile, count: Int) throws -> [Int32]? {
+        guard file.hasKey("tokenizer.ggml.token_type") else { return nil }
+        let raw = try file.intArray("tokenizer.ggml.token_type")
+        guard raw.count == count else {
+            throw TokenizerError.invalidField(file: file.path, field: "tokenizer.ggml.token_type",
+                                              detail: "\(raw.count) types for \(count) tokens")
+        }
+        return raw.map { Int32(clamping: $0) }
+    }
+
+    /// A `llama` (SentencePiece) vocabulary: tokens, scores, token types, `add_space_prefix`.
+    static func loadSentencePiece(from file: GGUFFile, config: Configuration) throws -> Tokenizer {
+        let tokens = try vocabulary(file)
         var scores: [Float]?
         if file.hasKey("tokenizer.ggml.scores") {
             let s = try file.floatArray("tokenizer.ggml.scores")
@@ -115,15 +120,7 @@ public enum GGUFTokenizer {
             }
             scores = s
         }
-        var types: [Int32]?
-        if file.hasKey("tokenizer.ggml.token_type") {
-            let raw = try file.intArray("tokenizer.ggml.token_type")
-            guard raw.count == tokens.count else {
-                throw TokenizerError.invalidField(file: file.path, field: "tokenizer.ggml.token_type",
-                                                  detail: "\(raw.count) types for \(tokens.count) tokens")
-            }
-            types = raw.map { Int32(clamping: $0) }
-        }
+        let types = try tokenTypes(file, count: tokens.count)
         var rstrip: Set<String> = []
         let name = (file.value("general.name")?.stringValue ?? "").lowercased()
         if name.contains("phi-3") || name.contains("phi3") {

@@ -93,6 +93,9 @@ public struct TranscriptionOptions: Sendable {
         self.translateTo = translateTo
     }
 
+    /// OpenAI's `task` of the result.
+    public var task: String { translateTo == nil ? "transcribe" : "translate" }
+
     /// The instruction in the user turn (model-card wording for ASR and speech translation).
     public var instruction: String {
         if let to = translateTo { return "Translate the audio to \(to)." }
@@ -116,42 +119,51 @@ public final class Transcriber: @unchecked Sendable {
     public func transcribe(_ clip: AudioClip, options: TranscriptionOptions = TranscriptionOptions(),
                            onText: (String) -> Void = { _ in }, onProgress: (Double, Double) -> Void = { _, _ in }) throws -> Transcript {
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let rate = Phi4MMAudioFeatures.sampleRate
-        let samples = clip.sampleRate == rate ? clip.samples : try AudioResampler.resample(clip.samples, from: clip.sampleRate, to: rate)
-        let duration = Double(samples.count) / Double(rate)
-        let pieces = SilenceSplitter.chunks(samples: samples, sampleRate: rate, maxSeconds: options.maxChunkSeconds,
-                                            minSeconds: options.minChunkSeconds)
-        guard !pieces.isEmpty else { throw AudioError.empty("the audio has no samples") }
+        let recording = try Self.split(clip, options: options)
         let generator = model.makeGenerator()
-        var segments: [TranscriptSegment] = []
-        var text = ""
-        onProgress(0, duration)
-        for r in pieces {
-            // A piece too short to give one feature frame (< 25 ms) carries no speech.
-            guard r.count >= Phi4MMAudioFeatures.windowLength else { continue }
-            let piece = AudioClip(sampleRate: rate, samples: Array(samples[r]))
-            let prepared = try model.promptBuilder.build([.user([.audio(.samples(piece)), .text(options.instruction)])])
-            var pieceText = ""
-            let separator = text.isEmpty || text.hasSuffix(" ") ? "" : " "
-            var first = true
+        var stitcher = TranscriptStitcher(sampleRate: recording.sampleRate)
+        onProgress(0, recording.duration)
+        for r in recording.pieces {
+            let prepared = try Self.prompt(recording.clip(r), options: options, model: model)
             let result = try generator.generate(prompt: prepared.tokens, options: GenerationOptions(maxTokens: options.maxTokensPerChunk),
                                                 conditioning: prepared.conditioning) { tok in
-                var t = tok.text
-                if first { t = String(t.drop { $0 == " " }); if !t.isEmpty { first = false; onText(separator) } }
-                if !t.isEmpty { onText(t) }
-                pieceText += t
+                let shown = stitcher.add(tok.text)
+                if !shown.isEmpty { onText(shown) }
                 return true
             }
-            let trimmed = pieceText.trimmingCharacters(in: .whitespacesAndNewlines)
-            segments.append(TranscriptSegment(id: segments.count, start: Double(r.lowerBound) / Double(rate),
-                                              end: Double(r.upperBound) / Double(rate), text: trimmed,
-                                              tokens: result.generatedTokens))
-            if !trimmed.isEmpty { text += (text.isEmpty ? "" : " ") + trimmed }
-            onProgress(Double(r.upperBound) / Double(rate), duration)
+            stitcher.endPiece(samples: r, tokens: result.generatedTokens)
+            onProgress(Double(r.upperBound) / Double(recording.sampleRate), recording.duration)
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        return Transcript(text: text, segments: segments, duration: duration, language: options.language,
-                          task: options.translateTo == nil ? "transcribe" : "translate", seconds: seconds)
+        return Transcript(text: stitcher.text, segments: stitcher.segments, duration: recording.duration, language: options.language,
+                          task: options.task, seconds: seconds)
+    }
+
+    /// A recording at the model's sample rate and the pieces it is transcribed in.
+    public struct SplitRecording: Sendable {
+        public let samples: [Float]
+        public let sampleRate: Int
+        /// Cut at pauses, in order; pieces too short to give one feature frame (< 25 ms, no speech) left out.
+        public let pieces: [Range<Int>]
+        public var duration: Double { Double(samples.count) / Double(sampleRate) }
+
+        public func clip(_ piece: Range<Int>) -> AudioClip { AudioClip(sampleRate: sampleRate, samples: Array(samples[piece])) }
+    }
+
+    /// Resamples `clip` to the model's rate and cuts it at pauses (`SilenceSplitter`). Throws `AudioError.empty` when
+    /// nothing long enough to transcribe is left.
+    public static func split(_ clip: AudioClip, options: TranscriptionOptions) throws -> SplitRecording {
+        let rate = Phi4MMAudioFeatures.sampleRate
+        let samples = clip.sampleRate == rate ? clip.samples : try AudioResampler.resample(clip.samples, from: clip.sampleRate, to: rate)
+        let pieces = SilenceSplitter.chunks(samples: samples, sampleRate: rate, maxSeconds: options.maxChunkSeconds,
+                                            minSeconds: options.minChunkSeconds).filter { $0.count >= Phi4MMAudioFeatures.windowLength }
+        guard !pieces.isEmpty else { throw AudioError.empty("the audio has no stretch long enough to transcribe (25 ms at least)") }
+        return SplitRecording(samples: samples, sampleRate: rate, pieces: pieces)
+    }
+
+    /// The prompt for one piece: the audio and the model card's ASR / translation instruction (speech LoRA).
+    public static func prompt(_ piece: AudioClip, options: TranscriptionOptions, model: LoadedModel) throws -> PreparedPrompt {
+        try model.promptBuilder.build([.user([.audio(.samples(piece)), .text(options.instruction)])])
     }
 }
 

@@ -1,7 +1,8 @@
 /// Small helpers for JSON text that readers and writers of other formats share (safetensors headers, .npy headers,
 /// GGUF strings, error messages).
 public enum JSONText {
-    /// Encodes a string as a JSON string literal (with quotes).
+    /// Encodes a string as a JSON string literal (with quotes), escaping as Python's `json.dumps(ensure_ascii=False)`
+    /// does: the two-character escapes where JSON has one, `\u00XX` for the other control characters.
     public static func quote(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
@@ -11,6 +12,8 @@ public enum JSONText {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
             default:
                 if scalar.value < 0x20 {
                     let hex = String(scalar.value, radix: 16)

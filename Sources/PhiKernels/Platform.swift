@@ -29,6 +29,27 @@ public enum Platform {
         #endif
     }
 
+    /// Returns the free blocks of every malloc arena to the system (glibc keeps memory that finished requests
+    /// freed, so a server's resident size would stay at its busiest level); false where there is no such call.
+    @discardableResult
+    public static func releaseFreedMemory() -> Bool {
+        #if canImport(Glibc)
+        guard let trim = mallocTrim else { return false }
+        _ = trim(0)
+        return true
+        #else
+        return false
+        #endif
+    }
+
+    #if canImport(Glibc)
+    /// glibc's `malloc_trim`, looked up at run time (Swift's Glibc module does not export malloc.h).
+    nonisolated(unsafe) private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+    }()
+    #endif
+
     /// Resident memory split into anonymous (heap: caches, scratch) and file-backed (memory-mapped weights,
     /// shared with the page cache) bytes. Linux only; (0, 0) elsewhere.
     public static func residentBreakdown() -> (anonymous: Int, file: Int) {

@@ -38,10 +38,14 @@ func decodeConfig<T: Decodable>(_ type: T.Type, from dictionary: [String: Any], 
 }
 
 extension KeyedDecodingContainer {
-    /// An optional integer field that must be positive when given.
-    func decodePositiveIfPresent(_ key: Key) throws -> Int? {
+    /// An optional integer field that must be positive when given, and at most `limit` (a size no model comes
+    /// near, so that the products an encoder forms from it cannot overflow).
+    func decodePositiveIfPresent(_ key: Key, limit: Int = ConfigLimits.dimension) throws -> Int? {
         guard let v = try decodeIfPresent(Int.self, forKey: key) else { return nil }
         guard v > 0 else { throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "must be positive, got \(v)") }
+        guard v <= limit else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "is \(v), above PhiKit's limit of \(limit)")
+        }
         return v
     }
 }

@@ -7,6 +7,8 @@ public enum ModelError: Error, CustomStringConvertible {
     case missingWeight(String)
     case unexpectedWeights([String])
     case wrongShape(name: String, expected: [Int], actual: [Int])
+    /// A config size (`fields`, by their Hugging Face names) disagrees with the checkpoint's tensor `tensor`.
+    case configMismatch(fields: String, tensor: String, expected: [Int], actual: [Int])
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum ModelError: Error, CustomStringConvertible {
             let shown = names.prefix(5).joined(separator: ", ")
             return "the checkpoint has \(names.count) tensor(s) the model does not use: \(shown)\(names.count > 5 ? ", …" : "")"
         case .wrongShape(let n, let e, let a): return "tensor '\(n)' has shape \(a) but the model expects \(e)"
+        case .configMismatch(let fields, let n, let e, let a):
+            return "the config does not fit the checkpoint: tensor '\(n)' is \(a), but \(fields) give \(e)"
         }
     }
 }

@@ -19,10 +19,51 @@ public struct Attention: @unchecked Sendable {
     public let qkvBias: Bias?
     /// [hidden].
     public let outputBias: Bias?
-    public var qkvWidth: Int { (heads + 2 * kvHeads) * headDim }
+    /// Columns of the q/k/v rows: (heads + 2·kvHeads)·headDim, with k at `kOff` and v at `vOff`. Computed once,
+    /// with overflow reported, from counts checked against the bound matrices (issue 10: head counts and
+    /// head_dim whose products wrapped modulo 2^64 to the real sizes passed every shape check).
+    public let qkvWidth: Int
+    /// Columns of the attention output (o_proj's input): heads·headDim, also where k starts in a q/k/v row.
+    public let attentionWidth: Int
+    let kOff: Int
+    let vOff: Int
 
+    /// Throws unless the head counts fit the matrices exactly: q/k/v rows heads·headDim and kvHeads·headDim
+    /// (one fused matrix of their sum), o_proj columns heads·headDim, biases as wide as what they add to.
     public init(projection: Projection, output: Linear, heads: Int, kvHeads: Int, headDim: Int, slidingWindow: Int = 0,
-                qkvBias: Bias? = nil, outputBias: Bias? = nil) {
+                qkvBias: Bias? = nil, outputBias: Bias? = nil) throws {
+        guard heads > 0, kvHeads > 0, headDim > 0, heads % kvHeads == 0 else {
+            throw NNError.invalidInput("attention: \(heads) heads, \(kvHeads) kv heads of \(headDim) dims do not fit (positive, heads a multiple of kv heads)")
+        }
+        guard slidingWindow >= 0 else { throw NNError.invalidInput("attention: sliding window \(slidingWindow) is negative") }
+        let (q, o1) = heads.multipliedReportingOverflow(by: headDim)
+        let (kv, o2) = kvHeads.multipliedReportingOverflow(by: headDim)
+        let (qk, o3) = q.addingReportingOverflow(kv)
+        let (width, o4) = qk.addingReportingOverflow(kv)
+        guard !(o1 || o2 || o3 || o4) else {
+            throw NNError.invalidInput("attention: (\(heads) + 2 × \(kvHeads)) heads × \(headDim) dims overflows")
+        }
+        let hidden = output.outFeatures
+        switch projection {
+        case .fused(let w):
+            guard w.outFeatures == width, w.inFeatures == hidden else {
+                throw NNError.unsupportedWeight(name: "qkv_proj", reason: "is [\(w.outFeatures), \(w.inFeatures)] but \(heads) + 2 × \(kvHeads) heads of \(headDim) need [\(width), \(hidden)]")
+            }
+        case .separate(let qw, let kw, let vw):
+            for (name, w, rows) in [("q_proj", qw, q), ("k_proj", kw, kv), ("v_proj", vw, kv)]
+            where w.outFeatures != rows || w.inFeatures != hidden {
+                throw NNError.unsupportedWeight(name: name, reason: "is [\(w.outFeatures), \(w.inFeatures)] but the head counts need [\(rows), \(hidden)]")
+            }
+        }
+        guard output.inFeatures == q else {
+            throw NNError.unsupportedWeight(name: "o_proj", reason: "takes \(output.inFeatures) columns but \(heads) heads of \(headDim) give \(q)")
+        }
+        if let b = qkvBias, b.count != width {
+            throw NNError.unsupportedWeight(name: "qkv bias", reason: "has \(b.count) values for \(width) projection rows")
+        }
+        if let b = outputBias, b.count != hidden {
+            throw NNError.unsupportedWeight(name: "o_proj bias", reason: "has \(b.count) values for \(hidden) outputs")
+        }
         self.projection = projection
         self.output = output
         self.heads = heads
@@ -31,6 +72,10 @@ public struct Attention: @unchecked Sendable {
         self.slidingWindow = slidingWindow
         self.qkvBias = qkvBias
         self.outputBias = outputBias
+        qkvWidth = width
+        attentionWidth = q
+        kOff = q
+        vOff = q + kv
     }
 
     /// h: [T, hidden] normalized input → out: [T, hidden]. Keys/values of these T positions are appended to
@@ -51,7 +96,7 @@ public struct Attention: @unchecked Sendable {
         }
         attend(qkv, rows: T, layer: layer, cache: cache, cos: cos, sin: sin, rotary: rotary, attn: attn,
                outputFrom: r0, parallel: parallel)
-        let aw = heads * headDim, rows = T - r0
+        let aw = attentionWidth, rows = T - r0
         prof.measure("o_proj") {
             output(attn + r0 * aw, rows: rows, into: out + r0 * output.outFeatures, parallel: parallel)
             outputBias?.add(into: out + r0 * output.outFeatures, rows: rows)
@@ -61,8 +106,7 @@ public struct Attention: @unchecked Sendable {
 
     /// qkv[T, qkvWidth] = the base q/k/v projections of h [T, hidden] plus their biases (no LoRA).
     func project(_ h: UnsafePointer<Float>, rows T: Int, into qkv: UnsafeMutablePointer<Float>, parallel: Parallel) {
-        let width = qkvWidth
-        let qOff = 0, kOff = heads * headDim, vOff = (heads + kvHeads) * headDim
+        let width = qkvWidth, qOff = 0
         switch projection {
         case .fused(let w):
             w(h, rows: T, into: qkv, ldy: width, parallel: parallel)
@@ -81,8 +125,7 @@ public struct Attention: @unchecked Sendable {
     func attend(_ qkv: UnsafeMutablePointer<Float>, rows T: Int, layer: Int, cache: KVCache,
                 cos: UnsafePointer<Float>, sin: UnsafePointer<Float>, rotary: RotaryEmbedding,
                 attn: UnsafeMutablePointer<Float>, outputFrom r0: Int = 0, parallel: Parallel) {
-        let width = qkvWidth
-        let qOff = 0, kOff = heads * headDim, vOff = (heads + kvHeads) * headDim
+        let width = qkvWidth, qOff = 0
         let prof = Profiler.shared
         prof.measure("rope+cache") {
             Kernels.applyRotary(x: qkv + qOff, ld: width, rows: T, heads: heads, headDim: headDim,
@@ -92,7 +135,7 @@ public struct Attention: @unchecked Sendable {
             cache.store(layer: layer, k: qkv + kOff, ldk: width, v: qkv + vOff, ldv: width, rows: T)
         }
         // Keys and values of every row are cached; outputs are computed for rows r0 ..< T only.
-        let past = cache.count, rows = T - r0, aw = heads * headDim
+        let past = cache.count, rows = T - r0, aw = attentionWidth
         prof.measure("attention") {
             Kernels.attention(q: qkv + qOff + r0 * width, ldq: width, rows: rows, heads: heads, headDim: headDim,
                               keys: cache.keys(layer: layer), values: cache.values(layer: layer),

@@ -19,13 +19,17 @@ public final class KVCache: @unchecked Sendable {
     var keys: [UnsafeMutablePointer<Float>]
     var values: [UnsafeMutablePointer<Float>]
 
+    /// `TransformerDecoder.makeCache` passes sizes its initializer checked (a cache of twice the context fits), so
+    /// the products here cannot overflow; a caller passing sizes of its own must keep to the same bound.
     public init(layers: Int, kvHeads: Int, headDim: Int, maxLength: Int, initialCapacity: Int = 256) {
         self.layers = layers
         self.kvHeads = kvHeads
         self.headDim = headDim
         self.maxLength = maxLength
         capacity = max(1, min(initialCapacity, maxLength))
-        let n = kvHeads * capacity * headDim
+        guard let n = Self.elements(kvHeads: kvHeads, headDim: headDim, capacity: capacity), layers >= 0 else {
+            preconditionFailure("KVCache: \(layers) layers × \(kvHeads) kv heads × \(headDim) × \(capacity) positions overflows")
+        }
         keys = (0..<layers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: n) }
         values = (0..<layers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: n) }
     }
@@ -71,12 +75,35 @@ public final class KVCache: @unchecked Sendable {
         return c
     }
 
-    /// Makes room for `needed` positions in total.
-    public func reserve(_ needed: Int) {
+    /// Floats of one layer's keys (or values) for `capacity` positions, nil when the count overflows Int.
+    static func elements(kvHeads: Int, headDim: Int, capacity: Int) -> Int? {
+        let (a, o1) = kvHeads.multipliedReportingOverflow(by: headDim)
+        let (n, o2) = a.multipliedReportingOverflow(by: capacity)
+        return o1 || o2 || kvHeads < 0 || headDim < 0 || capacity < 0 ? nil : n
+    }
+
+    /// Bytes of keys and values of every layer for `capacity` × `factor` positions, nil when that overflows Int.
+    static func byteCount(layers: Int, kvHeads: Int, headDim: Int, capacity: Int, factor: Int = 1) -> Int? {
+        let (c, o1) = capacity.multipliedReportingOverflow(by: factor)
+        guard !o1, let n = elements(kvHeads: kvHeads, headDim: headDim, capacity: c) else { return nil }
+        let (perLayer, o2) = n.multipliedReportingOverflow(by: 2 * MemoryLayout<Float>.size)
+        let (total, o3) = perLayer.multipliedReportingOverflow(by: layers)
+        return o2 || o3 || layers < 0 ? nil : total
+    }
+
+    /// Makes room for `needed` positions in total (the content stays). Throws when the grown cache's size
+    /// overflows Int.
+    public func reserve(_ needed: Int) throws {
         guard needed > capacity else { return }
         var newCap = capacity
-        while newCap < needed { newCap *= 2 }
+        while newCap < needed {
+            let (doubled, overflow) = newCap.multipliedReportingOverflow(by: 2)
+            newCap = overflow ? needed : doubled
+        }
         newCap = min(max(newCap, needed), max(maxLength, needed))
+        guard Self.byteCount(layers: layers, kvHeads: kvHeads, headDim: headDim, capacity: newCap) != nil else {
+            throw DecoderError.sizeOverflow(what: "a KV cache of \(newCap) positions")
+        }
         for l in 0..<layers {
             keys[l] = regrow(keys[l], rows: kvHeads * headDim, rowLength: 1, newCap)
             values[l] = regrow(values[l], rows: kvHeads, rowLength: headDim, newCap)
@@ -112,6 +139,12 @@ public final class KVCache: @unchecked Sendable {
         count += new.count
         tokens += new
         longFactors = long
+    }
+
+    /// Marks the cached positions as computed under `conditioning` (used when a state saved to disk is read
+    /// back: the restored positions were computed with features equal to the restored `conditioning`).
+    public func assignConditioning(_ conditioning: Conditioning?) {
+        conditioningID = conditioning.map { ObjectIdentifier($0) }
     }
 
     public func keys(layer l: Int) -> UnsafePointer<Float> { UnsafePointer(keys[l]) }

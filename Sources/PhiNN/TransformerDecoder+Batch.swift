@@ -35,29 +35,30 @@ extension TransformerDecoder {
             results[i] = try forward(item.tokens, cache: item.cache, logits: item.logits, tap: nil,
                                      conditioning: item.conditioning)
         } else if !together.isEmpty {
-            let logits = runBatch(together.map { items[$0] })
+            let logits = try runBatch(together.map { items[$0] })
             for (k, i) in together.enumerated() { results[i] = logits[k] }
         }
         return results
     }
 
     /// One pass over the rows of all `items` (validated, none switching rope regime); commits them to their caches.
-    private func runBatch(_ items: [BatchItem]) -> [[Float]] {
+    private func runBatch(_ items: [BatchItem]) throws -> [[Float]] {
         let H = hiddenSize
         // Row layout: item k owns rows starts[k] ..< starts[k] + items[k].tokens.count.
         var starts: [Int] = []
         var R = 0
-        for item in items { starts.append(R); R += item.tokens.count }
-        let I = blocks.map { $0.feedForward.intermediateSize }.max() ?? 0
-        let qkvWidth = blocks.map { $0.attention.qkvWidth }.max() ?? 0
-        let attnWidth = blocks.map { $0.attention.heads * $0.attention.headDim }.max() ?? 0
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: R * H)
-        let h = UnsafeMutablePointer<Float>.allocate(capacity: R * H)
-        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: R * qkvWidth)
-        let attn = UnsafeMutablePointer<Float>.allocate(capacity: R * max(attnWidth, H))
-        let gu = UnsafeMutablePointer<Float>.allocate(capacity: R * 2 * I)
-        let m = UnsafeMutablePointer<Float>.allocate(capacity: R * I)
-        defer { [x, h, qkv, attn, gu, m].forEach { $0.deallocate() } }
+        for item in items {
+            starts.append(R)
+            let (sum, overflow) = R.addingReportingOverflow(item.tokens.count)
+            guard !overflow else { throw DecoderError.sizeOverflow(what: "a batch of \(items.count) sequences") }
+            R = sum
+        }
+        // Everything that can fail does so before any cache changes: sizes, then cache room for every item.
+        _ = try logitCount(rows: R)
+        for item in items { try item.cache.reserve(item.cache.count + item.tokens.count) }
+        let scratch = try Scratch(rows: R, hidden: H, widths: scratchWidths)
+        defer { scratch.deallocate() }
+        let x = scratch.x, h = scratch.h, qkv = scratch.qkv, attn = scratch.attn, gu = scratch.gu, m = scratch.m
 
         // Per sequence: its rope regime and tables, its cache made ready, its embeddings (with spliced features).
         var tables: [(cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>)] = []
@@ -68,7 +69,6 @@ extension TransformerDecoder {
             let long = rotary.usesLongFactors(lastPosition: cache.count + T - 1)
             longs.append(long)
             cache.conditioningID = item.conditioning.map { ObjectIdentifier($0) }
-            cache.reserve(cache.count + T)
             let (c, s) = rotary.tables(start: cache.count, count: T, long: long)
             let cp = UnsafeMutablePointer<Float>.allocate(capacity: c.count)
             let sp = UnsafeMutablePointer<Float>.allocate(capacity: s.count)
@@ -86,7 +86,7 @@ extension TransformerDecoder {
                     adapters.append(AdapterRows(start: starts[k], count: item.tokens.count, lora: layers[l]))
                 }
             }
-            let a = b.attention, width = a.qkvWidth, aw = a.heads * a.headDim, out = a.output.outFeatures
+            let a = b.attention, width = a.qkvWidth, aw = a.attentionWidth, out = a.output.outFeatures
             prof.measure("norm") { b.inputNorm(x, rows: R, into: h, parallel: parallel) }
             prof.measure("qkv") {
                 a.project(h, rows: R, into: qkv, parallel: parallel)
@@ -132,7 +132,7 @@ extension TransformerDecoder {
             g += rows.count
         }
         let V = vocabularySize
-        let all = UnsafeMutablePointer<Float>.allocate(capacity: G * V)
+        let all = UnsafeMutablePointer<Float>.allocate(capacity: try logitCount(rows: G))
         defer { all.deallocate() }
         prof.measure("lm_head") { lmHead(h, rows: G, into: all, parallel: parallel) }
         var results: [[Float]] = []

@@ -31,6 +31,8 @@ public enum DecoderError: Error, CustomStringConvertible {
     case contextOverflow(requested: Int, limit: Int)
     /// Two items of one batched pass name the same cache (each sequence writes its own).
     case sharedCache(item: Int)
+    /// A buffer the pass needs (`what`) has more elements than Int can count.
+    case sizeOverflow(what: String)
 
     public var description: String {
         switch self {
@@ -38,6 +40,7 @@ public enum DecoderError: Error, CustomStringConvertible {
         case .contextOverflow(let r, let l):
             return "the sequence needs \(r) positions but the model's context limit is \(l) tokens"
         case .sharedCache(let i): return "batch item \(i) uses a KV cache an earlier item of the same batch uses"
+        case .sizeOverflow(let what): return "\(what) is too large to allocate (its size overflows)"
         }
     }
 }
@@ -74,8 +77,62 @@ public final class TransformerDecoder: @unchecked Sendable {
     }
     public var hiddenSize: Int { embedding.dim }
 
+    /// Floats per row of each forward-pass scratch buffer: the widest block's (every width checked at init).
+    struct ScratchWidths {
+        var qkv = 0, attention = 0, gateUp = 0, intermediate = 0
+    }
+    let scratchWidths: ScratchWidths
+
+    /// Throws unless the parts fit one another: every matrix takes and gives `hidden` where the residual stream
+    /// flows, all blocks share one KV layout (the cache assumes it), the rotary dims are even and within a head,
+    /// the output head covers the embedding's vocabulary, and the KV cache of `contextLength` positions has a
+    /// size Int can count. Whatever a config declared, nothing is allocated from a size that was not checked.
     public init(embedding: Embedding, blocks: [DecoderBlock], finalNorm: Norm, lmHead: Linear,
-                rotary: RotaryEmbedding, contextLength: Int, parallel: Parallel) {
+                rotary: RotaryEmbedding, contextLength: Int, parallel: Parallel) throws {
+        let H = embedding.dim
+        func bad(_ r: String) -> NNError { .invalidInput("decoder: " + r) }
+        guard H > 0, embedding.count > 0 else { throw bad("the embedding table is empty") }
+        guard lmHead.inFeatures == H, lmHead.outFeatures == embedding.count else {
+            throw bad("the output head is [\(lmHead.outFeatures), \(lmHead.inFeatures)] but the embedding is [\(embedding.count), \(H)]")
+        }
+        guard finalNorm.size == H else { throw bad("the final norm has \(finalNorm.size) weights for hidden size \(H)") }
+        guard let first = blocks.first?.attention else { throw bad("no blocks") }
+        var widths = ScratchWidths()
+        for (l, b) in blocks.enumerated() {
+            let a = b.attention, f = b.feedForward
+            guard a.output.outFeatures == H, a.kvHeads == first.kvHeads, a.headDim == first.headDim,
+                  b.inputNorm.size == H, b.postAttentionNorm.size == H else {
+                throw bad("block \(l) does not fit hidden size \(H) and \(first.kvHeads) kv heads of \(first.headDim)")
+            }
+            let I = f.intermediateSize
+            let (gateUp, overflow) = I.multipliedReportingOverflow(by: 2)
+            let ffFits: Bool
+            switch f.projection {
+            case .fused(let gu): ffFits = !overflow && gu.outFeatures == gateUp && gu.inFeatures == H
+            case .separate(let g, let u):
+                ffFits = g.outFeatures == I && u.outFeatures == I && g.inFeatures == H && u.inFeatures == H
+            }
+            guard ffFits, f.down.outFeatures == H, I > 0 else {
+                throw bad("block \(l)'s MLP does not fit hidden size \(H) and intermediate size \(I)")
+            }
+            if let bias = f.gateUpBias, bias.count != gateUp { throw bad("block \(l)'s gate/up bias has \(bias.count) values for \(gateUp)") }
+            if let bias = f.downBias, bias.count != H { throw bad("block \(l)'s down bias has \(bias.count) values for \(H)") }
+            widths.qkv = max(widths.qkv, a.qkvWidth)
+            widths.attention = max(widths.attention, a.attentionWidth, H)
+            widths.gateUp = max(widths.gateUp, gateUp)
+            widths.intermediate = max(widths.intermediate, I)
+        }
+        let r = rotary.rotaryDim
+        guard r >= 2, r % 2 == 0, r <= first.headDim,
+              rotary.invFreqShort.count == r / 2, rotary.invFreqLong.count == r / 2 else {
+            throw bad("rotary embedding of \(r) dims (\(rotary.invFreqShort.count)/\(rotary.invFreqLong.count) frequencies) does not fit heads of \(first.headDim) (even, at most head size)")
+        }
+        // The KV cache may grow to twice the context (capacity doubles) and starts at up to 256 positions.
+        guard contextLength > 0 else { throw bad("the context length must be positive, got \(contextLength)") }
+        guard KVCache.byteCount(layers: blocks.count, kvHeads: first.kvHeads, headDim: first.headDim,
+                                capacity: max(contextLength, 256), factor: 2) != nil else {
+            throw bad("a KV cache of \(contextLength) positions × \(blocks.count) layers × \(first.kvHeads) kv heads × \(first.headDim) overflows")
+        }
         self.embedding = embedding
         self.blocks = blocks
         self.finalNorm = finalNorm
@@ -83,6 +140,38 @@ public final class TransformerDecoder: @unchecked Sendable {
         self.rotary = rotary
         self.contextLength = contextLength
         self.parallel = parallel
+        scratchWidths = widths
+    }
+
+    /// Scratch for `rows` rows: [rows, hidden] ×2, [rows, qkv], [rows, attention], [rows, 2I], [rows, I], each size
+    /// with overflow reported (rows come from the caller: a prompt chunk or a whole batch).
+    struct Scratch {
+        let x, h, qkv, attn, gu, m: UnsafeMutablePointer<Float>
+
+        init(rows: Int, hidden: Int, widths w: ScratchWidths) throws {
+            func count(_ width: Int, _ name: String) throws -> Int {
+                let (n, o) = rows.multipliedReportingOverflow(by: width)
+                guard !o else { throw DecoderError.sizeOverflow(what: "the \(name) scratch of \(rows) rows × \(width)") }
+                return n
+            }
+            let sizes = [try count(hidden, "hidden"), try count(hidden, "hidden"), try count(w.qkv, "q/k/v"),
+                         try count(w.attention, "attention"), try count(w.gateUp, "gate/up"), try count(w.intermediate, "MLP")]
+            x = .allocate(capacity: sizes[0])
+            h = .allocate(capacity: sizes[1])
+            qkv = .allocate(capacity: sizes[2])
+            attn = .allocate(capacity: sizes[3])
+            gu = .allocate(capacity: sizes[4])
+            m = .allocate(capacity: sizes[5])
+        }
+
+        func deallocate() { [x, h, qkv, attn, gu, m].forEach { $0.deallocate() } }
+    }
+
+    /// `rows` × `vocabularySize` logits, counted with overflow reported.
+    func logitCount(rows: Int) throws -> Int {
+        let (n, o) = rows.multipliedReportingOverflow(by: vocabularySize)
+        guard !o else { throw DecoderError.sizeOverflow(what: "\(rows) rows of logits") }
+        return n
     }
 
     public func makeCache(maxLength: Int? = nil) -> KVCache {
@@ -109,7 +198,7 @@ public final class TransformerDecoder: @unchecked Sendable {
             cache.reset()
         }
         cache.conditioningID = conditioning.map { ObjectIdentifier($0) }
-        cache.reserve(cache.count + input.count)
+        try cache.reserve(cache.count + input.count)
         let firstWanted = input.count - tokens.count
         var out: [Float] = []
         var start = 0
@@ -123,7 +212,7 @@ public final class TransformerDecoder: @unchecked Sendable {
                 let lo = max(firstWanted, start)
                 want = lo < end ? (lo - start)..<(end - start) : nil
             }
-            out += runChunk(Array(input[start..<end]), cache: cache, long: long, logitRows: want, tap: tap,
+            out += try runChunk(Array(input[start..<end]), cache: cache, long: long, logitRows: want, tap: tap,
                             conditioning: conditioning)
             start = end
         }
@@ -144,18 +233,12 @@ public final class TransformerDecoder: @unchecked Sendable {
 
     /// One batched pass over `ids` (positions cache.count ..< cache.count+T); commits them to the cache.
     private func runChunk(_ ids: [Int], cache: KVCache, long: Bool, logitRows: Range<Int>?, tap: ActivationTap?,
-                          conditioning: Conditioning?) -> [Float] {
+                          conditioning: Conditioning?) throws -> [Float] {
         let T = ids.count, H = hiddenSize
-        let I = blocks.map { $0.feedForward.intermediateSize }.max() ?? 0
-        let qkvWidth = blocks.map { $0.attention.qkvWidth }.max() ?? 0
-        let attnWidth = blocks.map { $0.attention.heads * $0.attention.headDim }.max() ?? 0
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: T * H)          // [T, H] residual stream
-        let h = UnsafeMutablePointer<Float>.allocate(capacity: T * H)          // [T, H] normed / block outputs
-        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: T * qkvWidth) // [T, (nH+2nKV)·D]
-        let attn = UnsafeMutablePointer<Float>.allocate(capacity: T * max(attnWidth, H))
-        let gu = UnsafeMutablePointer<Float>.allocate(capacity: T * 2 * I)     // [T, 2I] = [gate | up]
-        let m = UnsafeMutablePointer<Float>.allocate(capacity: T * I)          // [T, I]
-        defer { [x, h, qkv, attn, gu, m].forEach { $0.deallocate() } }
+        _ = try logitCount(rows: T)  // before the cache changes
+        let scratch = try Scratch(rows: T, hidden: H, widths: scratchWidths)
+        defer { scratch.deallocate() }
+        let x = scratch.x, h = scratch.h, qkv = scratch.qkv, attn = scratch.attn, gu = scratch.gu, m = scratch.m
 
         embedding.lookup(ids, into: x)
         conditioning?.apply(start: cache.count, count: T, to: x)
@@ -188,7 +271,7 @@ public final class TransformerDecoder: @unchecked Sendable {
         guard let rows = logitRows, !rows.isEmpty else { return [] }
         finalNorm(x + rows.lowerBound * H, rows: rows.count, into: h)
         tap?("final_norm", -1, UnsafeBufferPointer(start: h, count: rows.count * H), rows.count, H)
-        var logits = [Float](repeating: 0, count: rows.count * vocabularySize)
+        var logits = [Float](repeating: 0, count: try logitCount(rows: rows.count))
         logits.withUnsafeMutableBufferPointer { buf in
             guard let p = buf.baseAddress else { return }
             prof.measure("lm_head") { lmHead(h, rows: rows.count, into: p, parallel: parallel) }

@@ -8,6 +8,9 @@ extension APIError {
         switch error {
         case let e as APIError: return e
         case let e as EngineError:
+            if case .exceedsMemoryBudget = e {
+                return .invalid(e.description, param: "max_tokens", code: "exceeds_memory_budget")
+            }
             var a = APIError(.serviceUnavailable, e.description, code: e == .shuttingDown ? "shutting_down" : "queue_full")
             a.headers[.retryAfter] = "1"
             return a

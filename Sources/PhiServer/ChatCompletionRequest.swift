@@ -51,16 +51,8 @@ struct ChatCompletionRequest {
     var messages: [Message] = []
     var stream = false
     var includeUsage = false
-    var maxTokens: Int?
-    var temperature: Double?
-    var topP: Double?
-    var seed: UInt64?
-    var stop: [String] = []
-    var presencePenalty: Double?
-    var frequencyPenalty: Double?
-    var logprobs = false
-    var topLogprobs = 0
-    var logitBias: [Int: Float] = [:]
+    /// The sampling fields (chat and completions share them).
+    var parameters = GenerationParameters()
     var tools: [Tool] = []
     var toolChoice = ToolChoice.auto
     var responseFormat = ResponseFormat.text
@@ -83,18 +75,12 @@ struct ChatCompletionRequest {
             throw APIError.invalid("only n = 1 is supported (one choice per request)", param: "n")
         }
         let mct = try j.int("max_completion_tokens", in: 1...Int(Int32.max))
-        maxTokens = try mct ?? j.int("max_tokens", in: 1...Int(Int32.max))
-        temperature = try j.double("temperature", in: 0...2)
-        topP = try j.double("top_p", in: 0...1)
-        if topP == 0 { throw APIError.invalid("'top_p' must be greater than 0", param: "top_p") }
-        if let s = try j.int("seed", in: Int(Int64.min)...Int(Int64.max)) { seed = UInt64(bitPattern: Int64(s)) }
-        stop = try Self.stops(j)
-        presencePenalty = try j.double("presence_penalty", in: -2...2)
-        frequencyPenalty = try j.double("frequency_penalty", in: -2...2)
-        logprobs = try j.bool("logprobs") ?? false
+        parameters.maxTokens = try mct ?? j.int("max_tokens", in: 1...Int(Int32.max))
+        try parameters.readSampling(j)
+        parameters.logprobs = try j.bool("logprobs") ?? false
         if let t = try j.int("top_logprobs", in: 0...20) {
-            guard logprobs else { throw APIError.invalid("'top_logprobs' requires 'logprobs': true", param: "top_logprobs") }
-            topLogprobs = t
+            guard parameters.logprobs else { throw APIError.invalid("'top_logprobs' requires 'logprobs': true", param: "top_logprobs") }
+            parameters.topLogprobs = t
         }
         if let lb = try j.object("logit_bias") {
             for (k, v) in lb.object {
@@ -102,7 +88,7 @@ struct ChatCompletionRequest {
                     throw APIError.invalid("'logit_bias' keys must be token ids, got '\(k)'", param: "logit_bias")
                 }
                 guard let b = try lb.double(k, in: -100...100) else { continue }
-                logitBias[id] = Float(b)
+                parameters.logitBias[id] = Float(b)
             }
         }
         if let ts = try j.objects("tools") {
@@ -122,15 +108,6 @@ struct ChatCompletionRequest {
                 throw APIError.invalid("unknown 'response_format.type' '\(t)' (text, json_object, json_schema)", param: "response_format.type")
             }
         }
-    }
-
-    static func stops(_ j: JSONFields) throws -> [String] {
-        guard j.has("stop") else { return [] }
-        if let s = j.object["stop"] as? String { return [s] }
-        guard let a = j.object["stop"] as? [Any], a.count <= 4, let strings = a as? [String] else {
-            throw APIError.invalid("'stop' must be a string or an array of at most 4 strings", param: "stop")
-        }
-        return strings
     }
 
     static let roles: Set<String> = ["system", "developer", "user", "assistant", "tool"]

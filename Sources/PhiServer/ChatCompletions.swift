@@ -21,7 +21,7 @@ struct ChatCompletions {
         let started = try await Self.awaitStart(feed)
         let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
         let output = ChatOutput(id: String(id), model: chat.model ?? state.configuration.modelID, created: Int(Date().timeIntervalSince1970),
-                                loaded: bridge.model, includeUsage: chat.includeUsage, logprobs: chat.logprobs,
+                                loaded: bridge.model, includeUsage: chat.includeUsage, logprobs: chat.parameters.logprobs,
                                 promptTokens: started.prompt, toolsOffered: !chat.tools.isEmpty && chat.toolChoice != .none)
         if chat.stream {
             return Response(status: .ok, headers: SSE.headers, body: ResponseBody { writer in
@@ -71,33 +71,9 @@ struct ChatCompletions {
 
     static func stream(_ feed: EventFeed, output: ChatOutput, metrics: ServerMetrics, writer: inout any ResponseBodyWriter) async throws {
         var output = output
-        defer { feed.cancel() }
         try await writer.write(SSE.event(output.chunk(delta: ["role": "assistant", "content": ""])))
-        do {
-            while let item = try await feed.next() {
-                switch item {
-                case .keepAlive: try await writer.write(SSE.keepAlive)
-                case .event(.started): break
-                case .event(.token(let t)):
-                    feed.stopKeepAlive()
-                    for chunk in output.add(t) { try await writer.write(SSE.event(chunk)) }
-                case .event(.finished(let r, let cached)):
-                    metrics.finished(r, cached: cached)
-                    for chunk in output.finish(r, cached: cached) { try await writer.write(SSE.event(chunk)) }
-                    try await writer.write(SSE.done)
-                    try await writer.finish(nil)
-                    return
-                }
-            }
-        } catch let e as APIError {
-            throw e
-        } catch {
-            // The stream has started (status 200 is sent): report the failure as an event, then end.
-            metrics.failed()
-            if Task.isCancelled { throw error }
-            try? await writer.write(SSE.event(APIError.from(error).body))
-            try await writer.finish(nil)
-        }
+        try await feed.writeSSE(to: &writer, metrics: metrics, token: { output.add($0) },
+                                finish: { output.finish($0, cached: $1) })
     }
 }
 

@@ -27,12 +27,7 @@ struct Completions {
         let includeUsage = try j.object("stream_options")?.bool("include_usage") ?? false
         var p = GenerationParameters()
         p.maxTokens = try j.int("max_tokens", in: 1...Int(Int32.max)) ?? 16
-        p.temperature = try j.double("temperature", in: 0...2)
-        p.topP = try j.double("top_p", in: Double.leastNonzeroMagnitude...1)
-        if let s = try j.int("seed", in: Int(Int64.min)...Int(Int64.max)) { p.seed = UInt64(bitPattern: Int64(s)) }
-        p.stop = try ChatCompletionRequest.stops(j)
-        p.presencePenalty = try j.double("presence_penalty", in: -2...2)
-        p.frequencyPenalty = try j.double("frequency_penalty", in: -2...2)
+        try p.readSampling(j)
         if let lp = try j.int("logprobs", in: 0...5), lp > 0 { p.logprobs = true; p.topLogprobs = lp }
         var options = try p.options(configuration: state.configuration, model: bridge.model)
         options.forcedOutput = state.nextForcedOutput(bridge.model)
@@ -54,41 +49,24 @@ struct Completions {
         if stream {
             let chunkEnvelope = SendableJSON(envelope())
             return Response(status: .ok, headers: SSE.headers, body: ResponseBody { writer in
-                defer { feed.cancel() }
                 func chunk(_ text: String, _ finish: String?) -> [String: Any] {
                     var c = chunkEnvelope.value
                     c["choices"] = [choice(text, finish)]
                     if includeUsage { c["usage"] = NSNull() }
                     return c
                 }
-                do {
-                    while let item = try await feed.next() {
-                        switch item {
-                        case .keepAlive: try await writer.write(SSE.keepAlive)
-                        case .event(.started): break
-                        case .event(.token(let t)):
-                            feed.stopKeepAlive()
-                            if !t.text.isEmpty { try await writer.write(SSE.event(chunk(t.text, nil))) }
-                        case .event(.finished(let r, let cached)):
-                            metrics.finished(r, cached: cached)
-                            try await writer.write(SSE.event(chunk("", r.finishReason.rawValue)))
-                            if includeUsage {
-                                var u = chunkEnvelope.value
-                                u["choices"] = [Any]()
-                                u["usage"] = usage(r, cached)
-                                try await writer.write(SSE.event(u))
-                            }
-                            try await writer.write(SSE.done)
-                            try await writer.finish(nil)
-                            return
-                        }
+                try await feed.writeSSE(to: &writer, metrics: metrics, token: { t in
+                    t.text.isEmpty ? [] : [chunk(t.text, nil)]
+                }, finish: { r, cached in
+                    var chunks = [chunk("", r.finishReason.rawValue)]
+                    if includeUsage {
+                        var u = chunkEnvelope.value
+                        u["choices"] = [Any]()
+                        u["usage"] = usage(r, cached)
+                        chunks.append(u)
                     }
-                } catch {
-                    metrics.failed()
-                    if Task.isCancelled { throw error }
-                    try? await writer.write(SSE.event(APIError.from(error).body))
-                    try await writer.finish(nil)
-                }
+                    return chunks
+                })
             })
         }
         let result = try await request.body.consumeWithInboundCloseHandler { _ -> SendableJSON in

@@ -99,7 +99,7 @@ public enum PhiServer {
         if logger == nil { log.logLevel = .info }
         return Application(router: buildRouter(state: state),
                            configuration: .init(address: .hostname(c.host, port: c.port), serverName: "phi4"),
-                           services: [EngineService(state: state)], logger: log)
+                           services: [EngineService(state: state), IdleMemoryTrimmer(state: state)], logger: log)
     }
 
     /// Serves until SIGINT or SIGTERM: the HTTP server starts at once (/health says 503 while loading), the model

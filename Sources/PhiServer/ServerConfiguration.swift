@@ -20,12 +20,19 @@ public struct ServerConfiguration: Sendable {
     public var maxTokens = 4096
     /// Requests waiting for a slot; more get 503.
     public var maxQueued = 64
-    /// Sequences generated concurrently.
+    /// Most sequences decoded concurrently: the batch size of one forward pass (more requests wait in the queue).
     public var parallel = 4
     /// Prompt tokens per prefill step (smaller: fairer, larger: faster prefill).
     public var prefillChunk = 256
-    /// Prefix cache byte budget.
+    /// Prefix cache byte budget in memory (0 disables the cache).
     public var cacheBytes = 1 << 30
+    /// Directory where idle prefix-cache states spill when evicted from memory (nil: no spill).
+    public var cacheDirectory: String?
+    /// Byte budget of the spill directory.
+    public var cacheDiskBytes = 8 << 30
+    /// Memory the engine may hold for KV caches, scratch and the prefix cache; nil derives it from physical
+    /// memory and the weights (see `InferenceEngine.defaultMemoryBudget`).
+    public var memoryBudget: Int?
     /// Lets image_url / input_audio take http(s) and file URLs (off: data URLs and base64 only).
     public var allowRemoteMedia = false
     /// Lets /v1/completions turn special-token text such as `<|end|>` into control tokens.

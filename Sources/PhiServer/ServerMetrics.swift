@@ -20,6 +20,10 @@ final class ServerMetrics: Sendable {
     private let cacheHits: CoreMetrics.Gauge
     private let cacheMisses: CoreMetrics.Gauge
     private let cacheBytes: CoreMetrics.Gauge
+    private let cacheDiskHits: CoreMetrics.Gauge
+    private let spilledBytes: CoreMetrics.Gauge
+    private let memoryReserved: CoreMetrics.Gauge
+    private let memoryBudget: CoreMetrics.Gauge
 
     init() {
         let f = PrometheusMetricsFactory(registry: registry)
@@ -35,6 +39,10 @@ final class ServerMetrics: Sendable {
         cacheHits = CoreMetrics.Gauge(label: "phikit_prefix_cache_hits", factory: f)
         cacheMisses = CoreMetrics.Gauge(label: "phikit_prefix_cache_misses", factory: f)
         cacheBytes = CoreMetrics.Gauge(label: "phikit_prefix_cache_bytes", factory: f)
+        cacheDiskHits = CoreMetrics.Gauge(label: "phikit_prefix_cache_disk_hits", factory: f)
+        spilledBytes = CoreMetrics.Gauge(label: "phikit_prefix_cache_disk_bytes", factory: f)
+        memoryReserved = CoreMetrics.Gauge(label: "phikit_memory_reserved_bytes", factory: f)
+        memoryBudget = CoreMetrics.Gauge(label: "phikit_memory_budget_bytes", factory: f)
     }
 
     func finished(_ r: GenerationResult, cached: Int) {
@@ -56,6 +64,10 @@ final class ServerMetrics: Sendable {
             cacheHits.record(s.prefixCacheHits)
             cacheMisses.record(s.prefixCacheMisses)
             cacheBytes.record(s.prefixCacheBytes)
+            cacheDiskHits.record(s.prefixCacheDiskHits)
+            spilledBytes.record(s.spilledBytes)
+            memoryReserved.record(s.reservedBytes)
+            memoryBudget.record(s.memoryBudget)
         }
         return registry.emitToString()
     }

@@ -36,7 +36,8 @@ public final class ServerState: @unchecked Sendable {
     public func setModel(_ model: LoadedModel) {
         let c = configuration
         let engine = InferenceEngine(model: model, configuration: .init(
-            maxQueued: c.maxQueued, maxActive: c.parallel, prefillChunk: c.prefillChunk, prefixCacheBytes: c.cacheBytes))
+            maxQueued: c.maxQueued, maxActive: c.parallel, prefillChunk: c.prefillChunk, prefixCacheBytes: c.cacheBytes,
+            spillDirectory: c.cacheDirectory, spillBytes: c.cacheDiskBytes, memoryBudget: c.memoryBudget))
         lock.lock()
         _engine = engine
         _bridge = EngineBridge(model: model, configuration: c)

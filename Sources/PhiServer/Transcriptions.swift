@@ -4,8 +4,9 @@ import NIOCore
 import PhiKit
 
 /// POST /v1/audio/transcriptions and /v1/audio/translations (Phi-4-multimodal). The recording is cut at pauses
-/// (`SilenceSplitter`, as `Transcriber` does) and each piece goes through the engine as its own request, so
-/// a long recording shares the machine fairly with chat requests.
+/// and each piece prompted and stitched as `Transcriber` does (its `split`, `prompt` and `TranscriptStitcher`), but
+/// each piece goes through the engine as its own request, so a long recording shares the machine fairly with chat
+/// requests.
 struct Transcriptions {
     let state: ServerState
     let translate: Bool
@@ -48,14 +49,14 @@ struct Transcriptions {
         } catch {
             throw APIError.invalid("invalid audio: \(error)", param: "file", code: "invalid_audio")
         }
-        let rate = Phi4MMAudioFeatures.sampleRate
-        let samples = clip.sampleRate == rate ? clip.samples : try AudioResampler.resample(clip.samples, from: clip.sampleRate, to: rate)
-        let pieces = SilenceSplitter.chunks(samples: samples, sampleRate: rate, maxSeconds: options.maxChunkSeconds,
-                                            minSeconds: options.minChunkSeconds).filter { $0.count >= Phi4MMAudioFeatures.windowLength }
-        guard !pieces.isEmpty else { throw APIError.invalid("the audio has no samples", param: "file") }
-        let job = Job(model: bridge.model, engine: engine, samples: samples, rate: rate, pieces: pieces, options: options,
+        let recording: Transcriber.SplitRecording
+        do {
+            recording = try Transcriber.split(clip, options: options)
+        } catch {
+            throw APIError.invalid("invalid audio: \(error)", param: "file", code: "invalid_audio")
+        }
+        let job = Job(model: bridge.model, engine: engine, recording: recording, options: options,
                       maxTokens: min(options.maxTokensPerChunk, state.configuration.maxTokens), metrics: state.metrics)
-        let duration = Double(samples.count) / Double(rate)
         if stream {
             // The first piece is accepted before the 200 goes out, so a bad request is still an HTTP error.
             let first = try await job.start(0)
@@ -77,13 +78,13 @@ struct Transcriptions {
         }
         let t0 = DispatchTime.now().uptimeNanoseconds
         let first = try await job.start(0)
-        let segments = try await request.body.consumeWithInboundCloseHandler { _ in
+        let stitched = try await request.body.consumeWithInboundCloseHandler { _ in
             try await job.run(first: first) { _ in }
         } onInboundClosed: {
             job.cancel()
         }
-        let transcript = Transcript(text: segments.map(\.text).filter { !$0.isEmpty }.joined(separator: " "), segments: segments,
-                                    duration: duration, language: options.language, task: options.translateTo == nil ? "transcribe" : "translate",
+        let transcript = Transcript(text: stitched.text, segments: stitched.segments, duration: recording.duration,
+                                    language: options.language, task: options.task,
                                     seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         let text = try format.render(transcript)
         let type = format == .json || format == .verbose_json ? "application/json" : "text/plain; charset=utf-8"
@@ -94,9 +95,7 @@ struct Transcriptions {
     final class Job: @unchecked Sendable {
         let model: LoadedModel
         let engine: InferenceEngine
-        let samples: [Float]
-        let rate: Int
-        let pieces: [Range<Int>]
+        let recording: Transcriber.SplitRecording
         let options: TranscriptionOptions
         let maxTokens: Int
         let metrics: ServerMetrics
@@ -104,13 +103,11 @@ struct Transcriptions {
         private var feeds: [EventFeed] = []
         private var cancelled = false
 
-        init(model: LoadedModel, engine: InferenceEngine, samples: [Float], rate: Int, pieces: [Range<Int>],
+        init(model: LoadedModel, engine: InferenceEngine, recording: Transcriber.SplitRecording,
              options: TranscriptionOptions, maxTokens: Int, metrics: ServerMetrics) {
             self.model = model
             self.engine = engine
-            self.samples = samples
-            self.rate = rate
-            self.pieces = pieces
+            self.recording = recording
             self.options = options
             self.maxTokens = maxTokens
             self.metrics = metrics
@@ -134,12 +131,10 @@ struct Transcriptions {
 
         /// Submits piece `k` and waits until the engine accepts it.
         func start(_ k: Int) async throws -> EventFeed {
-            let piece = AudioClip(sampleRate: rate, samples: Array(samples[pieces[k]]))
-            let model = self.model
-            let instruction = options.instruction
-            // The same prompt as Transcriber's (the model card's ASR / translation wording, speech LoRA).
+            let piece = recording.clip(recording.pieces[k])
+            let (model, options) = (self.model, self.options)
             let request = EngineRequest(options: GenerationOptions(maxTokens: maxTokens)) {
-                try model.promptBuilder.build([.user([.audio(.samples(piece)), .text(instruction)])])
+                try Transcriber.prompt(piece, options: options, model: model)
             }
             let feed = EventFeed(try engine.submit(request), keepAliveSeconds: 0)
             if register(feed) { feed.cancel(); throw GenerationError.cancelled }
@@ -148,31 +143,24 @@ struct Transcriptions {
         }
 
         /// Transcribes every piece; `onText` gets text as it comes (with the separators between pieces).
-        func run(first: EventFeed, onText: (String) async throws -> Void) async throws -> [TranscriptSegment] {
-            var segments: [TranscriptSegment] = []
-            var soFar = ""
-            for k in pieces.indices {
+        func run(first: EventFeed, onText: (String) async throws -> Void) async throws -> TranscriptStitcher {
+            var stitcher = TranscriptStitcher(sampleRate: recording.sampleRate)
+            for k in recording.pieces.indices {
                 let feed = k == 0 ? first : try await start(k)
-                var pieceText = "", leading = true, ids: [Int] = []
-                let separator = soFar.isEmpty ? "" : " "
+                var ids: [Int] = []
                 while let item = try await feed.next() {
                     guard case .event(let e) = item else { continue }
                     if case .token(let t) = e {
-                        var text = t.text
-                        if leading { text = String(text.drop { $0 == " " }); if !text.isEmpty { leading = false; try await onText(separator) } }
-                        if !text.isEmpty { try await onText(text) }
-                        pieceText += text
+                        let shown = stitcher.add(t.text)
+                        if !shown.isEmpty { try await onText(shown) }
                     } else if case .finished(let r, let cached) = e {
                         metrics.finished(r, cached: cached)
                         ids = r.generatedTokens
                     }
                 }
-                let trimmed = pieceText.trimmingCharacters(in: .whitespacesAndNewlines)
-                if !trimmed.isEmpty { soFar += separator + trimmed }
-                segments.append(TranscriptSegment(id: segments.count, start: Double(pieces[k].lowerBound) / Double(rate),
-                                                  end: Double(pieces[k].upperBound) / Double(rate), text: trimmed, tokens: ids))
+                stitcher.endPiece(samples: recording.pieces[k], tokens: ids)
             }
-            return segments
+            return stitcher
         }
     }
 }

@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
     var parallel: Int = 1
     @Option(help: "Speculative verify cost: also time decode calls of K rows with logits for every row (K = 1 + draft length), comma-separated, e.g. 1,2,5,9,17; reports calls per second (the cache advances one token per call, as after a rejected draft).")
     var verifyRows: String?
-    @Option(help: "Quantize the weights at load time: q4 (q4_0), q4_k, q6_k or q8 (q8_0).")
+    @Option(help: ArgumentHelp(QuantizeHelp.bench))
     var quantize: String?
     @Option(help: "Also time encoding this image with the vision tower (Phi-4-multimodal): preprocessing, SigLIP on every crop and the projector.")
     var image: String?
@@ -38,6 +38,7 @@ struct Bench: ParsableCommand {
         try OptionRange.check(threads, "-t", OptionRange.threads)
         try OptionRange.check(repetitions, "-r", 1...10_000)
         try OptionRange.check(parallel, "--parallel", 1...256)
+        _ = try verifyWidths()
         guard model != nil || bandwidth else { throw ValidationError("--model is required (unless only --bandwidth is measured)") }
     }
 
@@ -55,7 +56,7 @@ struct Bench: ParsableCommand {
                 return
             }
             let loadStart = DispatchTime.now().uptimeNanoseconds
-            guard let q = LoadQuantization(name: quantize ?? "none") else { throw ValidationError("unknown --quantize \(quantize ?? "")") }
+            guard let q = LoadQuantization(name: quantize ?? "none") else { throw ValidationError("unknown --quantize \(quantize ?? ""): use \(QuantizeHelp.quantizedTypes) or f32") }
             let loaded = try ModelLoader.load(path: model, threads: threads, quantize: q)
             let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
             let m = loaded.model

@@ -25,12 +25,18 @@ struct Chat: ParsableCommand {
             if let system { messages.append(.system(system)) }
             let initial = messages
             Console.error("Chatting with \(loaded.directory.lastPathComponent). /reset starts over, /exit quits.")
+            var input = LineReader(limit: inputLimits.maxPromptBytes)
             while true {
                 Console.write("> ")
-                guard let line = readLine(strippingNewline: true) else { Console.write("\n"); break }
+                guard let next = input.next() else { Console.write("\n"); break }
+                guard case .text(let line) = next else {
+                    if case .tooLong(let n) = next {
+                        Console.error("error: the line is \(n) bytes, above the --max-prompt-bytes limit of \(inputLimits.maxPromptBytes)")
+                    }
+                    continue
+                }
                 let text = line.trimmingCharacters(in: .whitespaces)
                 if text.isEmpty { continue }
-                do { try inputLimits.check(line, "the line") } catch { Console.error("error: \(error)"); continue }
                 if text == "/exit" || text == "/quit" { break }
                 if text == "/reset" {
                     messages = initial

@@ -19,10 +19,15 @@ struct ConstraintBench: ParsableCommand {
     @Flag(help: "Also time one generation step's sampling with and without a mask (greedy, 200,064 logits).")
     var samplerOverhead = false
 
+    func validate() throws {
+        try OptionRange.check(repeats, "--repeats", 1...10_000)
+    }
+
     func run() throws {
         try runCLI {
             let tok = try Tokenizer(directory: URL(fileURLWithPath: tokenizer))
-            guard let data = FileManager.default.contents(atPath: cases) else { throw CLIError("cannot read \(cases)") }
+            // Regular files only (a FIFO is an error, not a hang), at most 1 GiB.
+            let data = Data(try InputLimitOptions.readText(cases, limit: 1 << 30, flag: "--cases").utf8)
             let t0 = DispatchTime.now().uptimeNanoseconds
             _ = try Constraint.regex("x").compile(for: tok, useCache: false)  // builds the shared vocabulary trie
             let trieSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
@@ -57,7 +62,7 @@ struct ConstraintBench: ParsableCommand {
                     for (i, id) in tokens.enumerated() {
                         var best = Double.infinity
                         let before = matcher  // every repetition starts from the same state and mask cache
-                        for r in 0..<max(1, repeats) {
+                        for r in 0..<repeats {
                             var m = before
                             let s = DispatchTime.now().uptimeNanoseconds
                             m.allowedTokens(into: &mask)

@@ -17,6 +17,9 @@ struct MediaOptions: ParsableArguments {
     @Option(help: "Most images per prompt.")
     var maxImages: Int = ImageLimits.default.maxImagesPerPrompt
 
+    /// Checked when the command line is parsed, before a model is loaded.
+    func validate() throws { _ = try limits() }
+
     func limits() throws -> MediaLimits {
         // 512 crops of 256 tokens each already exceed a 128k context
         try OptionRange.check(maxCrops, "--max-crops", 1...512)

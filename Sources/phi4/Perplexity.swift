@@ -35,7 +35,7 @@ struct PerplexityCommand: ParsableCommand {
     var chunks: Int?
     @Option(help: "Reference model (folder or .gguf) to compare against: KL divergence, top-1 agreement, both perplexities.")
     var compare: String?
-    @Option(help: "How to load the reference: f32 (dequantize every matrix), q4, q4_k, q6_k, q8 (default: as stored).")
+    @Option(help: ArgumentHelp(QuantizeHelp.reference))
     var compareQuantize: String?
     @Flag(help: "Print one JSON object instead of the text report.")
     var json = false

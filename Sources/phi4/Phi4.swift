@@ -29,14 +29,18 @@ struct ModelOptions: ParsableArguments {
     @Option(name: [.customShort("t"), .long], help: "Threads to use (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Quantize the weights at load time: q4 (q4_0), q4_k, q6_k or q8 (q8_0); already-quantized (GGUF) weights are requantized. f32 dequantizes every matrix instead (a reference for measuring quantization error).")
+    @Option(help: ArgumentHelp(QuantizeHelp.loadTime))
     var quantize: String?
+
+    func validate() throws {
+        if let t = threads { try OptionRange.check(t, "--threads", OptionRange.threads) }
+    }
 
     func load() throws -> LoadedModel {
         if let t = threads { try OptionRange.check(t, "--threads", OptionRange.threads) }
         var q = LoadQuantization.none
         if let name = quantize {
-            guard let parsed = LoadQuantization(name: name) else { throw ValidationError("unknown --quantize \(name)") }
+            guard let parsed = LoadQuantization(name: name) else { throw ValidationError("unknown --quantize \(name): use \(QuantizeHelp.quantizedTypes) or f32") }
             q = parsed
         }
         return try ModelLoader.load(path: model, threads: threads, quantize: q, downloadProgress: Console.downloadProgress)
@@ -64,6 +68,9 @@ struct SamplingOptions: ParsableArguments {
     var seed: UInt64?
     @Option(name: .customLong("stop"), help: "Stop before this text (repeatable).")
     var stop: [String] = []
+
+    /// Checked when the command line is parsed, before a model is loaded.
+    func validate() throws { _ = try options() }
 
     func options(logprobs: Bool = false) throws -> GenerationOptions {
         try OptionRange.check(maxTokens, "--max-tokens", OptionRange.generatedTokens)

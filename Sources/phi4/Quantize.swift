@@ -15,7 +15,7 @@ struct Quantize: ParsableCommand {
 
     @Option(help: "Model folder (Hugging Face layout), or a hub id.")
     var model: String
-    @Option(name: .customLong("type"), help: "q4_0, q4_k, q6_k or q8_0 (q4 = q4_0, q8 = q8_0); f32 writes a float copy.")
+    @Option(name: .customLong("type"), help: ArgumentHelp(QuantizeHelp.folderType))
     var type: String
     @Option(help: "Output folder (created).")
     var out: String
@@ -23,7 +23,7 @@ struct Quantize: ParsableCommand {
     func run() throws {
         try runCLI {
             guard let q = LoadQuantization(name: type), let dtype = q.dtype else {
-                throw ValidationError("unknown --type \(type): use q4_0, q4_k, q6_k or q8_0")
+                throw ValidationError("unknown --type \(type): use \(QuantizeHelp.quantizedTypes)")
             }
             var src = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
             if !FileManager.default.fileExists(atPath: src.path), HubDownloader.isRepositoryID(model) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PhiJSON
 import PhiKit
 import PhiServer
 
@@ -36,18 +37,45 @@ struct Serve: ParsableCommand {
     var maxTokens = 4096
     @Option(help: "Requests that may wait for a slot; more are answered 503.")
     var maxQueue = 64
-    @Option(help: "Requests generated concurrently (their steps interleave).")
+    @Option(help: ArgumentHelp("Most sequences decoded at once: the batch size of each forward pass.",
+                               discussion: "Further requests wait in the queue (--max-queue). 1 serves one request at a time."))
     var parallel = 4
-    @Option(help: "Prompt tokens read per step before other requests get a turn.")
+    @Option(help: "Most prompt tokens read per step, shared fairly among the requests still reading their prompt.")
     var prefillChunk = 256
-    @Option(name: .customLong("cache-mib"), help: "Memory for cached prompt prefixes (KV states), in MiB.")
-    var cacheMiB = 1024
+    @Option(help: ArgumentHelp("Memory for cached prompt prefixes (KV states): bytes or a size such as 512M, 2G, 1GiB (0: no cache; default 1GiB).",
+                               valueName: "size"))
+    var cacheBytes: ByteCountArgument?
+    @Option(name: .customLong("cache-mib"), help: .hidden)
+    var cacheMiB: Int?
+    @Option(help: ArgumentHelp("Directory where prefix-cache states evicted from memory are kept and looked up again (off by default).",
+                               valueName: "dir"))
+    var cacheDir: String?
+    @Option(help: ArgumentHelp("Disk budget of --cache-dir (bytes or a size such as 8G).", valueName: "size"))
+    var cacheDiskBytes = ByteCountArgument(bytes: 8 << 30)
+    @Option(help: ArgumentHelp("Memory for KV caches, scratch and the prefix cache; a request that can never fit is a 400, others wait (default: half of physical memory after the weights).",
+                               valueName: "size"))
+    var memoryBudget: ByteCountArgument?
     @Flag(help: "Let image_url take http(s) and file URLs (only data: URLs otherwise).")
     var allowRemoteMedia = false
     @Flag(help: "Let /v1/completions turn special-token text (<|end|>, …) into control tokens.")
     var allowControlTokens = false
     @Option(help: .hidden)
     var forcedOutputs: String?
+
+    /// Every number in range before anything starts (issue 10: `--cache-mib` shifted past Int's width and
+    /// `--max-audio-seconds inf` passed a positivity check).
+    func validate() throws {
+        try OptionRange.check(port, "--port", 0...65535)
+        try OptionRange.check(maxBodyBytes, "--max-body-bytes", 1...(1 << 30))
+        try OptionRange.check(maxUploadBytes, "--max-upload-bytes", 1...(1 << 30))
+        try OptionRange.check(maxImages, "--max-images", 0...1024)
+        try OptionRange.check(maxAudioSeconds, "--max-audio-seconds", 0.001...86_400)
+        try OptionRange.check(maxTokens, "--max-tokens", 1...OptionRange.generatedTokens.upperBound)
+        try OptionRange.check(maxQueue, "--max-queue", 0...65_536)
+        try OptionRange.check(parallel, "--parallel", 1...256)
+        try OptionRange.check(prefillChunk, "--prefill-chunk", 1...65_536)
+        if let cacheMiB { try OptionRange.check(cacheMiB, "--cache-mib", 0...(1 << 24)) }
+    }
 
     func run() throws {
         var c = ServerConfiguration()
@@ -64,22 +92,34 @@ struct Serve: ParsableCommand {
         c.maxQueued = maxQueue
         c.parallel = parallel
         c.prefillChunk = prefillChunk
-        c.cacheBytes = cacheMiB << 20
+        if let cacheBytes {
+            c.cacheBytes = cacheBytes.bytes
+        } else if let cacheMiB {  // the deprecated spelling, range-checked in validate()
+            c.cacheBytes = cacheMiB << 20
+        }
+        c.cacheDiskBytes = cacheDiskBytes.bytes
+        c.memoryBudget = memoryBudget?.bytes
+        if let dir = cacheDir {
+            // Checked now so that a typo is an error at start-up, not a silently disabled spill.
+            var isDirectory: ObjCBool = false
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue,
+                  FileManager.default.isWritableFile(atPath: dir) else {
+                throw ValidationError("--cache-dir \(dir) is not a writable directory")
+            }
+            c.cacheDirectory = dir
+        }
         c.allowRemoteMedia = allowRemoteMedia
         c.allowControlTokens = allowControlTokens
-        guard (1...65535).contains(port) || port == 0 else { throw ValidationError("--port must be in 1…65535") }
-        guard maxBodyBytes > 0, maxUploadBytes > 0, maxImages >= 0, maxAudioSeconds > 0, maxTokens > 0, maxQueue >= 0,
-              parallel >= 1, prefillChunk >= 1, cacheMiB >= 0 else {
-            throw ValidationError("limits must be positive (--parallel and --prefill-chunk at least 1)")
-        }
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
         if let path = forcedOutputs {
             // Test aid: a JSON array of strings forced, in turn, as the outputs of successive requests.
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            guard let list = try JSONSerialization.jsonObject(with: data) as? [String] else {
-                throw ValidationError("--forced-outputs must name a JSON array of strings")
+            do {
+                c.forcedOutputs = try PhiJSONDecoder().decode([String].self, from: data)
+            } catch {
+                throw ValidationError("--forced-outputs must name a JSON array of strings: \(error)")
             }
-            c.forcedOutputs = list
         }
         let options = model
         let configuration = c
@@ -99,6 +139,17 @@ struct Serve: ParsableCommand {
         done.wait()
         if let e = failure.error { throw e }
     }
+}
+
+/// A byte size flag: plain bytes or a suffixed size (`512M`, `2G`, `1GiB`, `500MB`; see `ByteSize`).
+struct ByteCountArgument: ExpressibleByArgument {
+    var bytes: Int
+    init(bytes: Int) { self.bytes = bytes }
+    init?(argument: String) {
+        guard let b = try? ByteSize.parse(argument) else { return nil }
+        bytes = b
+    }
+    var defaultValueDescription: String { ByteSize.describe(bytes).replacingOccurrences(of: " ", with: "") }
 }
 
 private final class ErrorBox: @unchecked Sendable {

@@ -34,6 +34,33 @@ final class HostileInputCLITests: XCTestCase {
         XCTAssertTrue(chat.stderr.contains("above the --max-prompt-bytes limit"), chat.stderr)
     }
 
+    func testServeAndSamplingNumbers() throws {
+        // serve checks its numbers before it loads a model or binds a port
+        try assertUsageError(["serve", "--model", tiny, "--port", "0", "--cache-mib", "9223372036854775807"], mentions: "--cache-mib")
+        try assertUsageError(["serve", "--model", tiny, "--port", "0", "--max-audio-seconds", "inf"], mentions: "--max-audio-seconds")
+        try assertUsageError(["serve", "--model", tiny, "--port", "0", "--max-tokens", "9223372036854775807"], mentions: "--max-tokens")
+        try assertUsageError(["serve", "--model", tiny, "--port", "70000"], mentions: "--port")
+        try assertUsageError(["run", "--model", tiny, "--top-k", "9223372036854775807", "hi"], mentions: "--top-k")
+        try assertUsageError(["run", "--model", tiny, "--presence-penalty", "nan", "hi"], mentions: "presence penalty")
+        try assertUsageError(["chat", "--model", tiny, "--repeat-penalty", "inf"], mentions: "repetition penalty")
+        try assertUsageError(["run", "--model", mm, "--max-images", "-1", "hi"], mentions: "--max-images")
+        try assertUsageError(["run", "--model", tiny, "--max-prompt-bytes", "0", "hi"], mentions: "--max-prompt-bytes")
+    }
+
+    /// A chat line over the limit is reported with its length and skipped; it is never held whole (lines are
+    /// read in blocks), the lines after it still work, and CRLF line ends are taken as line ends.
+    func testLongChatLineIsSkipped() throws {
+        let long = String(repeating: "x", count: 200_000)
+        let chat = try CLITests.run(["chat", "--model", tiny, "--max-prompt-bytes", "100000", "--max-tokens", "2"],
+                                    stdin: long + "\r\n" + "hello\r\n/exit\r\n")
+        XCTAssertEqual(chat.status, 0, chat.stderr)
+        XCTAssertTrue(chat.stderr.contains("the line is 200000 bytes, above the --max-prompt-bytes limit of 100000"), chat.stderr)
+        // The long line is skipped at once (the next prompt follows the first), then hello is answered before /exit.
+        XCTAssertTrue(chat.stdout.hasPrefix("> > "), chat.stdout)
+        XCTAssertGreaterThanOrEqual(chat.stdout.components(separatedBy: "> ").count, 4, chat.stdout)
+        XCTAssertFalse(chat.stderr.contains("error: the line is 5"), chat.stderr)
+    }
+
     func testFIFOAudioIsAnErrorNotAHang() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-fifo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

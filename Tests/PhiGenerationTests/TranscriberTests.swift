@@ -28,6 +28,36 @@ final class TranscriberTests: XCTestCase {
         XCTAssertEqual(SilenceSplitter.chunks(samples: [], sampleRate: rate), [])
     }
 
+    /// The stitching Transcriber and the server share: leading spaces of a piece dropped, one space between
+    /// pieces (none for a silent piece), segment times from the sample ranges.
+    func testStitcherJoinsPiecesWithTimes() {
+        var st = TranscriptStitcher(sampleRate: 16_000)
+        var shown = ""
+        for t in [" ", " Hello", " there."] { shown += st.add(t) }
+        st.endPiece(samples: 0..<32_000, tokens: [1, 2, 3])
+        for t in ["  "] { shown += st.add(t) }
+        st.endPiece(samples: 32_000..<40_000, tokens: [4])
+        for t in [" General", " Kenobi. "] { shown += st.add(t) }
+        st.endPiece(samples: 40_000..<56_000, tokens: [5, 6])
+        XCTAssertEqual(shown, "Hello there. General Kenobi. ")
+        XCTAssertEqual(st.text, "Hello there. General Kenobi.")
+        XCTAssertEqual(st.segments, [
+            TranscriptSegment(id: 0, start: 0, end: 2, text: "Hello there.", tokens: [1, 2, 3]),
+            TranscriptSegment(id: 1, start: 2, end: 2.5, text: "", tokens: [4]),
+            TranscriptSegment(id: 2, start: 2.5, end: 3.5, text: "General Kenobi.", tokens: [5, 6]),
+        ])
+    }
+
+    /// A recording is resampled to 16 kHz and cut; nothing long enough to transcribe is an error, not a crash.
+    func testSplitResamplesAndRejectsSilenceShorterThanAFrame() throws {
+        let clip = AudioClip(sampleRate: 8000, samples: [Float](repeating: 0.1, count: 8000 * 3))
+        let r = try Transcriber.split(clip, options: TranscriptionOptions())
+        XCTAssertEqual(r.sampleRate, 16_000)
+        XCTAssertEqual(r.pieces, [0..<r.samples.count])
+        XCTAssertEqual(r.duration, 3, accuracy: 0.01)
+        XCTAssertThrowsError(try Transcriber.split(AudioClip(sampleRate: 16_000, samples: [0, 0, 0]), options: TranscriptionOptions()))
+    }
+
     func testSubtitleAndJSONShapes() throws {
         let t = Transcript(text: "Hello there. General Kenobi.",
                            segments: [TranscriptSegment(id: 0, start: 0, end: 2.5, text: "Hello there.", tokens: [1, 2]),

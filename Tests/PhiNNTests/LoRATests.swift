@@ -52,10 +52,10 @@ final class LoRATests: XCTestCase {
         for o in 0..<rows { for i in 0..<H { for k in 0..<r { merged[o * H + i] += scale * b[o * r + k] * a[k * H + i] } } }
         let att = base.blocks[0].attention
         let block0 = DecoderBlock(inputNorm: base.blocks[0].inputNorm,
-                                  attention: Attention(projection: .fused(try Linear(weight: TinyDecoder.tensor(merged, [rows, H]))),
+                                  attention: try Attention(projection: .fused(try Linear(weight: TinyDecoder.tensor(merged, [rows, H]))),
                                                        output: att.output, heads: att.heads, kvHeads: att.kvHeads, headDim: att.headDim),
                                   postAttentionNorm: base.blocks[0].postAttentionNorm, feedForward: base.blocks[0].feedForward)
-        let mergedModel = TransformerDecoder(embedding: base.embedding, blocks: [block0, base.blocks[1]], finalNorm: base.finalNorm,
+        let mergedModel = try TransformerDecoder(embedding: base.embedding, blocks: [block0, base.blocks[1]], finalNorm: base.finalNorm,
                                              lmHead: base.lmHead, rotary: base.rotary, contextLength: base.contextLength,
                                              parallel: base.parallel)
         let ids = TinyDecoder.tokens(7, seed: 6)

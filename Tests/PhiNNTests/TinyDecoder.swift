@@ -25,7 +25,7 @@ struct TinyDecoder {
         let embedding = Embedding(table: tensor(rng.floats(vocab * H, scale: 0.5), [vocab, H]))
         var blocks: [DecoderBlock] = []
         for _ in 0..<layers {
-            let attention = Attention(projection: .fused(try matrix(&rng, (heads + 2 * kvHeads) * D, H)),
+            let attention = try Attention(projection: .fused(try matrix(&rng, (heads + 2 * kvHeads) * D, H)),
                                       output: try matrix(&rng, H, heads * D), heads: heads, kvHeads: kvHeads, headDim: D)
             let ff = FeedForward(projection: .fused(gateUp: try matrix(&rng, 2 * inter, H)), down: try matrix(&rng, H, inter))
             blocks.append(DecoderBlock(inputNorm: norm(&rng), attention: attention, postAttentionNorm: norm(&rng), feedForward: ff))
@@ -33,7 +33,7 @@ struct TinyDecoder {
         let kind: RotaryEmbedding.Kind = longRoPE
             ? .longRoPE(shortFactors: [1, 1.2], longFactors: [1.5, 4], originalMaxPositionEmbeddings: 8) : .standard
         let rotary = RotaryEmbedding(kind: kind, rotaryDim: D, theta: 10000, attentionFactor: longRoPE ? 1.2 : 1)
-        return TransformerDecoder(embedding: embedding, blocks: blocks, finalNorm: norm(&rng),
+        return try TransformerDecoder(embedding: embedding, blocks: blocks, finalNorm: norm(&rng),
                                   lmHead: try matrix(&rng, vocab, H), rotary: rotary, contextLength: contextLength,
                                   parallel: Parallel(threads: 2))
     }

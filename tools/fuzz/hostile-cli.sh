@@ -2,7 +2,7 @@
 # Issue 10's hostile inputs through the phi4 CLI as users run it: a release build (the configuration that ships,
 # where a missed check would be silent memory corruption rather than a trap). Every case must end in a clear
 # error: exit 1 for a bad file or input, 64 (usage) for an out-of-range option; never a signal, a hang (120 s
-# timeout) or a "Fatal error". Cases marked pending are findings other branches fix: they are reported, not counted.
+# timeout) or a "Fatal error". Cases marked pending (none at present) are reported, not counted.
 #
 #   tools/fuzz/hostile-cli.sh [PHI4]     PHI4: a phi4 binary (default: build one with swift build -c release)
 set -uo pipefail
@@ -102,13 +102,24 @@ check "bench -r 0" 64 "-r" -- bench --model "$tiny" -r 0
 check "bench -t huge" 64 "-t" -- bench --bandwidth -t 4611686018427387904
 check "perplexity --ctx huge" 64 "--ctx" -- perplexity --model "$tiny" --file README.md --ctx 9223372036854775807
 check "perplexity --chunks 0" 64 "--chunks" -- perplexity --model "$tiny" --file README.md --chunks 0
+check "--max-images -1" 64 "--max-images" -- run --model "$mm" --max-images -1 hi
+check "--max-image-pixels huge" 64 "--max-image-pixels" -- run --model "$mm" --max-image-pixels 9223372036854775807 hi
+check "--top-k huge" 64 "--top-k" -- run --model "$tiny" --top-k 9223372036854775807 hi
+check "--repeat-penalty inf" 64 "repetition penalty" -- chat --model "$tiny" --repeat-penalty inf
+check "--presence-penalty nan" 64 "presence penalty" -- run --model "$tiny" --presence-penalty nan hi
+check "--max-prompt-bytes 0" 64 "--max-prompt-bytes" -- run --model "$tiny" --max-prompt-bytes 0 hi
+check "serve --cache-mib huge" 64 "--cache-mib" -- serve --model "$tiny" --port 0 --cache-mib 9223372036854775807
+check "serve --max-audio-seconds inf" 64 "--max-audio-seconds" -- serve --model "$tiny" --port 0 --max-audio-seconds inf
+check "serve --max-tokens huge" 64 "--max-tokens" -- serve --model "$tiny" --port 0 --max-tokens 9223372036854775807
+check "serve --prefill-chunk 0" 64 "--prefill-chunk" -- serve --model "$tiny" --port 0 --prefill-chunk 0
 
 # Finding 7: prompt text size limits (a 114 MB chat line cost 1.6 GB).
 check "prompt over --max-prompt-bytes" 1 "--max-prompt-bytes" -- run --model "$tiny" --max-prompt-bytes 100 "$(printf 'x%.0s' {1..200})"
 python3 -c "import sys; sys.stdout.write('x' * (9 << 20) + '\n/exit\n')" > "$tmp/chat.txt"
 stdin="$tmp/chat.txt" check "9 MB chat line" 0 "above the --max-prompt-bytes limit" -- chat --model "$tiny"
 
-# Findings other branches fix (json/arch: 1 and 2, tok: 3); pending here, required once merged.
+# Finding 1: config.json head counts and head_dim whose products wrap modulo 2^64 to the fixture's real tensor
+# sizes (every shape check passed; rotary_avx512 wrote out of bounds).
 cp -r Tests/PhiModelsTests/Fixtures/phi4mini-tiny-bf16 "$tmp/heads" && python3 - "$tmp/heads/config.json" <<'PY'
 import json, sys
 p = sys.argv[1]; c = json.load(open(p))
@@ -116,7 +127,72 @@ c.update(num_attention_heads=456724697139573, num_key_value_heads=15224156571319
          partial_rotary_factor=12 / 33849730896608, rope_scaling=None)
 json.dump(c, open(p, "w"))
 PY
-check "finding 1: config.json head products wrap" 1 "config.json" pending -- run --model "$tmp/heads" --max-tokens 2 hi
+check "finding 1: config.json head products wrap" 1 "num_attention_heads" -- run --model "$tmp/heads" --max-tokens 2 hi
+# The same folder with sizes inside every limit that disagree with the tensors: the error names the fields.
+cp -r Tests/PhiModelsTests/Fixtures/phi4mini-tiny-bf16 "$tmp/headdim" && python3 - "$tmp/headdim/config.json" <<'PY'
+import json, sys
+p = sys.argv[1]; c = json.load(open(p))
+c.update(head_dim=32, rope_scaling=None)
+json.dump(c, open(p, "w"))
+PY
+check "config.json head_dim disagrees with qkv_proj" 1 "head_dim" -- run --model "$tmp/headdim" --max-tokens 2 hi
+
+# Finding 2: a llama GGUF with the fixture's tensors (q/k/v and gate/up split from the fused matrices) whose
+# head_count 2^59 + 3 (uint64) times rope.dimension_count 32 wraps to the 96 q rows (phi_rotary_ref overflowed).
+python3 - Tests/PhiModelsTests/Fixtures/phi4mini-tiny-bf16/model.safetensors "$tmp" <<'PY'
+import json, struct, sys
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+header, data = json.loads(raw[8:8 + n]), raw[8 + n:]
+GLOBAL = {"model.embed_tokens.weight": "token_embd.weight", "model.norm.weight": "output_norm.weight"}
+LAYER = {"input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm", "self_attn.o_proj": "attn_output",
+         "mlp.down_proj": "ffn_down"}
+tensors = []  # (gguf name, dims in GGUF order, bf16 bytes)
+for name, e in sorted(header.items()):
+    if name == "__metadata__":
+        continue
+    a, b = e["data_offsets"]
+    blob, shape = data[a:b], e["shape"]
+    row = len(blob) // shape[0]
+    def put(gguf, r0, r1):
+        tensors.append((gguf, list(reversed([r1 - r0] + shape[1:])), blob[r0 * row:r1 * row]))
+    if name in GLOBAL:
+        put(GLOBAL[name], 0, shape[0]); continue
+    i, rest = name.split(".")[2], ".".join(name.split(".")[3:-1])
+    if rest == "self_attn.qkv_proj":
+        put(f"blk.{i}.attn_q.weight", 0, 96); put(f"blk.{i}.attn_k.weight", 96, 128); put(f"blk.{i}.attn_v.weight", 128, 160)
+    elif rest == "mlp.gate_up_proj":
+        put(f"blk.{i}.ffn_gate.weight", 0, 128); put(f"blk.{i}.ffn_up.weight", 128, 256)
+    else:
+        put(f"blk.{i}.{LAYER[rest]}.weight", 0, shape[0])
+def s(x):
+    x = x.encode(); return struct.pack("<Q", len(x)) + x
+def gguf(heads, kv_heads, rope):
+    kvs = [("general.architecture", 8, s("llama")), ("llama.context_length", 4, struct.pack("<I", 64)),
+           ("llama.embedding_length", 4, struct.pack("<I", 96)), ("llama.feed_forward_length", 4, struct.pack("<I", 128)),
+           ("llama.block_count", 4, struct.pack("<I", 3)), ("llama.attention.head_count", 10, struct.pack("<Q", heads)),
+           ("llama.attention.head_count_kv", 4, struct.pack("<I", kv_heads)),
+           ("llama.rope.dimension_count", 4, struct.pack("<I", rope)),
+           ("llama.attention.layer_norm_rms_epsilon", 6, struct.pack("<f", 1e-5)),
+           ("llama.rope.freq_base", 6, struct.pack("<f", 10000.0))]
+    out = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kvs))
+    for k, t, v in kvs:
+        out += s(k) + struct.pack("<I", t) + v
+    offset, blobs = 0, b""
+    for name, dims, blob in tensors:
+        out += s(name) + struct.pack("<I", len(dims)) + b"".join(struct.pack("<Q", d) for d in dims)
+        out += struct.pack("<IQ", 30, offset)  # 30: BF16
+        pad = (-len(blob)) % 32
+        blobs += blob + b"\0" * pad
+        offset += len(blob) + pad
+    return out + b"\0" * ((-len(out)) % 32) + blobs
+open(sys.argv[2] + "/llama-heads.gguf", "wb").write(gguf(2**59 + 3, 1, 32))
+open(sys.argv[2] + "/llama-sane.gguf", "wb").write(gguf(6, 2, 16))
+PY
+check "finding 2: llama GGUF head_count 2^59+3" 1 "llama.attention.head_count" -- run --model "$tmp/llama-heads.gguf" --max-tokens 2 hi
+# The same file with the true head counts gets past the model (it has no vocabulary, so the tokenizer is what
+# fails): the hostile case above fails for its head count alone.
+check "llama GGUF with sane heads reaches the tokenizer" 1 "tokenizer" -- run --model "$tmp/llama-sane.gguf" --max-tokens 2 hi
 
 echo "hostile CLI inputs: $passed ok, $failed failed"
 [ "$failed" = 0 ]

@@ -18,110 +18,18 @@ Prints p50/p99 time to first token (first non-empty content delta) over the comp
 """
 
 import argparse
-import http.client
-import json
+import os
 import random
-import re
 import sys
 import threading
 import time
 import urllib.parse
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
+from streamclient import Outcome, by_kind, read_memory_mib, read_metrics, stream_chat, ttft_summary  # noqa: E402
 
 SYSTEM_PROMPT = ("You are a helpful assistant in a load test. Answer briefly. "
                  "This system prompt is shared by every conversation, so replicas cache it as a prefix.")
-
-
-class Outcome:
-    """What happened to one request."""
-
-    def __init__(self, client, turn, key):
-        self.client = client
-        self.turn = turn
-        self.key = key                # affinity key (conversation id or Authorization value)
-        self.kind = None              # done | error | disconnected | lost
-        self.detail = ""
-        self.upstream = None          # replica address from nginx
-        self.status = None
-        self.ttft = None              # seconds to the first non-empty content delta
-        self.text = ""
-
-
-def percentile(values, p):
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    i = max(0, min(len(s) - 1, int(round(p / 100.0 * len(s) + 0.5)) - 1))
-    return s[i]
-
-
-def is_openai_error(obj):
-    return (isinstance(obj, dict) and isinstance(obj.get("error"), dict)
-            and isinstance(obj["error"].get("message"), str) and isinstance(obj["error"].get("type"), str))
-
-
-def one_request(args, base, outcome, messages, headers, drop_after):
-    """Sends one streaming chat request; fills `outcome`. drop_after: None, or the number of SSE data events
-    after which the client closes the connection (0: right after the response headers)."""
-    body = json.dumps({"model": "phi-4", "messages": messages, "stream": True,
-                       "max_tokens": args.max_tokens, "temperature": 0}).encode()
-    conn = http.client.HTTPConnection(base.hostname, base.port, timeout=args.request_timeout)
-    start = time.monotonic()
-    try:
-        conn.request("POST", "/v1/chat/completions", body=body,
-                     headers=dict(headers, **{"Content-Type": "application/json"}))
-        resp = conn.getresponse()
-        outcome.status = resp.status
-        outcome.upstream = resp.getheader("X-PhiKit-Upstream")
-        if resp.status != 200:
-            raw = resp.read()
-            try:
-                obj = json.loads(raw)
-            except ValueError:
-                obj = None
-            if is_openai_error(obj):
-                outcome.kind, outcome.detail = "error", "HTTP %d %s" % (resp.status, obj["error"]["message"])
-            else:
-                outcome.kind, outcome.detail = "lost", "HTTP %d with a non-OpenAI body: %r" % (resp.status, raw[:120])
-            return
-        if drop_after == 0:
-            outcome.kind = "disconnected"
-            return
-        events = 0
-        while True:
-            line = resp.readline()
-            if not line:
-                outcome.kind, outcome.detail = "lost", "stream ended without [DONE] after %d events" % events
-                return
-            line = line.decode("utf-8", "replace").rstrip("\r\n")
-            if not line.startswith("data:"):
-                continue  # blank separators and ": keep-alive" comments
-            data = line[5:].strip()
-            if data == "[DONE]":
-                outcome.kind = "done"
-                return
-            try:
-                obj = json.loads(data)
-            except ValueError:
-                outcome.kind, outcome.detail = "lost", "bad SSE data %r" % data[:120]
-                return
-            if is_openai_error(obj):
-                # A failure after the stream began: the event, then the end of the stream.
-                outcome.kind, outcome.detail = "error", "in-stream " + obj["error"]["message"]
-                return
-            for choice in obj.get("choices") or []:
-                piece = (choice.get("delta") or {}).get("content") or ""
-                if piece and outcome.ttft is None:
-                    outcome.ttft = time.monotonic() - start
-                outcome.text += piece
-            events += 1
-            if drop_after is not None and events >= drop_after:
-                outcome.kind = "disconnected"
-                return
-    except (OSError, http.client.HTTPException) as e:
-        outcome.kind, outcome.detail = "lost", "%s: %s" % (type(e).__name__, e)
-    finally:
-        conn.close()
 
 
 def client_loop(args, base, index, results, lock, deadline):
@@ -136,7 +44,7 @@ def client_loop(args, base, index, results, lock, deadline):
         headers = {"X-Conversation-ID": key}
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
     for turn in range(args.requests):
-        outcome = Outcome(index, turn, key)
+        outcome = Outcome(client=index, turn=turn, key=key)
         if time.monotonic() > deadline:
             outcome.kind, outcome.detail = "lost", "not sent: deadline passed"
         else:
@@ -145,7 +53,8 @@ def client_loop(args, base, index, results, lock, deadline):
             drop_after = None
             if rng.random() < args.disconnect_rate:
                 drop_after = rng.choice([0, 1, 2, 3])
-            one_request(args, base, outcome, messages, headers, drop_after)
+            body = {"model": "phi-4", "messages": messages, "max_tokens": args.max_tokens, "temperature": 0}
+            stream_chat(base.hostname, base.port, body, outcome, headers, drop_after, args.request_timeout)
             if outcome.kind == "done":
                 messages.append({"role": "assistant", "content": outcome.text})
             else:
@@ -154,28 +63,13 @@ def client_loop(args, base, index, results, lock, deadline):
             results.append(outcome)
 
 
-def read_status(pid):
-    fields = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            name, _, value = line.partition(":")
-            if name in ("VmHWM", "VmRSS"):
-                fields[name] = int(value.split()[0]) // 1024  # kB -> MiB
-    return fields
-
-
 COUNTERS = ("phikit_requests_total", "phikit_prompt_tokens_total", "phikit_prompt_cached_tokens_total")
 
 
 def read_counters(url):
     """The counters above from a replica's /metrics (requests_total counts finished generations)."""
-    with urllib.request.urlopen(url.rstrip("/") + "/metrics", timeout=10) as r:
-        text = r.read().decode()
-    values = {}
-    for name in COUNTERS:
-        m = re.search(r"^%s(?:\{[^}]*\})?\s+([0-9.eE+]+)\s*$" % name, text, re.M)
-        values[name] = int(float(m.group(1))) if m else 0
-    return values
+    values = read_metrics(url)
+    return {name: int(values.get(name, 0)) for name in COUNTERS}
 
 
 def main():
@@ -220,22 +114,22 @@ def main():
 
     failures = []
     expected = args.clients * args.requests
-    by_kind = {k: [r for r in results if r.kind == k] for k in ("done", "error", "disconnected", "lost")}
+    kinds = by_kind(results)
     missing = expected - len(results)
-    lost = len(by_kind["lost"]) + missing
+    lost = len(kinds["lost"]) + missing
     if lost:
         failures.append("%d lost requests (%d unfinished)" % (lost, missing))
-        for r in by_kind["lost"][:10]:
+        for r in kinds["lost"][:10]:
             print("  lost: client %d turn %d via %s: %s" % (r.client, r.turn, r.upstream, r.detail))
     if hung:
         failures.append("%d clients still running at the deadline" % hung)
     if wall > args.deadline:
         failures.append("run took %.1f s, over the %.0f s deadline" % (wall, args.deadline))
-    if len(by_kind["error"]) > args.max_errors:
-        failures.append("%d clean errors, more than the %d allowed" % (len(by_kind["error"]), args.max_errors))
-        for r in by_kind["error"][:10]:
+    if len(kinds["error"]) > args.max_errors:
+        failures.append("%d clean errors, more than the %d allowed" % (len(kinds["error"]), args.max_errors))
+        for r in kinds["error"][:10]:
             print("  error: client %d turn %d via %s: %s" % (r.client, r.turn, r.upstream, r.detail))
-    if not by_kind["done"]:
+    if not kinds["done"]:
         failures.append("no stream completed")
 
     # Affinity: one replica per conversation key, over every request nginx answered.
@@ -249,28 +143,26 @@ def main():
         failures.append("%d conversations were served by several replicas, e.g. %s" % (
             len(split), next(iter(split.items()))))
     served = {}
-    for r in by_kind["done"]:
+    for r in kinds["done"]:
         if r.upstream:
             addr = r.upstream.split(",")[-1].strip()
             served[addr] = served.get(addr, 0) + 1
     if len(set().union(*routes.values()) if routes else set()) < 2:
         failures.append("only one replica served traffic, so affinity was not put to the test: %s" % served)
-    unrouted = sum(1 for r in by_kind["done"] if not r.upstream)
+    unrouted = sum(1 for r in kinds["done"] if not r.upstream)
     if unrouted:
         failures.append("%d completed streams without an X-PhiKit-Upstream header" % unrouted)
 
     print("scale-out load test: %d clients x %d streaming requests through %s in %.1f s" % (
         args.clients, args.requests, args.url, wall))
     print("  requests %d: completed %d, clean errors %d, disconnected on purpose %d, lost %d" % (
-        expected, len(by_kind["done"]), len(by_kind["error"]), len(by_kind["disconnected"]), lost))
-    ttfts = [r.ttft for r in by_kind["done"] if r.ttft is not None]
-    print("  time to first token over %d streams: p50 %.1f ms, p99 %.1f ms, max %.1f ms" % (
-        len(ttfts), 1000 * percentile(ttfts, 50), 1000 * percentile(ttfts, 99), 1000 * (max(ttfts) if ttfts else 0)))
+        expected, len(kinds["done"]), len(kinds["error"]), len(kinds["disconnected"]), lost))
+    print("  " + ttft_summary(results))
     print("  affinity: %d conversation keys, each on one replica: %s" % (len(routes), "yes" if not split else "NO"))
     prompt_total = cached_total = 0
     for addr, pid in sorted(replicas.items()):
         try:
-            status = read_status(pid)
+            status = read_memory_mib(pid)
             after = read_counters("http://" + addr)
         except (OSError, ValueError) as e:
             failures.append("replica %s (pid %d) could not be read: %s" % (addr, pid, e))

@@ -77,6 +77,36 @@ def serve(cmd: list[str], port: int):
     raise RuntimeError("server did not start")
 
 
+def concurrent(port: int, prompts: list[str], gen: int, ban: dict) -> tuple[int, float]:
+    """Streams one user message per prompt at once; (completion tokens of all, wall seconds to the last end)."""
+    out = [None] * len(prompts)
+
+    def run(k):
+        out[k] = stream(port, [{"role": "user", "content": prompts[k]}], gen, ban)
+    t0 = time.perf_counter()
+    ts = [threading.Thread(target=run, args=(k,)) for k in range(len(prompts))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return sum(o[1] for o in out), time.perf_counter() - t0
+
+
+def peer_arguments(doc: str) -> argparse.ArgumentParser:
+    """The flags every PhiKit-vs-llama-server benchmark takes: both binaries, the GGUF, the thread count."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--phi4", default=str(REPO / ".build" / "release" / "phi4"))
+    ap.add_argument("--llama-server", default=str(REPO / ".build-llama" / "bin" / "llama-server"))
+    ap.add_argument("--model", default=str(REPO / "bench-models" / "phi4mini-random-Q4_0.gguf"))
+    ap.add_argument("--threads", type=int, default=2)
+    return ap
+
+
+def stop(p: subprocess.Popen) -> None:
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=120)
+
+
 def measure(name: str, cmd: list[str], port: int, args, ban: dict) -> dict:
     p = serve(cmd, port)
     try:
@@ -86,30 +116,18 @@ def measure(name: str, cmd: list[str], port: int, args, ban: dict) -> dict:
         warm, _, _ = stream(port, [sys_msg, {"role": "user", "content": "Second question: what is a table?"}], 8, ban)
         rates = {}
         for n in (1, 4):
-            out = [None] * n
-            def run(k):
-                out[k] = stream(port, [{"role": "user", "content": f"Stream {k}: write about {WORDS[k]}."}], args.gen, ban)
-            t0 = time.perf_counter()
-            ts = [threading.Thread(target=run, args=(k,)) for k in range(n)]
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-            rates[n] = sum(o[1] for o in out) / (time.perf_counter() - t0)
+            prompts = [f"Stream {k}: write about {WORDS[k]}." for k in range(n)]
+            tokens, wall = concurrent(port, prompts, args.gen, ban)
+            rates[n] = tokens / wall
         print(f"{name}: cold TTFT {cold:.2f} s, shared-prefix TTFT {warm:.2f} s, 1 stream {rates[1]:.2f} tok/s, "
               f"4 streams {rates[4]:.2f} tok/s", flush=True)
         return {"cold": cold, "warm": warm, "r1": rates[1], "r4": rates[4]}
     finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait(timeout=60)
+        stop(p)
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--phi4", default=str(REPO / ".build" / "release" / "phi4"))
-    ap.add_argument("--llama-server", default=str(REPO / ".build-llama" / "bin" / "llama-server"))
-    ap.add_argument("--model", default=str(REPO / "bench-models" / "phi4mini-random-Q4_0.gguf"))
-    ap.add_argument("--threads", type=int, default=2)
+    ap = peer_arguments(__doc__)
     ap.add_argument("--gen", type=int, default=64)
     ap.add_argument("--system-words", type=int, default=1450, help="~1,500 tokens with the o200k tokenizer")
     args = ap.parse_args()

@@ -4,17 +4,17 @@ random disconnects, against SmolLM2-135M (a real GGUF; tools/fetch-smollm2.sh fe
 
     python3 tools/server/load_test.py --phi4 .build/release/phi4 [--clients 32 --requests 128 --max-tokens 48]
 
-Reports: requests completed / cut by the client / failed / lost (no [DONE] and no clean error), time to first
-token p50/p99 (completed requests), aggregate generated tokens/s, idle / peak / after RSS, and that the engine
-drains to 0 running and 0 queued. Exit 1 when anything failed or was lost. Standard library only.
+Reports requests done ([DONE]) / clean errors / disconnected on purpose / lost (streamclient.py says which is
+which), time to first token p50/p99 over the completed streams, aggregate generated tokens/s, and RSS idle (after
+a warm-up) / peak / after. Checks (exit 1 if any fails): 0 lost, no more clean errors than --max-errors; the engine
+drains to 0 running and 0 queued; /metrics accounts for every request once (finished + errors = sent, finished at
+least the completed streams, generated tokens at least what the completed streams received); RSS after the run,
+less what the prefix cache holds, is back within --rss-slack-mib of idle; exit 0 on SIGTERM. Standard library only.
 """
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import random
-import statistics
 import subprocess
 import sys
 import threading
@@ -23,52 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serverproc import PhiServe  # noqa: E402
+from streamclient import Outcome, by_kind, read_memory_mib, read_metrics, stream_chat, ttft_summary  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TOPICS = ["the sea", "a robot", "winter", "coffee", "mountains", "a library", "trains", "the moon", "gardens", "rain"]
+MIB = 2 ** 20
 
 
-def one_request(port: int, i: int, max_tokens: int, cut_after: int | None, out: dict, timeout: float):
-    body = json.dumps({"model": "smollm2", "stream": True, "max_tokens": max_tokens, "temperature": 0.7, "seed": i,
-                       "messages": [{"role": "system", "content": "You are a helpful assistant."},
-                                    {"role": "user", "content": f"Write a short story about {TOPICS[i % len(TOPICS)]} (#{i})."}]})
-    t0 = time.perf_counter()
-    rec = {"ttft": None, "tokens": 0, "done": False, "error": None, "cut": False}
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        conn.request("POST", "/v1/chat/completions", body=body, headers={"Content-Type": "application/json"})
-        resp = conn.getresponse()
-        if resp.status != 200:
-            rec["error"] = f"HTTP {resp.status}: {resp.read()[:200]!r}"
-        else:
-            while True:
-                line = resp.readline()
-                if not line:
-                    break
-                line = line.strip()
-                if not line.startswith(b"data: "):
-                    continue
-                data = line[6:]
-                if data == b"[DONE]":
-                    rec["done"] = True
-                    break
-                obj = json.loads(data)
-                if "error" in obj:
-                    rec["error"] = obj["error"]["message"]
-                    break
-                delta = obj["choices"][0]["delta"] if obj.get("choices") else {}
-                if delta.get("content"):
-                    if rec["ttft"] is None:
-                        rec["ttft"] = time.perf_counter() - t0
-                    rec["tokens"] += 1
-                    if cut_after is not None and rec["tokens"] >= cut_after:
-                        rec["cut"] = True
-                        break
-        conn.close()   # a cut stream: the socket closes mid-response
-    except Exception as e:  # noqa: BLE001
-        rec["error"] = repr(e)
-    rec["seconds"] = time.perf_counter() - t0
-    out[i] = rec
+def delta(after: dict, before: dict, name: str) -> float:
+    return after.get(name, 0) - before.get(name, 0)
 
 
 def main() -> int:
@@ -78,86 +41,124 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--requests", type=int, default=128)
     ap.add_argument("--max-tokens", type=int, default=48)
-    ap.add_argument("--disconnect", type=float, default=0.25, help="fraction of streams the client cuts early")
+    ap.add_argument("--disconnect", type=float, default=0.25, help="fraction of streams the client drops early")
+    ap.add_argument("--max-errors", type=int, default=0, help="clean OpenAI-shaped errors tolerated")
     ap.add_argument("--parallel", type=int, default=8)
     ap.add_argument("--cache-mib", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--timeout", type=float, default=600, help="socket timeout per request, seconds")
+    ap.add_argument("--rss-slack-mib", type=float, default=32,
+                    help="how far above idle the RSS after the run (less the prefix cache) may stay")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     model = args.model or subprocess.run([str(REPO / "tools" / "fetch-smollm2.sh")], capture_output=True, text=True,
                                          check=True).stdout.strip()
     rng = random.Random(args.seed)
-    plan = [rng.randint(1, 8) if rng.random() < args.disconnect else None for _ in range(args.requests)]
+    # Per request: None, or the number of SSE data events after which the client drops it (0: after the headers).
+    plan = [rng.randint(0, 8) if rng.random() < args.disconnect else None for _ in range(args.requests)]
+    failures = []
     with PhiServe(args.phi4, model, "--parallel", str(args.parallel), "--max-queue", str(args.requests),
-                  "--cache-mib", str(args.cache_mib), "-t", str(args.threads), "--model-id", "smollm2") as s:
+                  "--cache-bytes", f"{args.cache_mib}M", "-t", str(args.threads), "--model-id", "smollm2") as s:
+        pid = s.proc.pid
         # Warm up (weights paged in, kernels ready), then the idle level.
         s.post("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4})
-        time.sleep(0.5)
-        idle = s.rss_mib()
-        peak = [idle]
-        stop = threading.Event()
-
-        def sample():
-            while not stop.is_set():
-                try:
-                    peak[0] = max(peak[0], s.rss_mib())
-                except OSError:
-                    pass
-                time.sleep(0.05)
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        results: dict[int, dict] = {}
+        time.sleep(2)   # after the post-request trim, like the reading after the run
+        before = read_metrics(s.url)
+        idle = read_memory_mib(pid)["VmRSS"]
+        idle_cache = before.get("phikit_prefix_cache_bytes", 0) / MIB
+        results: list[Outcome] = []
         pending = list(range(args.requests))
         lock = threading.Lock()
 
-        def client():
+        def client(index: int):
             while True:
                 with lock:
                     if not pending:
                         return
                     i = pending.pop(0)
-                one_request(s.port, i, args.max_tokens, plan[i], results, args.timeout)
+                body = {"model": "smollm2", "max_tokens": args.max_tokens, "temperature": 0.7, "seed": i,
+                        "messages": [{"role": "system", "content": "You are a helpful assistant."},
+                                     {"role": "user", "content": f"Write a short story about {TOPICS[i % len(TOPICS)]} (#{i})."}]}
+                outcome = stream_chat("127.0.0.1", s.port, body, Outcome(client=index, turn=i),
+                                      drop_after=plan[i], timeout=args.timeout)
+                with lock:
+                    results.append(outcome)
 
         t0 = time.perf_counter()
-        workers = [threading.Thread(target=client) for _ in range(args.clients)]
+        workers = [threading.Thread(target=client, args=(c,), daemon=True) for c in range(args.clients)]
         for w in workers:
             w.start()
         for w in workers:
-            w.join(args.timeout)
+            w.join(max(0.0, t0 + args.timeout * args.requests - time.perf_counter()))
         wall = time.perf_counter() - t0
-        # The engine drains (cut streams cancelled, slots freed) and memory settles.
+        hung = sum(w.is_alive() for w in workers)
+        # The engine drains (dropped streams cancelled, slots freed) and memory settles (the server hands freed
+        # memory back to the system within a second of going idle).
         drained = False
         for _ in range(200):
-            m = s.metrics()
+            m = read_metrics(s.url)
             if m.get("phikit_requests_running", 1) == 0 and m.get("phikit_requests_queued", 1) == 0:
                 drained = True
                 break
             time.sleep(0.1)
-        time.sleep(1)
-        after = s.rss_mib()
-        stop.set()
-        m = s.metrics()
-    completed = [r for r in results.values() if r["done"]]
-    cut = [r for r in results.values() if r["cut"]]
-    failed = [r for r in results.values() if r["error"]]
-    lost = args.requests - len(completed) - len(cut) - len(failed)
-    ttft = sorted(r["ttft"] for r in completed if r["ttft"] is not None)
-    q = lambda p: ttft[min(len(ttft) - 1, int(p * len(ttft)))] if ttft else float("nan")  # noqa: E731
-    print(f"requests {args.requests}, clients {args.clients}, max_tokens {args.max_tokens}, --parallel {args.parallel}, "
-          f"{args.threads} threads, wall {wall:.1f} s")
-    print(f"completed with [DONE]: {len(completed)}, cut by the client: {len(cut)}, failed: {len(failed)}, lost: {lost}")
-    for r in failed[:5]:
-        print("  failure:", r["error"])
-    print(f"time to first token: p50 {q(0.5):.3f} s, p99 {q(0.99):.3f} s, max {ttft[-1] if ttft else float('nan'):.3f} s")
-    gen = m.get("phikit_generated_tokens_total", 0)
-    print(f"generated tokens (server): {gen:.0f}, aggregate {gen / wall:.1f} tokens/s")
-    print(f"RSS: idle {idle:.0f} MiB, peak {peak[0]:.0f} MiB, after {after:.0f} MiB (prefix cache budget {args.cache_mib} MiB, "
-          f"holding {m.get('phikit_prefix_cache_bytes', 0) / 2**20:.0f} MiB); engine drained: {drained}; "
-          f"server exit code on SIGTERM: {s.exit_code}")
-    ok = not failed and lost == 0 and drained and s.exit_code == 0
-    return 0 if ok else 1
+        time.sleep(2)
+        after = read_memory_mib(pid)
+        m = read_metrics(s.url)
+    with lock:
+        results = list(results)
+    kinds = by_kind(results)
+    lost = len(kinds["lost"]) + args.requests - len(results)
+
+    print(f"load test: {args.requests} streaming requests from {args.clients} clients, max_tokens {args.max_tokens}, "
+          f"--parallel {args.parallel}, {args.threads} threads, wall {wall:.1f} s")
+    print(f"  done with [DONE] {len(kinds['done'])}, clean errors {len(kinds['error'])}, "
+          f"disconnected on purpose {len(kinds['disconnected'])}, lost {lost}")
+    for o in (kinds["lost"] + kinds["error"])[:10]:
+        print(f"  {o.kind}: request {o.turn}: {o.detail}")
+    print("  " + ttft_summary(results))
+    generated = delta(m, before, "phikit_generated_tokens_total")
+    print(f"  generated tokens (server): {generated:.0f}, aggregate {generated / wall:.1f} tokens/s")
+    cache = m.get("phikit_prefix_cache_bytes", 0) / MIB
+    print(f"  RSS: idle {idle:.0f} MiB (prefix cache {idle_cache:.0f} MiB), peak {after['VmHWM']:.0f} MiB, after "
+          f"{after['VmRSS']:.0f} MiB (prefix cache {cache:.0f} MiB of its {args.cache_mib} MiB budget)")
+    finished, errors = delta(m, before, "phikit_requests_total"), delta(m, before, "phikit_request_errors_total")
+    print(f"  /metrics over the run: requests_total +{finished:.0f}, request_errors_total +{errors:.0f}, "
+          f"running {m.get('phikit_requests_running', float('nan')):.0f}, "
+          f"queued {m.get('phikit_requests_queued', float('nan')):.0f}, "
+          f"prompt tokens +{delta(m, before, 'phikit_prompt_tokens_total'):.0f} "
+          f"(cached +{delta(m, before, 'phikit_prompt_cached_tokens_total'):.0f}); engine drained: {drained}; "
+          f"exit code on SIGTERM: {s.exit_code}")
+
+    if lost:
+        failures.append(f"{lost} lost requests")
+    if len(kinds["error"]) > args.max_errors:
+        failures.append(f"{len(kinds['error'])} clean errors, more than the {args.max_errors} allowed")
+    if not kinds["done"]:
+        failures.append("no stream completed")
+    if hung:
+        failures.append(f"{hung} clients still running")
+    if not drained:
+        failures.append("the engine did not drain to 0 running and 0 queued")
+    # Every request ends once on the server: a finished generation (counted even when the client dropped the
+    # stream after the last token) or an error (a dropped stream whose generation was cancelled, a clean error).
+    if finished + errors != args.requests:
+        failures.append(f"/metrics counts {finished:.0f} finished + {errors:.0f} errors, not the {args.requests} sent")
+    if finished < len(kinds["done"]):
+        failures.append(f"/metrics counts {finished:.0f} finished requests, fewer than {len(kinds['done'])} completed")
+    received = sum(o.content_events for o in kinds["done"])
+    if generated < received:
+        failures.append(f"/metrics counts {generated:.0f} generated tokens, fewer than the {received} content "
+                        f"deltas the completed streams received")
+    if after["VmRSS"] - cache > idle - idle_cache + args.rss_slack_mib:
+        failures.append(f"RSS after the run less the prefix cache ({after['VmRSS'] - cache:.0f} MiB) is more than "
+                        f"{args.rss_slack_mib:.0f} MiB over idle less the prefix cache ({idle - idle_cache:.0f} MiB)")
+    if s.exit_code != 0:
+        failures.append(f"phi4 serve exited with {s.exit_code} on SIGTERM")
+    for f in failures:
+        print("FAIL: " + f)
+    if not failures:
+        print("load test OK")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -16,19 +16,16 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import traceback
-import urllib.request
 from pathlib import Path
 
 import openai
 from openai import OpenAI
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serverproc import PhiServe  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "Tests" / "PhiModelsTests" / "Fixtures"
@@ -54,51 +51,26 @@ def check(name):
     return wrap
 
 
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Server:
-    """`phi4 serve` in a child process; stopped with SIGTERM, which must end it cleanly (exit 0)."""
+class Server(PhiServe):
+    """`phi4 serve` with the test's API key and an OpenAI client; SIGTERM must end it cleanly (exit 0)."""
 
     def __init__(self, phi4: str, model: Path, *extra: str, forced: list[str] | None = None):
-        self.port = free_port()
-        self.args = [phi4, "serve", "--model", str(model), "--port", str(self.port), "--api-key", KEY, "-t", "2", *extra]
+        extra = ("--api-key", KEY, "-t", "2", *extra)
         if forced is not None:
             f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
             json.dump(forced, f)
             f.close()
-            self.args += ["--forced-outputs", f.name]
-        self.url = f"http://127.0.0.1:{self.port}"
+            extra += ("--forced-outputs", f.name)
+        super().__init__(phi4, str(model), *extra)
 
     def __enter__(self):
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"phi4 serve exited: {self.proc.stdout.read()}")
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except Exception:  # noqa: BLE001 - not up yet, or 503 while loading
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("phi4 serve did not become healthy")
+        super().__enter__()
         self.client = OpenAI(base_url=self.url + "/v1", api_key=KEY, max_retries=0, timeout=120)
         return self
 
     def __exit__(self, *exc):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = "killed"
+        super().__exit__(*exc)
+        code = self.exit_code
         results.append((f"graceful shutdown on SIGTERM ({Path(self.args[3]).name})", code == 0, f"exit {code}"))
         print(f"{'PASS' if code == 0 else 'FAIL'} graceful shutdown on SIGTERM: exit {code}", flush=True)
 

@@ -1,10 +1,12 @@
-"""Starts `phi4 serve` for the load and fuzz scripts (loopback, free port) and reads its memory."""
+"""Starts `phi4 serve` for the scripts here (loopback, free port; the openai client test's `Server` builds on it);
+streamclient.py reads its /metrics and memory."""
 from __future__ import annotations
 
 import json
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -18,17 +20,21 @@ def free_port() -> int:
 
 
 class PhiServe:
+    """`phi4 serve` in a child process while the `with` block runs; stopped with SIGTERM (`exit_code` after)."""
+
     def __init__(self, phi4: str, model: str, *extra: str):
         self.port = free_port()
         self.args = [phi4, "serve", "--model", model, "--port", str(self.port), *extra]
         self.url = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self):
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # The server's output goes to a file, not a pipe nobody drains (a full pipe would stall the server).
+        self.log = tempfile.TemporaryFile("w+")
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, text=True)
         deadline = time.time() + 300
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("phi4 serve exited: " + self.proc.stderr.read())
+                raise RuntimeError("phi4 serve exited: " + self.output())
             try:
                 with urllib.request.urlopen(self.url + "/health", timeout=2) as r:
                     if r.status == 200:
@@ -44,28 +50,16 @@ class PhiServe:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.exit_code = "killed"
+        self.log.close()
+
+    def output(self) -> str:
+        """What the server has printed so far."""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
 
     def alive(self) -> bool:
         return self.proc.poll() is None
-
-    def rss_mib(self) -> float:
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
-
-    def metrics(self) -> dict[str, float]:
-        with urllib.request.urlopen(self.url + "/metrics", timeout=10) as r:
-            out = {}
-            for line in r.read().decode().splitlines():
-                if line and not line.startswith("#"):
-                    k, _, v = line.rpartition(" ")
-                    try:
-                        out[k] = float(v)
-                    except ValueError:
-                        pass
-            return out
 
     def post(self, path: str, body: dict, timeout: float = 120) -> tuple[int, bytes]:
         req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),

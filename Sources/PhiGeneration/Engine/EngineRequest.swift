@@ -39,11 +39,17 @@ public enum EngineEvent: Sendable {
 public enum EngineError: Error, CustomStringConvertible, Equatable {
     case queueFull(limit: Int)
     case shuttingDown
+    /// The request's KV cache at full length (prompt plus max tokens) and scratch exceed what the memory
+    /// budget leaves for requests: it could never run, so it is refused rather than queued.
+    case exceedsMemoryBudget(needed: Int, available: Int)
 
     public var description: String {
         switch self {
         case .queueFull(let n): return "the server is busy: \(n) requests are already waiting; retry later"
         case .shuttingDown: return "the server is shutting down"
+        case .exceedsMemoryBudget(let need, let available):
+            return "the request needs \(ByteSize.describe(need)) for its KV cache (prompt plus max_tokens) but the memory "
+                + "budget leaves \(ByteSize.describe(available)) for requests; shorten the prompt or lower max_tokens"
         }
     }
 }
@@ -58,4 +64,13 @@ public struct EngineStats: Sendable, Equatable {
     public var prefixCacheMisses: Int
     /// Most sequences one batched forward pass has held so far.
     public var largestBatch = 0
+    /// Prefix-cache hits read back from the spill directory, and what that directory holds.
+    public var prefixCacheDiskHits = 0
+    public var spilledEntries = 0
+    public var spilledBytes = 0
+    /// The memory budget, the bytes the sequences holding slots reserved, and whether the next request
+    /// waits for memory.
+    public var memoryBudget = 0
+    public var reservedBytes = 0
+    public var waitingForMemory = false
 }

@@ -28,5 +28,10 @@ extension LlamaConfig {
         guard !f.contains("rope_freqs.weight") else {
             throw ModelError.unsupported("\(f.path): Llama-3.1-style rope_freqs are not supported")
         }
+        // Sizes are checked here, naming the file and the keys, before any tensor is bound (issue 10: a head
+        // count of 2^59 + 3 whose product with the head size wrapped to the real tensor sizes).
+        var keys = DecoderDimensions.ggufKeys(a)
+        keys["head_dim"] = "\(a).rope.dimension_count"
+        try validate(file: f.path, ggufKeys: keys)
     }
 }

@@ -52,30 +52,27 @@ public struct LlamaConfig: Sendable, Equatable {
 
     public static func parse(_ data: Data, file: String = "config.json") throws -> LlamaConfig {
         let c = try ConfigDecoder.decode(LlamaConfig.self, from: data, file: file)
-        do { try c.validate() } catch let ModelError.unsupported(reason) {
-            throw ModelError.malformedConfig(file: file, reason: reason)
-        }
+        try c.validate(file: file)
         return c
     }
 
     /// The activation `hidden_act` names.
     public var activation: GatedActivation? { GatedActivation(huggingFace: hiddenAct) }
 
-    public func validate() throws {
-        for (name, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
-                          ("num_hidden_layers", numHiddenLayers), ("num_attention_heads", numAttentionHeads),
-                          ("num_key_value_heads", numKeyValueHeads), ("head_dim", headDim),
-                          ("max_position_embeddings", maxPositionEmbeddings)] where v <= 0 {
-            throw ModelError.unsupported("llama config: \(name) must be positive, got \(v)")
-        }
-        guard numAttentionHeads % numKeyValueHeads == 0, headDim % 2 == 0 else {
-            throw ModelError.unsupported("llama config: heads \(numAttentionHeads) / kv heads \(numKeyValueHeads) / head dim \(headDim) do not fit")
+    /// Every size against PhiKit's limits (the derived ones computed with overflow reported, issue 10), the
+    /// heads against each other, and the numbers the forward pass divides or exponentiates by. Errors are
+    /// `ModelError.malformedConfig` naming `file` and the field (and its GGUF key, from `ggufKeys`).
+    public func validate(file: String = "config.json", ggufKeys: [String: String] = [:]) throws {
+        try LlamaModel.dimensions(for: self).validate(file: file, ggufKeys: ggufKeys)
+        func bad(_ reason: String) -> ModelError { .malformedConfig(file: file, reason: reason) }
+        guard headDim % 2 == 0 else {
+            throw bad("'head_dim'\(ggufKeys["head_dim"].map { " (\($0))" } ?? "") is \(headDim): rotary pairs need an even head size")
         }
         guard rmsNormEps.isFinite, rmsNormEps > 0, ropeTheta.isFinite, ropeTheta > 0 else {
-            throw ModelError.unsupported("llama config: rms_norm_eps \(rmsNormEps) and rope_theta \(ropeTheta) must be positive")
+            throw bad("rms_norm_eps \(rmsNormEps) and rope_theta \(ropeTheta) must be finite and positive")
         }
         guard activation != nil else {
-            throw ModelError.unsupported("llama config: hidden_act '\(hiddenAct)' is not supported (silu, gelu, gelu_pytorch_tanh)")
+            throw bad("hidden_act '\(hiddenAct)' is not supported (silu, gelu, gelu_pytorch_tanh)")
         }
     }
 }

@@ -162,7 +162,26 @@ extension Phi3Config: Decodable {
             ropeFactorsShort = nil
             ropeFactorsLong = nil
         }
-        let half = Int(Double(headDim) * partialRotaryFactor) / 2
+        // Every size against PhiKit's limits, the derived ones computed with overflow reported (issue 10).
+        var keys: [String: String] = [:]
+        if file.hasSuffix(".gguf") {
+            keys = DecoderDimensions.ggufKeys("phi3")
+            keys["head_dim"] = "phi3.embedding_length / phi3.attention.head_count"
+        }
+        try Phi3Model.dimensions(for: self).validate(file: file, ggufKeys: keys)
+        guard originalMaxPositionEmbeddings > 0, originalMaxPositionEmbeddings <= ConfigLimits.positions else {
+            throw ModelError.malformedConfig(file: file, reason: "'original_max_position_embeddings' must be between 1 and \(ConfigLimits.positions), got \(originalMaxPositionEmbeddings)")
+        }
+        guard ropeTheta.isFinite, ropeTheta > 0 else { throw bad(.ropeTheta, "must be a finite positive number, got \(ropeTheta)") }
+        guard rmsNormEps.isFinite, rmsNormEps >= 0 else { throw bad(.rmsNormEps, "must be a finite non-negative number, got \(rmsNormEps)") }
+        for (name, v) in [("factor", ropeScalingFactor), ("attention_factor", ropeAttentionFactor)] {
+            if let v, !(v.isFinite && v > 0) { throw bad(ropeKey, "\(name) must be a finite positive number, got \(v)") }
+        }
+        let rotary = rotaryDim
+        guard rotary >= 2, rotary % 2 == 0 else {
+            throw bad(.partialRotaryFactor, "partial_rotary_factor \(partialRotaryFactor) × head_dim \(headDim) gives \(rotary) rotary dims; they must be even and at least 2")
+        }
+        let half = rotary / 2
         if let s = ropeFactorsShort, let l = ropeFactorsLong, s.count != half || l.count != half {
             throw bad(ropeKey, "rope short/long factor lists must have \(half) entries (rotary dims / 2), got \(s.count) and \(l.count)")
         }

@@ -134,8 +134,8 @@ extension Phi4MMConfig: Decodable {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             hiddenSize = try c.decodePositiveIfPresent(.hiddenSize)
             intermediateSize = try c.decodePositiveIfPresent(.intermediateSize)
-            numHiddenLayers = try c.decodePositiveIfPresent(.numHiddenLayers)
-            numAttentionHeads = try c.decodePositiveIfPresent(.numAttentionHeads)
+            numHiddenLayers = try c.decodePositiveIfPresent(.numHiddenLayers, limit: ConfigLimits.layers)
+            numAttentionHeads = try c.decodePositiveIfPresent(.numAttentionHeads, limit: ConfigLimits.heads)
             imageSize = try c.decodePositiveIfPresent(.imageSize)
             patchSize = try c.decodePositiveIfPresent(.patchSize)
             layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps)
@@ -238,6 +238,9 @@ extension Phi4MMConfig: Decodable {
         if let a {
             a.apply(to: &audio)
             audioTokenID = a.audioTokenId ?? audioTokenID
+        }
+        guard audio.attentionDim % audio.attentionHeads == 0 else {
+            throw bad("audio attention_dim \(audio.attentionDim) must be a multiple of its attention_heads \(audio.attentionHeads)")
         }
         visionLoRA = try c.decodeIfPresent(LoRAConfig.self, forKey: .visionLoRA)
         speechLoRA = try c.decodeIfPresent(LoRAConfig.self, forKey: .speechLoRA)

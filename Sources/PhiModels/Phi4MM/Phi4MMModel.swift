@@ -51,10 +51,10 @@ public final class Phi4MMModel: DecoderLanguageModel, @unchecked Sendable {
         guard let config else {
             throw ModelError.malformedConfig(file: "config.json", reason: "the checkpoint has a \(name) LoRA but the config gives no rank/alpha for it")
         }
-        let H = lm.hiddenSize, D = lm.headDim, r = config.rank
-        let qkvRows = (lm.numAttentionHeads + 2 * lm.numKeyValueHeads) * D
-        let modules: [(String, Int, Int)] = [("self_attn.qkv_proj", H, qkvRows), ("self_attn.o_proj", lm.numAttentionHeads * D, H),
-                                             ("mlp.gate_up_proj", H, 2 * lm.intermediateSize), ("mlp.down_proj", lm.intermediateSize, H)]
+        let H = lm.hiddenSize, r = config.rank
+        let sizes = try Phi3Model.dimensions(for: lm).validate(file: "config.json")  // products with overflow reported
+        let modules: [(String, Int, Int)] = [("self_attn.qkv_proj", H, sizes.qkvWidth), ("self_attn.o_proj", sizes.queryWidth, H),
+                                             ("mlp.gate_up_proj", H, sizes.gateUpWidth), ("mlp.down_proj", lm.intermediateSize, H)]
         var layers: [LayerLoRA] = []
         for i in 0..<lm.numHiddenLayers {
             var found: [LoRA] = []

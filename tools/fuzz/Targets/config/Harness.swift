@@ -2,12 +2,14 @@ import CFuzzMain
 import FuzzSupport
 import PhiKit
 
-/// config.json through the public loaders of both architectures (Phi-4-mini's phi3 and Phi-4-multimodal).
+/// config.json through the public loaders of every architecture (phi3, Phi-4-multimodal, llama), whose size
+/// checks (ConfigLimits, products with overflow reported) run at parse time.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzConfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let json = FuzzSupport.data(data, size)
     _ = try? Phi3Config.parse(json)
     _ = try? Phi4MMConfig.parse(json)
+    _ = try? LlamaConfig.parse(json)
     return 0
 }
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Time to first token with a long shared prefix: cold, from the prefix cache in memory, and read back from the
+spill directory (a benchmark script, not a test; ratios against the cold run of the same server in the same run).
+
+    swift build -c release --product phi4
+    python3 tools/server/bench_prefix_cache.py --model MODEL.gguf [--phi4 .build/release/phi4] [--prefix 2000]
+
+Two servers, one after the other, each with 2 threads: one with the default in-memory cache, one with
+`--cache-bytes 1M --cache-dir DIR` so that every finished state goes straight to disk. Each gets a cold request
+(a ~--prefix-token system prompt plus a question) and then a second one sharing the system prompt; the table shows
+both times to first token, the cached tokens the server reported and warm / cold. Standard library only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serverproc import PhiServe  # noqa: E402
+
+WORDS = ("system policy careful answer context detail tool weather city river number report table summary example "
+         "reason method result value measure time place person language question").split()
+
+
+def ttft(url: str, messages, gen: int) -> tuple[float, int]:
+    """(seconds to the first streamed content, cached prompt tokens from usage)."""
+    body = json.dumps({"model": "m", "messages": messages, "max_tokens": gen, "stream": True, "temperature": 0,
+                       "stream_options": {"include_usage": True}}).encode()
+    req = urllib.request.Request(url + "/v1/chat/completions", data=body, headers={"Content-Type": "application/json"})
+    t0 = time.perf_counter()
+    first, cached = None, -1
+    with urllib.request.urlopen(req, timeout=3600) as r:
+        for line in r:
+            line = line.strip()
+            if not line.startswith(b"data: ") or line == b"data: [DONE]":
+                continue
+            o = json.loads(line[6:])
+            if o.get("usage"):
+                cached = (o["usage"].get("prompt_tokens_details") or {}).get("cached_tokens", -1)
+            for ch in o.get("choices") or []:
+                if first is None and (ch.get("delta") or {}).get("content"):
+                    first = time.perf_counter() - t0
+    return (first if first is not None else time.perf_counter() - t0), cached
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--phi4", default=".build/release/phi4")
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--prefix", type=int, default=2000, help="approximate system-prompt tokens")
+    ap.add_argument("--gen", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    system = "You are a careful assistant. " + " ".join(WORDS[(i * 7) % len(WORDS)] for i in range(args.prefix))
+    rows = []
+    with tempfile.TemporaryDirectory() as spill:
+        for name, extra in [("memory", []), ("disk", ["--cache-bytes", "1M", "--cache-dir", spill])]:
+            with PhiServe(args.phi4, args.model, "-t", str(args.threads), *extra) as s:
+                cold, _ = ttft(s.url, [{"role": "system", "content": system}, {"role": "user", "content": "First question?"}], args.gen)
+                warm, cached = ttft(s.url, [{"role": "system", "content": system}, {"role": "user", "content": "Another one?"}], args.gen)
+                m = s.metrics()
+                rows.append((name, cold, warm, cached, m.get("phikit_prefix_cache_disk_hits", 0)))
+    print(f"| cache | cold TTFT s | warm TTFT s | cached tokens | disk hits | warm / cold |")
+    print(f"|---|---|---|---|---|---|")
+    for name, cold, warm, cached, disk in rows:
+        print(f"| {name} | {cold:.2f} | {warm:.2f} | {cached} | {disk:.0f} | {warm / cold:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
