@@ -40,6 +40,9 @@ public struct DecodeState {
         case verify(draft: [Int], base: Int)
     }
     private var drafter: PromptLookupDrafter?
+    /// Whether the next calls may carry a draft (when drafting is on). A scheduler that decodes several
+    /// sequences in one pass turns it off: there the weights are already shared and draft rows only add work.
+    public var mayDraft = true
     /// The token limit was reached: the next step flushes held-back text and finishes.
     private var atLimit = false
     private var clock = DispatchTime.now().uptimeNanoseconds
@@ -81,7 +84,7 @@ public struct DecodeState {
                                   decodeSteps: 0)
         isFinished = options.maxTokens == 0
         // Verification replays the per-token rules row by row; a constraint's matcher is left to plain decoding.
-        drafter = options.draft == .lookup && constrained == nil ? PromptLookupDrafter() : nil
+        drafter = options.draft != .none && constrained == nil ? PromptLookupDrafter() : nil
     }
 
     /// Prompt tokens not yet in the cache.
@@ -114,7 +117,7 @@ public struct DecodeState {
         }
         guard let id = pendingToken else { return nil }
         _ = lap()
-        if drafter != nil {
+        if drafter != nil && mayDraft {
             let draft = makeDraft()
             if !draft.isEmpty {
                 planned = .verify(draft: draft, base: cache.count)
@@ -152,10 +155,15 @@ public struct DecodeState {
             logits = out
         case .decode?:
             logits = out
-            result.decodeSeconds += lap()
+            let seconds = lap()
+            result.decodeSeconds += seconds
             result.decodeSteps += 1
             pendingToken = nil
+            if mayDraft { drafter?.recordPlain(seconds: seconds) }
+            defer { result.decodeSeconds += lap() }  // sampling is part of the step's cost
+            return try emitNext()
         case .verify(let draft, let base)?:
+            defer { result.decodeSeconds += lap() }
             return try verify(draft: draft, base: base, logits: out ?? [])
         case nil:
             break
@@ -168,7 +176,9 @@ public struct DecodeState {
     /// next row count, the first other one ends the run, and the cache drops the draft tokens after it.
     private mutating func verify(draft: [Int], base: Int, logits out: [Float]) throws -> [GeneratedToken] {
         let V = model.vocabularySize
-        result.decodeSeconds += lap()
+        let seconds = lap()
+        result.decodeSeconds += seconds
+        result.draftCalls += 1
         pendingToken = nil
         var emitted: [GeneratedToken] = []
         var kept = 0
@@ -181,7 +191,7 @@ public struct DecodeState {
             kept += 1
             pendingToken = nil
         }
-        drafter?.record(proposed: draft.count, accepted: kept)
+        drafter?.record(proposed: draft.count, accepted: kept, seconds: seconds)
         result.draftedTokens += draft.count
         result.acceptedDraftTokens += kept
         // Keep the pending token and the accepted drafts; the next call feeds the last chosen token.

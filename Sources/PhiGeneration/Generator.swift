@@ -23,9 +23,10 @@ public struct GenerationOptions: Sendable {
     /// Only output this constraint accepts (JSON schema, any JSON object, regex, grammar, tool call); compiled
     /// (and cached) before generation starts, so a bad one throws `ConstraintError` without running the model.
     public var constraint: Constraint? = nil
-    /// Speculative decoding for this stream (`.lookup`: prompt-lookup drafts, verified exactly). The output is
-    /// the same as without it; only the number of forward passes changes. Not used with a constraint.
-    public var draft: DraftMode = .none
+    /// Speculative decoding for this stream (`.lookup`: prompt-lookup drafts, verified exactly, drafted only
+    /// while they pay). The output is the same as without it; only the number of forward passes changes. Not
+    /// used with a constraint.
+    public var draft: DraftMode = .lookup
 
     public init(maxTokens: Int = 256, sampling: SamplingParameters = SamplingParameters(), stop: [String] = [],
                 logprobs: Bool = false, stopTokenIDs: Set<Int>? = nil, constraint: Constraint? = nil) {
@@ -93,6 +94,8 @@ public struct GenerationResult: Sendable {
     /// Speculative decoding: draft tokens proposed, and how many of them were accepted.
     public var draftedTokens = 0
     public var acceptedDraftTokens = 0
+    /// Speculative decoding: calls that verified a draft (accepted ÷ calls is the mean accepted length).
+    public var draftCalls = 0
 
     public var prefillTokensPerSecond: Double { prefillSeconds > 0 ? Double(promptTokens.count) / prefillSeconds : 0 }
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeSteps) / decodeSeconds : 0 }

@@ -96,6 +96,18 @@ public enum Platform {
         munmap(pointer, max(byteCount, 1))
     }
 
+    /// User + system CPU seconds this process has used (all threads).
+    public static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return s(usage.ru_utime) + s(usage.ru_stime)
+    }
+
     /// Peak resident set size of this process in bytes (best effort).
     public static func peakResidentBytes() -> Int {
         var usage = rusage()

@@ -19,6 +19,8 @@ struct Bench: ParsableCommand {
     var repetitions: Int = 3
     @Option(help: "Generation test with N streams decoded together (one batched forward pass per step); reports the aggregate tokens/s.")
     var parallel: Int = 1
+    @Option(help: "Speculative verify cost: also time decode calls of K rows with logits for every row (K = 1 + draft length), comma-separated, e.g. 1,2,5,9,17; reports calls per second (the cache advances one token per call, as after a rejected draft).")
+    var verifyRows: String?
     @Option(help: ArgumentHelp(QuantizeHelp.bench))
     var quantize: String?
     @Option(help: "Also time encoding this image with the vision tower (Phi-4-multimodal): preprocessing, SigLIP on every crop and the projector.")
@@ -36,6 +38,7 @@ struct Bench: ParsableCommand {
         try OptionRange.check(threads, "-t", OptionRange.threads)
         try OptionRange.check(repetitions, "-r", 1...10_000)
         try OptionRange.check(parallel, "--parallel", 1...256)
+        _ = try verifyWidths()
         guard model != nil || bandwidth else { throw ValidationError("--model is required (unless only --bandwidth is measured)") }
     }
 
@@ -96,6 +99,28 @@ struct Bench: ParsableCommand {
                 }
                 results.append(row("tg\(genTokens)", rates))
                 if Profiler.shared.enabled { Console.error("generation, all repetitions:\n" + Profiler.shared.report()) }
+            }
+            for k in try verifyWidths() where genTokens > 0 {
+                Profiler.shared.reset()
+                var cpu: [Double] = []
+                let rates = try measure {
+                    let cpu0 = Platform.processCPUSeconds()
+                    defer { cpu.append((Platform.processCPUSeconds() - cpu0) / Double(genTokens)) }
+                    let cache = m.makeCache(maxLength: genTokens + k)
+                    var ids = randomTokens(k)
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    for _ in 0..<genTokens {
+                        let logits = try m.forward(ids, cache: cache, logits: .all)
+                        cache.truncate(to: cache.count - k + 1)
+                        ids[0] = Sampler.argmax(Array(logits.prefix(m.vocabularySize)))
+                    }
+                    return Double(genTokens) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
+                var r = row("verify\(k)", rates, key: "calls_per_second")
+                // Process CPU seconds per call: with -t 1, the call's cost free of other processes' load.
+                r["cpu_seconds_per_call"] = cpu.sorted()[cpu.count / 2]
+                results.append(r)
+                if Profiler.shared.enabled { Console.error("verify \(k) rows, all repetitions:\n" + Profiler.shared.report()) }
             }
             if genTokens > 0 && parallel > 1 {
                 // N streams, each after its own distinct token, decoded together: genTokens batched steps.
@@ -185,10 +210,27 @@ struct Bench: ParsableCommand {
                                              s, r["stddev"] as? Double ?? 0, what as NSString))
                         continue
                     }
+                    if let c = r["calls_per_second"] as? Double {
+                        Console.write(String(format: "%-8@ %10.2f ± %.2f calls/s  (%.2f ms CPU per call)\n",
+                                             (r["test"] as? String ?? "") as NSString, c, r["stddev"] as? Double ?? 0,
+                                             1000 * (r["cpu_seconds_per_call"] as? Double ?? 0)))
+                        continue
+                    }
                     Console.write(String(format: "%-8@ %10.2f ± %.2f tokens/s\n", (r["test"] as? String ?? "") as NSString,
                                          r["tokens_per_second"] as? Double ?? 0, r["stddev"] as? Double ?? 0))
                 }
             }
+        }
+    }
+
+    /// The row counts of `--verify-rows` (each in 1…64).
+    private func verifyWidths() throws -> [Int] {
+        guard let verifyRows else { return [] }
+        return try verifyRows.split(separator: ",").map {
+            guard let k = Int($0.trimmingCharacters(in: .whitespaces)), (1...64).contains(k) else {
+                throw ValidationError("--verify-rows takes row counts in 1…64, got \($0)")
+            }
+            return k
         }
     }
 

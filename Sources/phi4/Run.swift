@@ -23,8 +23,8 @@ struct Run: ParsableCommand {
     var json = false
     @Flag(help: "Include the log-probability of each generated token in the JSON output.")
     var logprobs = false
-    @Option(help: "Speculative decoding: none, or lookup (drafts copied from the prompt and output, verified exactly; same output, fewer passes where the answer quotes the input).")
-    var draft: DraftMode = .none
+    @Option(help: "Speculative decoding: lookup (default: drafts copied from the prompt and output, verified exactly; same output, fewer passes where the answer quotes the input; adaptive, off while drafts are rarely accepted) or none.")
+    var draft: DraftMode = .lookup
 
     @Argument(help: "The prompt.")
     var prompt: String
@@ -70,6 +70,7 @@ struct Run: ParsableCommand {
                 if draft != .none {
                     obj["drafted_tokens"] = result.draftedTokens
                     obj["accepted_draft_tokens"] = result.acceptedDraftTokens
+                    obj["draft_calls"] = result.draftCalls
                 }
                 if let output = ToolCallParser.extract(from: result.generatedTokens, model: loaded), !output.toolCalls.isEmpty {
                     obj["tool_calls"] = output.jsonToolCalls

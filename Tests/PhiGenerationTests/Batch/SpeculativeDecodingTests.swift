@@ -45,6 +45,27 @@ final class SpeculativeDecodingTests: XCTestCase {
         XCTAssertGreaterThan(accepted, 0, "no draft was ever accepted: the test proves nothing")
     }
 
+    /// Drafting is on by default; a state told not to draft (a scheduler sharing the pass) decodes plainly,
+    /// with the same output.
+    func testDefaultDraftsAndMayDraftTurnsItOff() throws {
+        XCTAssertEqual(GenerationOptions().draft, .lookup)
+        let m = try load("llama-tiny")
+        let g = m.makeGenerator()
+        let prompt = repetitive(m, seed: 0, period: 3, count: 14)
+        let options = GenerationOptions(maxTokens: 60, stopTokenIDs: [])
+        let drafted = try g.generate(prompt: prompt, options: options)
+        XCTAssertGreaterThan(drafted.acceptedDraftTokens, 0)
+        XCTAssertGreaterThan(drafted.draftCalls, 0)
+        var state = try DecodeState(generator: g, prompt: prompt, options: options)
+        state.mayDraft = false
+        while !state.isFinished { _ = try state.step() }
+        XCTAssertEqual(state.result.draftedTokens, 0)
+        XCTAssertEqual(state.result.generatedTokens, drafted.generatedTokens)
+        var off = options
+        off.draft = .none
+        XCTAssertEqual(try g.generate(prompt: prompt, options: off).generatedTokens, drafted.generatedTokens)
+    }
+
     /// Stops (a token id, a stop string, the token limit) inside an accepted draft end the output where plain
     /// decoding ends it.
     func testStopsInsideDraftsMatchPlainDecoding() throws {
