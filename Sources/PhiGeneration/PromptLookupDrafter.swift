@@ -16,7 +16,8 @@ struct PromptLookupDrafter {
     var minNgram = 2
     /// 7 drafts + the pending token = 8 rows, one tile of the quantized kernels (they take 8 rows per pass over
     /// a weight panel; a 9th row costs a second pass: measured 1.2 ms → 2.8 ms per extra row on SmolLM2).
-    var maxLength = 7
+    var maxLength = PromptLookupDrafter.longestDraft
+    static let longestDraft = 7
     /// Drafts must promise at least this factor over plain decoding (covers the noise in p and c).
     var margin = 1.1
 

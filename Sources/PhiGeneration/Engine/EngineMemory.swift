@@ -16,7 +16,7 @@ struct EngineMemory {
     let sequenceScratch: Int
 
     /// Rows a decode step may add per sequence (the pending token and a prompt-lookup draft).
-    static let rowsPerSequence = 17
+    static let rowsPerSequence = 1 + PromptLookupDrafter.longestDraft
 
     init(model: LanguageModel, budget: Int, prefillChunk: Int, maxActive: Int) {
         self.budget = max(0, budget)

@@ -216,9 +216,13 @@ public final class InferenceEngine: @unchecked Sendable {
         }
         // The calls: one per decoding sequence, and prompt chunks within the step's prefill budget.
         let shares = prefillShares(jobs)
+        // Speculative drafts pay only for a sequence decoding alone: in a batch the weights are already read once
+        // for several rows, so a draft's extra rows would slow every sequence in it.
+        let alone = jobs.filter { !$0.isCancelled && $0.state != nil }.count == 1
         var calls: [(job: Job, item: BatchItem?)] = []
         for job in jobs where !job.isCancelled {
             guard var state = job.state else { continue }
+            state.mayDraft = alone
             var maxPrefill = configuration.prefillChunk
             if state.remainingPrompt > 0 {
                 guard let share = shares[ObjectIdentifier(job)], share > 0 else { continue }  // a later step
