@@ -50,8 +50,8 @@ struct MultipartForm {
     /// MultipartKit 4.7.1 looks every byte of a part's header name up in a 128-entry table, so a byte of 0x80 or
     /// more traps the process (found by tools/fuzz's `http` target). Header names are tokens (RFC 7230: ASCII), so
     /// a body with any other byte before a header line's colon is refused before the parser sees it. Header
-    /// blocks are the lines after each delimiter (`--boundary` at the start of the body or of a line) up to the
-    /// first empty line.
+    /// blocks are the lines after each delimiter up to the first empty line; a delimiter is any `--boundary`,
+    /// not only one at the start of a line, because MultipartKit's preamble matches the first one mid-line too.
     static func headerNamesAreASCII(_ body: ByteBuffer, boundary: String) -> Bool {
         let delimiter = Array(("--" + boundary).utf8)
         return body.withUnsafeReadableBytes { raw -> Bool in
@@ -59,10 +59,10 @@ struct MultipartForm {
             let n = b.count
             var i = 0
             while i + delimiter.count <= n {
-                guard (i == 0 || b[i - 1] == 0x0A), b[i] == delimiter[0],
+                guard b[i] == delimiter[0],
                       (0..<delimiter.count).allSatisfy({ b[i + $0] == delimiter[$0] }) else { i += 1; continue }
                 i += delimiter.count
-                if i + 1 < n, b[i] == UInt8(ascii: "-"), b[i + 1] == UInt8(ascii: "-") { break }  // the closing one
+                if i + 1 < n, b[i] == UInt8(ascii: "-"), b[i + 1] == UInt8(ascii: "-") { continue }  // a closing one
                 while i < n, b[i] != 0x0A { i += 1 }  // the rest of the delimiter line
                 i += 1
                 // Header lines up to the empty one: the bytes before each line's colon.

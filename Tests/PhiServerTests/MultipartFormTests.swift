@@ -17,6 +17,16 @@ final class MultipartFormTests: XCTestCase {
         }
     }
 
+    /// tools/fuzz/regressions/http/multipart_midline_delimiter.bin: MultipartKit's preamble takes the first
+    /// `--boundary` even in the middle of a line, so the header names after it must be checked too.
+    func testNonASCIIHeaderNameAfterAMidLineDelimiterIsAnError() throws {
+        let body: [UInt8] = Array("preamble --X\r\nContent-Di".utf8) + [0x8E, 0x00]
+            + Array("sposition: form-data; name=\"m\"\r\n\r\nv\r\n--X--\r\n".utf8)
+        XCTAssertThrowsError(try form(body)) { error in
+            XCTAssertTrue("\(error)".contains("not ASCII"), "\(error)")
+        }
+    }
+
     /// Non-ASCII bytes elsewhere (header values, file contents) are fine.
     func testNonASCIIOutsideHeaderNamesParses() throws {
         let body: [UInt8] = Array("--X\r\nContent-Disposition: form-data; name=\"file\"; filename=\"é.wav\"\r\n\r\n".utf8)
