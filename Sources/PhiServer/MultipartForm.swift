@@ -22,7 +22,7 @@ struct MultipartForm {
                                                   length: min(body.readableBytes, boundary.utf8.count + 8)) ?? [], as: UTF8.self)
         guard tail.contains("--\(boundary)--") else { throw APIError.invalid("the multipart body is truncated (no closing boundary)") }
         guard Self.headerNamesAreASCII(body, boundary: boundary) else {
-            throw APIError.invalid("the multipart body is malformed (a part header name that is not ASCII)")
+            throw APIError.invalid("the multipart body is malformed (the boundary outside a delimiter, or a part header name that is not ASCII)")
         }
         let parser = MultipartParser(boundary: boundary)
         var headers: [(String, String)] = []
@@ -48,32 +48,36 @@ struct MultipartForm {
     }
 
     /// MultipartKit 4.7.1 looks every byte of a part's header name up in a 128-entry table, so a byte of 0x80 or
-    /// more traps the process (found by tools/fuzz's `http` target). Header names are tokens (RFC 7230: ASCII), so
-    /// a body with any other byte before a header line's colon is refused before the parser sees it. Header
-    /// blocks are the lines after each delimiter up to the first empty line; a delimiter is any `--boundary`,
-    /// not only one at the start of a line, because MultipartKit's preamble matches the first one mid-line too.
+    /// more traps the process (found by tools/fuzz's `http` target), and its delimiter matching is loose (a
+    /// `-boundary` mid-line, or one after `\n\r-x`, also starts a header block). So the body is checked first, in
+    /// the strict form every client sends: the boundary may stand only in delimiters (`--boundary` at the start of
+    /// the body or after CRLF), and the header names after each delimiter must be ASCII (RFC 7230 tokens). Any
+    /// place the loose matcher could end a delimiter holds the whole boundary, so nothing else reaches its tables.
     static func headerNamesAreASCII(_ body: ByteBuffer, boundary: String) -> Bool {
-        let delimiter = Array(("--" + boundary).utf8)
+        let mark = Array(boundary.utf8)
+        let dash = UInt8(ascii: "-"), cr: UInt8 = 0x0D, lf: UInt8 = 0x0A
         return body.withUnsafeReadableBytes { raw -> Bool in
             let b = raw.bindMemory(to: UInt8.self)
             let n = b.count
             var i = 0
-            while i + delimiter.count <= n {
-                guard b[i] == delimiter[0],
-                      (0..<delimiter.count).allSatisfy({ b[i + $0] == delimiter[$0] }) else { i += 1; continue }
-                i += delimiter.count
-                if i + 1 < n, b[i] == UInt8(ascii: "-"), b[i + 1] == UInt8(ascii: "-") { continue }  // a closing one
-                while i < n, b[i] != 0x0A { i += 1 }  // the rest of the delimiter line
+            while i + mark.count <= n {
+                guard b[i] == mark[0], (0..<mark.count).allSatisfy({ b[i + $0] == mark[$0] }) else { i += 1; continue }
+                // The boundary must follow "--" at the body's start or after CRLF.
+                guard i >= 2, b[i - 1] == dash, b[i - 2] == dash,
+                      i == 2 || (i >= 4 && b[i - 3] == lf && b[i - 4] == cr) else { return false }
+                i += mark.count
+                if i + 1 < n, b[i] == dash, b[i + 1] == dash { continue }  // a closing delimiter
+                while i < n, b[i] != lf { i += 1 }  // the rest of the delimiter line
                 i += 1
-                // Header lines up to the empty one: the bytes before each line's colon.
-                while i < n, b[i] != 0x0D, b[i] != 0x0A {
-                    var inName = true
-                    while i < n, b[i] != 0x0A {
-                        if b[i] == UInt8(ascii: ":") { inName = false }
-                        if inName, b[i] >= 0x80 { return false }
+                // Header lines up to the empty one, ended by CR as MultipartKit reads them (a bare LF stays inside
+                // a value): the bytes before each line's colon.
+                while i < n, b[i] != cr {
+                    while i < n, b[i] != UInt8(ascii: ":"), b[i] != cr {
+                        if b[i] >= 0x80 { return false }
                         i += 1
                     }
-                    i += 1
+                    while i < n, b[i] != cr { i += 1 }
+                    i += 2  // CR LF
                 }
             }
             return true
