@@ -21,10 +21,8 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_vs_llama_server import system_prompt  # noqa: E402
 from serverproc import PhiServe  # noqa: E402
-
-WORDS = ("system policy careful answer context detail tool weather city river number report table summary example "
-         "reason method result value measure time place person language question").split()
 
 
 def ttft(url: str, messages, gen: int) -> tuple[float, int]:
@@ -56,7 +54,7 @@ def main() -> None:
     ap.add_argument("--gen", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    system = "You are a careful assistant. " + " ".join(WORDS[(i * 7) % len(WORDS)] for i in range(args.prefix))
+    system = system_prompt(args.prefix)
     rows = []
     with tempfile.TemporaryDirectory() as spill:
         for name, extra in [("memory", []), ("disk", ["--cache-bytes", "1M", "--cache-dir", spill])]:
