@@ -14,8 +14,18 @@
 #define V512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma,f16c")))
 #define AI inline __attribute__((always_inline))
 
-// No software prefetch in the panel kernels: panels are read front to back and the hardware prefetcher does
-// better alone (measured: prefetching the next blocks cost 10-40% on DRAM-resident weights).
+// Software prefetch only in the multi-token tiles. With one token (the bandwidth-bound matvec) panels are read
+// front to back and the hardware prefetcher does better alone (measured: prefetching the next blocks cost 10-40%
+// on DRAM-resident weights). With 2-8 tokens each panel block costs RT times the arithmetic, the loads fall behind
+// the prefetcher and memory time adds to compute time instead of hiding under it; fetching 8 KiB ahead into L2
+// overlaps them. Measured on DRAM-resident Q4_0 panels, Zen 4, one thread, per token per panel: 2 tokens 970 ->
+// 590-780 ns, 4 tokens 830 -> 370-460 ns, 8 tokens 560 -> 310-360 ns (1 token: 1,250-1,900 ns either way).
+// The address may run past the panels (the last blocks, a repack scratch buffer): a prefetch never faults.
+#define PANEL_PREFETCH_AHEAD 8192
+V512 static AI void prefetch_ahead(const uint8_t *pb, int64_t bytes, const int RT) {
+    if (RT > 1)
+        for (int64_t l = 0; l < bytes; l += 64) _mm_prefetch((const char *)pb + PANEL_PREFETCH_AHEAD + l, _MM_HINT_T1);
+}
 
 static inline int32_t ld32(const void *p) { int32_t v; memcpy(&v, p, 4); return v; }
 static inline float ldf(const void *p) { float v; memcpy(&v, p, 4); return v; }
@@ -43,6 +53,7 @@ V512 static AI void tile_q4(const uint8_t *pn, int64_t K, const uint8_t *xq, int
     ZERO_ACC(RT)
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *pb = pn + b * pbb;
+        prefetch_ahead(pb, pbb, RT);
         __m512i w[8];
         for (int v = 0; v < 4; v++) {
             const __m512i raw = ld(pb + qoff + 64 * v);
@@ -83,6 +94,7 @@ V512 static AI void tile_q8_0(const uint8_t *pn, int64_t K, const uint8_t *xq, i
     ZERO_ACC(RT)
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *pb = pn + b * 544;
+        prefetch_ahead(pb, 544, RT);
         const __m512 wd = ws16(pb);
         if (RT == 1) {
             __m512i s0 = _mm512_set1_epi32(ld32(x[0].aux + 4 * b)), s1 = _mm512_setzero_si512();
@@ -118,6 +130,7 @@ V512 static AI void tile_q5_0(const uint8_t *pn, int64_t K, const uint8_t *xq, i
     ZERO_ACC(RT)
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *pb = pn + b * 352;
+        prefetch_ahead(pb, 352, RT);
         __m512i w[8];
         for (int v = 0; v < 4; v++) {
             const __m512i raw = ld(pb + 32 + 64 * v);
@@ -162,6 +175,7 @@ V512 static AI void tile_q45k(const uint8_t *pn, int64_t K, const uint8_t *xq, i
     ZERO_ACC(RT)
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *pb = pn + b * pbb;
+        prefetch_ahead(pb, pbb, RT);
         __m512i isum[8], ms[8];
         for (int t = 0; t < RT; t++) isum[t] = ms[t] = _mm512_setzero_si512();
         for (int j = 0; j < 8; j++) {
@@ -218,6 +232,7 @@ V512 static AI void tile_q6k(const uint8_t *pn, int64_t K, const uint8_t *xq, in
     ZERO_ACC(RT)
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *pb = pn + b * 3360;
+        prefetch_ahead(pb, 3360, RT);
         __m512i isum[8];
         for (int t = 0; t < RT; t++) isum[t] = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++)
