@@ -9,7 +9,8 @@ For each stream count N both servers are started with N slots (`phi4 serve --par
 --cont-batching`) and 2 threads, and N clients stream at once, each with its own ~256-token prompt and --gen new
 tokens (end-of-sequence banned with logit_bias so every stream generates the same count). Aggregate generated
 tokens/s = all completion tokens / wall time from the first request to the last [DONE] (prefill included, as a
-user sees it). Then the prefix cache: time to first token of a request whose ~2,000-token system prompt an
+user sees it); the decode-phase rate counts only the tokens streamed after every prompt was read (from the last
+stream's first token to the end), which is what batching itself changes. Then the prefix cache: time to first token of a request whose ~2,000-token system prompt an
 earlier request already read, against the cold first request, on each server.
 Prints markdown tables: PhiKit's rate against its own single stream and against llama-server. Standard library only.
 """
@@ -41,15 +42,16 @@ def start(kind: str, args, n: int, port: int):
     return serve(cmd, port)
 
 
-def rate(kind: str, args, n: int) -> float:
+def rate(kind: str, args, n: int) -> tuple[float, float]:
     port = free_port()
     p = start(kind, args, n, port)
     try:
         stream(port, [{"role": "user", "content": "warm up"}], 4, BAN)
-        tokens, wall = concurrent(port, [distinct_prompt(k, args.prompt_words) for k in range(n)], args.gen, BAN)
+        tokens, wall, decode = concurrent(port, [distinct_prompt(k, args.prompt_words) for k in range(n)], args.gen, BAN)
         r = tokens / wall
-        print(f"{kind} {n} streams: {tokens} tokens in {wall:.1f} s = {r:.2f} tok/s", flush=True)
-        return r
+        print(f"{kind} {n} streams: {tokens} tokens in {wall:.1f} s = {r:.2f} tok/s, decode phase {decode:.2f} tok/s",
+              flush=True)
+        return r, decode
     finally:
         stop(p)
 
@@ -60,8 +62,8 @@ def prefix(kind: str, args) -> tuple[float, float]:
     try:
         stream(port, [{"role": "user", "content": "warm up"}], 4, BAN)
         sys_msg = {"role": "system", "content": system_prompt(args.prefix_words)}
-        cold, _, _ = stream(port, [sys_msg, {"role": "user", "content": "First question: what is a river?"}], 4, BAN)
-        warm, _, _ = stream(port, [sys_msg, {"role": "user", "content": "Second question: what is a table?"}], 4, BAN)
+        cold = stream(port, [sys_msg, {"role": "user", "content": "First question: what is a river?"}], 4, BAN).ttft
+        warm = stream(port, [sys_msg, {"role": "user", "content": "Second question: what is a table?"}], 4, BAN).ttft
         print(f"{kind}: ~2,000-token prefix TTFT cold {cold:.2f} s, cached {warm:.3f} s", flush=True)
         return cold, warm
     finally:
@@ -81,13 +83,14 @@ def main() -> int:
     for n in counts:   # the two servers alternate at each count, so drift in machine load hits both alike
         for kind in ("PhiKit", "llama-server"):
             rates[(kind, n)] = rate(kind, args, n)
-    print("\n| streams | PhiKit tok/s | × PhiKit 1 stream | llama-server tok/s | PhiKit / llama-server |")
-    print("|---|---|---|---|---|")
-    base = rates.get(("PhiKit", 1))
-    for n in counts:
-        phi, ll = rates[("PhiKit", n)], rates[("llama-server", n)]
-        own = f"{phi / base:.2f}" if base else "-"
-        print(f"| {n} | {phi:.2f} | {own} | {ll:.2f} | {phi / ll:.2f} |")
+    for which, title in ((0, "wall time, prefill included"), (1, "decode phase")):
+        print(f"\n{title}:\n| streams | PhiKit tok/s | × PhiKit 1 stream | llama-server tok/s | PhiKit / llama-server |")
+        print("|---|---|---|---|---|")
+        base = rates[("PhiKit", 1)][which] if ("PhiKit", 1) in rates else None
+        for n in counts:
+            phi, ll = rates[("PhiKit", n)][which], rates[("llama-server", n)][which]
+            own = f"{phi / base:.2f}" if base else "-"
+            print(f"| {n} | {phi:.2f} | {own} | {ll:.2f} | {phi / ll:.2f} |")
     if not args.skip_prefix:
         res = {kind: prefix(kind, args) for kind in ("PhiKit", "llama-server")}
         print("\n| server | cold TTFT | cached-prefix TTFT | cached / cold |\n|---|---|---|---|")

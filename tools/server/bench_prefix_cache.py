@@ -13,37 +13,13 @@ both times to first token, the cached tokens the server reported and warm / cold
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_vs_llama_server import system_prompt  # noqa: E402
+from bench_vs_llama_server import stream, system_prompt  # noqa: E402
 from serverproc import PhiServe  # noqa: E402
-
-
-def ttft(url: str, messages, gen: int) -> tuple[float, int]:
-    """(seconds to the first streamed content, cached prompt tokens from usage)."""
-    body = json.dumps({"model": "m", "messages": messages, "max_tokens": gen, "stream": True, "temperature": 0,
-                       "stream_options": {"include_usage": True}}).encode()
-    req = urllib.request.Request(url + "/v1/chat/completions", data=body, headers={"Content-Type": "application/json"})
-    t0 = time.perf_counter()
-    first, cached = None, -1
-    with urllib.request.urlopen(req, timeout=3600) as r:
-        for line in r:
-            line = line.strip()
-            if not line.startswith(b"data: ") or line == b"data: [DONE]":
-                continue
-            o = json.loads(line[6:])
-            if o.get("usage"):
-                cached = (o["usage"].get("prompt_tokens_details") or {}).get("cached_tokens", -1)
-            for ch in o.get("choices") or []:
-                if first is None and (ch.get("delta") or {}).get("content"):
-                    first = time.perf_counter() - t0
-    return (first if first is not None else time.perf_counter() - t0), cached
 
 
 def main() -> None:
@@ -59,8 +35,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as spill:
         for name, extra in [("memory", []), ("disk", ["--cache-bytes", "1M", "--cache-dir", spill])]:
             with PhiServe(args.phi4, args.model, "-t", str(args.threads), *extra) as s:
-                cold, _ = ttft(s.url, [{"role": "system", "content": system}, {"role": "user", "content": "First question?"}], args.gen)
-                warm, cached = ttft(s.url, [{"role": "system", "content": system}, {"role": "user", "content": "Another one?"}], args.gen)
+                cold = stream(s.port, [{"role": "system", "content": system}, {"role": "user", "content": "First question?"}], args.gen).ttft
+                second = stream(s.port, [{"role": "system", "content": system}, {"role": "user", "content": "Another one?"}], args.gen)
+                warm, cached = second.ttft, second.cached
                 m = s.metrics()
                 rows.append((name, cold, warm, cached, m.get("phikit_prefix_cache_disk_hits", 0)))
     print(f"| cache | cold TTFT s | warm TTFT s | cached tokens | disk hits | warm / cold |")

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,16 +39,28 @@ def system_prompt(words: int) -> str:
     return "You are a careful assistant. " + " ".join(WORDS[(i * 7) % len(WORDS)] for i in range(words))
 
 
-def stream(port: int, messages, gen: int, ban: dict) -> tuple[float, int, float]:
-    """(seconds to the first token, completion tokens, total seconds)."""
-    body = json.dumps({"model": "m", "messages": messages, "max_tokens": gen, "stream": True, "temperature": 0,
-                       "stream_options": {"include_usage": True}, "logit_bias": ban, "cache_prompt": True})
+@dataclass
+class Streamed:
+    """One streamed chat completion: seconds to the first content, the usage the server reported, the total
+    seconds, and the perf_counter time of every content chunk (for decode-phase rates)."""
+    ttft: float
+    tokens: int
+    cached: int
+    total: float
+    times: list[float] = field(default_factory=list)
+
+
+def stream(port: int, messages, gen: int, ban: dict | None = None) -> Streamed:
+    body = {"model": "m", "messages": messages, "max_tokens": gen, "stream": True, "temperature": 0,
+            "stream_options": {"include_usage": True}, "cache_prompt": True}
+    if ban:
+        body["logit_bias"] = ban
     t0 = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
-    conn.request("POST", "/v1/chat/completions", body=body, headers={"Content-Type": "application/json"})
+    conn.request("POST", "/v1/chat/completions", body=json.dumps(body), headers={"Content-Type": "application/json"})
     r = conn.getresponse()
     assert r.status == 200, r.read()
-    ttft, tokens = None, 0
+    times, tokens, cached = [], 0, -1
     for line in r:
         line = line.strip()
         if not line.startswith(b"data: ") or line == b"data: [DONE]":
@@ -55,11 +68,12 @@ def stream(port: int, messages, gen: int, ban: dict) -> tuple[float, int, float]
         o = json.loads(line[6:])
         if o.get("usage"):
             tokens = o["usage"]["completion_tokens"]
-        for ch in o.get("choices") or []:
-            if ttft is None and (ch.get("delta") or {}).get("content"):
-                ttft = time.perf_counter() - t0
+            cached = (o["usage"].get("prompt_tokens_details") or {}).get("cached_tokens", -1)
+        if any((ch.get("delta") or {}).get("content") for ch in o.get("choices") or []):
+            times.append(time.perf_counter())
     conn.close()
-    return ttft or float("nan"), tokens, time.perf_counter() - t0
+    ttft = times[0] - t0 if times else float("nan")
+    return Streamed(ttft, tokens, cached, time.perf_counter() - t0, times)
 
 
 def serve(cmd: list[str], port: int):
@@ -77,9 +91,11 @@ def serve(cmd: list[str], port: int):
     raise RuntimeError("server did not start")
 
 
-def concurrent(port: int, prompts: list[str], gen: int, ban: dict) -> tuple[int, float]:
-    """Streams one user message per prompt at once; (completion tokens of all, wall seconds to the last end)."""
-    out = [None] * len(prompts)
+def concurrent(port: int, prompts: list[str], gen: int, ban: dict) -> tuple[int, float, float]:
+    """Streams one user message per prompt at once: (completion tokens of all, wall seconds to the last end,
+    decode-phase tokens/s). The decode phase starts when the last stream has its first token (every prompt has
+    been read) and ends with the last stream; its rate counts the content chunks inside it."""
+    out: list[Streamed | None] = [None] * len(prompts)
 
     def run(k):
         out[k] = stream(port, [{"role": "user", "content": prompts[k]}], gen, ban)
@@ -89,7 +105,11 @@ def concurrent(port: int, prompts: list[str], gen: int, ban: dict) -> tuple[int,
         t.start()
     for t in ts:
         t.join()
-    return sum(o[1] for o in out), time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    start = max(o.times[0] for o in out if o.times)
+    end = max(o.times[-1] for o in out if o.times)
+    inside = sum(1 for o in out for t in o.times if t > start)
+    return sum(o.tokens for o in out), wall, inside / (end - start) if end > start else float("nan")
 
 
 def peer_arguments(doc: str) -> argparse.ArgumentParser:
@@ -112,12 +132,12 @@ def measure(name: str, cmd: list[str], port: int, args, ban: dict) -> dict:
     try:
         stream(port, [{"role": "user", "content": "warm up"}], 4, ban)
         sys_msg = {"role": "system", "content": system_prompt(args.system_words)}
-        cold, _, _ = stream(port, [sys_msg, {"role": "user", "content": "First question: what is a river?"}], 8, ban)
-        warm, _, _ = stream(port, [sys_msg, {"role": "user", "content": "Second question: what is a table?"}], 8, ban)
+        cold = stream(port, [sys_msg, {"role": "user", "content": "First question: what is a river?"}], 8, ban).ttft
+        warm = stream(port, [sys_msg, {"role": "user", "content": "Second question: what is a table?"}], 8, ban).ttft
         rates = {}
         for n in (1, 4):
             prompts = [f"Stream {k}: write about {WORDS[k]}." for k in range(n)]
-            tokens, wall = concurrent(port, prompts, args.gen, ban)
+            tokens, wall, _ = concurrent(port, prompts, args.gen, ban)
             rates[n] = tokens / wall
         print(f"{name}: cold TTFT {cold:.2f} s, shared-prefix TTFT {warm:.2f} s, 1 stream {rates[1]:.2f} tok/s, "
               f"4 streams {rates[4]:.2f} tok/s", flush=True)
