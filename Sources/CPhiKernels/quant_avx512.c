@@ -20,6 +20,8 @@
 // the prefetcher and memory time adds to compute time instead of hiding under it; fetching 8 KiB ahead into L2
 // overlaps them. Measured on DRAM-resident Q4_0 panels, Zen 4, one thread, per token per panel: 2 tokens 970 ->
 // 590-780 ns, 4 tokens 830 -> 370-460 ns, 8 tokens 560 -> 310-360 ns (1 token: 1,250-1,900 ns either way).
+// The K-quant tiles spread their prefetches over the sub-blocks of each 2-3 KiB block: one burst of ~50 per block
+// overflowed the miss queues and hid nothing (Q6_K, 2 tokens: 1,270 -> 870 ns; 4 tokens: 700 -> 590 ns).
 // The address may run past the panels (the last blocks, a repack scratch buffer): a prefetch never faults.
 #define PANEL_PREFETCH_AHEAD 8192
 V512 static AI void prefetch_ahead(const uint8_t *pb, int64_t bytes, const int RT) {
@@ -175,10 +177,10 @@ V512 static AI void tile_q45k(const uint8_t *pn, int64_t K, const uint8_t *xq, i
     ZERO_ACC(RT)
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *pb = pn + b * pbb;
-        prefetch_ahead(pb, pbb, RT);
         __m512i isum[8], ms[8];
         for (int t = 0; t < RT; t++) isum[t] = ms[t] = _mm512_setzero_si512();
         for (int j = 0; j < 8; j++) {
+            prefetch_ahead(pb + 384 * j, 384, RT); // 8 x 384 bytes cover the 2,368 or 2,880
             const uint8_t *pv = pb + 320 + (five ? 640 : 512) * (j / 2);
             const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(pb + 64 + 16 * j)));
             __m512i s[8], odd = _mm512_setzero_si512();
@@ -232,13 +234,13 @@ V512 static AI void tile_q6k(const uint8_t *pn, int64_t K, const uint8_t *xq, in
     ZERO_ACC(RT)
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *pb = pn + b * 3360;
-        prefetch_ahead(pb, 3360, RT);
         __m512i isum[8];
         for (int t = 0; t < RT; t++) isum[t] = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++)
             for (int qb = 0; qb < 8; qb += 4) {
                 for (int e = 0; e < 4; e++) {
                     const int g = 8 * h + 2 * e + qb / 4;
+                    prefetch_ahead(pb + 256 * (8 * h + qb + e), 256, RT); // 16 x 256 bytes cover the 3,360
                     const __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(pb + 32 + 16 * g)));
                     __m512i s[8], s1 = _mm512_setzero_si512();
                     for (int t = 0; t < RT; t++) s[t] = _mm512_set1_epi32(ld32(x[t].aux + 4 * (16 * b + g)));

@@ -1,4 +1,4 @@
-// What an extra token row costs the Q4_0 panel kernel (AVX-512 VNNI), against this core's vpdpbusd roof, with the
+// What an extra token row costs the Q4_0 and Q6_K panel kernels (AVX-512 VNNI), against this core's vpdpbusd roof, with the
 // panels in cache and streamed from DRAM. Batched decoding and speculative verification live on this number: with
 // one row the kernel is bandwidth-bound, each further row adds only arithmetic, as long as the loads of the panels
 // still overlap with it. A benchmark, not a test (x86-64 with AVX-512 VNNI only):
@@ -11,10 +11,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-void phi_qpanel_q4_0_avx512(const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T, float *y,
-                            int64_t ldy, int r0, int r1);
+typedef void panel_fn(const uint8_t *panel, int64_t K, const uint8_t *xq, int64_t ldxq, int64_t T, float *y,
+                      int64_t ldy, int r0, int r1);
+panel_fn phi_qpanel_q4_0_avx512, phi_qpanel_q6_K_avx512;
 
 static double now(void) {
     struct timespec t;
@@ -40,19 +42,20 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static double dpbusd_ns(v
     return t / (n * 12.0) * 1e9;
 }
 
-static void run(const char *label, int64_t panels, double roof) {
-    const int64_t K = 3072, nb = K / 32, pbytes = nb * 288;
+// `qk` values per block of `bb` panel bytes, `scale` the byte offset of the f16 row scales in a block.
+static void run(const char *label, panel_fn *fn, int64_t qk, int64_t bb, int64_t scale, int64_t panels, double roof) {
+    const int64_t K = 3072, nb = K / qk, pbytes = nb * bb;
     uint8_t *pan = malloc((size_t)(panels * pbytes));
-    int64_t ldx = K + 8 * nb;
+    int64_t ldx = K + 8 * (K / 16);
     uint8_t *xq = malloc((size_t)(8 * ldx));
     if (!pan || !xq) exit(1);
     srand(1);
     for (int64_t i = 0; i < panels * pbytes; i++) pan[i] = (uint8_t)rand();
     for (int64_t b = 0; b < panels * nb; b++)
-        for (int r = 0; r < 16; r++) ((uint16_t *)(pan + b * 288))[r] = 0x3c00; // f16 1.0 scales
+        for (int r = 0; r < 16; r++) memcpy(pan + b * bb + scale + 2 * r, &(uint16_t){0x3c00}, 2); // f16 1.0
     for (int64_t i = 0; i < 8 * ldx; i++) xq[i] = (uint8_t)(rand() % 200);
     for (int t = 0; t < 8; t++)
-        for (int64_t b = 0; b < nb; b++) ((float *)(xq + t * ldx + K))[b] = 0.01f;
+        for (int64_t b = 0; b < K / 32; b++) memcpy(xq + t * ldx + K + 4 * b, &(float){0.01f}, 4);
     float y[8 * 16];
     printf("%s (%lld panels, %.1f MiB)\n rows  ns/row/panel  share of roof\n", label, (long long)panels,
            panels * pbytes / 1048576.0);
@@ -60,8 +63,8 @@ static void run(const char *label, int64_t panels, double roof) {
         const int64_t reps = 200000 / panels > 0 ? 200000 / panels : 1;
         const double t0 = now();
         for (int64_t r = 0; r < reps; r++)
-            for (int64_t p = 0; p < panels; p++) phi_qpanel_q4_0_avx512(pan + p * pbytes, K, xq, ldx, T, y, 16, 0, 16);
-        const double per = (now() - t0) / (double)(reps * panels * T) * 1e9, ops = nb * 8.0;
+            for (int64_t p = 0; p < panels; p++) fn(pan + p * pbytes, K, xq, ldx, T, y, 16, 0, 16);
+        const double per = (now() - t0) / (double)(reps * panels * T) * 1e9, ops = K / 4.0; // vpdpbusd per row
         printf(" %4d  %12.1f  %12.0f%%\n", T, per, 100 * roof * ops / per);
     }
     free(pan);
@@ -71,7 +74,9 @@ static void run(const char *label, int64_t panels, double roof) {
 int main(void) {
     const double roof = dpbusd_ns();
     printf("vpdpbusd zmm: %.3f ns each (%.2f G/s per core)\n", roof, 1 / roof);
-    run("panels in L2", 4, roof);
-    run("panels streamed from DRAM", 4000, roof);
+    run("Q4_0, panels in L2", phi_qpanel_q4_0_avx512, 32, 288, 0, 4, roof);
+    run("Q4_0, panels streamed from DRAM", phi_qpanel_q4_0_avx512, 32, 288, 0, 4000, roof);
+    run("Q6_K, panels in L2", phi_qpanel_q6_K_avx512, 256, 3360, 0, 4, roof);
+    run("Q6_K, panels streamed from DRAM", phi_qpanel_q6_K_avx512, 256, 3360, 0, 1500, roof);
     return 0;
 }
