@@ -35,7 +35,7 @@ public enum PhiServer {
         }
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(string: state.metrics.render(engine: state.engine?.stats))))
+                     body: .init(byteBuffer: ByteBuffer(string: state.metrics.render(engine: state.engine?.stats, weightsPending: state.weightsPendingRepack))))
         }
         router.get("/v1/models") { _, _ -> Response in
             JSON.response(["object": "list", "data": [modelObject(state)]])

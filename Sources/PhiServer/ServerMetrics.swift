@@ -24,6 +24,7 @@ final class ServerMetrics: Sendable {
     private let spilledBytes: CoreMetrics.Gauge
     private let memoryReserved: CoreMetrics.Gauge
     private let memoryBudget: CoreMetrics.Gauge
+    private let weightsPending: CoreMetrics.Gauge
 
     init() {
         let f = PrometheusMetricsFactory(registry: registry)
@@ -43,6 +44,9 @@ final class ServerMetrics: Sendable {
         spilledBytes = CoreMetrics.Gauge(label: "phikit_prefix_cache_disk_bytes", factory: f)
         memoryReserved = CoreMetrics.Gauge(label: "phikit_memory_reserved_bytes", factory: f)
         memoryBudget = CoreMetrics.Gauge(label: "phikit_memory_budget_bytes", factory: f)
+        // Quantized weights still in the file's layout: they are repacked in the background after loading, and
+        // until this reads 0 generation runs below its steady speed.
+        weightsPending = CoreMetrics.Gauge(label: "phikit_weights_pending_repack", factory: f)
     }
 
     func finished(_ r: GenerationResult, cached: Int) {
@@ -56,8 +60,9 @@ final class ServerMetrics: Sendable {
 
     func failed() { failures.increment() }
 
-    /// The text exposition, with the engine's load read at scrape time.
-    func render(engine: EngineStats?) -> String {
+    /// The text exposition, with the engine's load and the weights still to repack read at scrape time.
+    func render(engine: EngineStats?, weightsPending pending: Int) -> String {
+        weightsPending.record(pending)
         if let s = engine {
             running.record(s.running)
             queued.record(s.queued)

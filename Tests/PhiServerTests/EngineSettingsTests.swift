@@ -34,6 +34,7 @@ final class EngineSettingsTests: ServerTestCase {
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             XCTAssertTrue(metrics.contains("phikit_memory_budget_bytes 1"), metrics)
             XCTAssertTrue(metrics.contains("phikit_memory_reserved_bytes 0"), metrics)
+            XCTAssertTrue(metrics.contains("phikit_weights_pending_repack 0"), metrics)
         }
     }
 }

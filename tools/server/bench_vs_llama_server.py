@@ -85,10 +85,28 @@ def serve(cmd: list[str], port: int):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
                 if r.status == 200:
+                    wait_for_weights(port, deadline)
                     return p
         except Exception:  # noqa: BLE001 - loading
             time.sleep(1)
     raise RuntimeError("server did not start")
+
+
+def wait_for_weights(port: int, deadline: float) -> None:
+    """Steady state before timing: phi4 serve repacks quantized weights in the background once a first request
+    has used them (its /metrics gauge phikit_weights_pending_repack reaches 0); llama-server repacks before it
+    answers /health. One short warm-up request, then wait."""
+    stream(port, [{"role": "user", "content": "warm up"}], 2)
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                pending = [line for line in r.read().decode().splitlines()
+                           if line.startswith("phikit_weights_pending_repack ")]
+        except Exception:  # noqa: BLE001 - no /metrics (llama-server without --metrics)
+            return
+        if not pending or float(pending[0].split()[1]) == 0:
+            return
+        time.sleep(0.5)
 
 
 def concurrent(port: int, prompts: list[str], gen: int, ban: dict) -> tuple[int, float, float]:
