@@ -112,7 +112,7 @@ def wait_for_weights(port: int, deadline: float) -> None:
 def concurrent(port: int, prompts: list[str], gen: int, ban: dict) -> tuple[int, float, float]:
     """Streams one user message per prompt at once: (completion tokens of all, wall seconds to the last end,
     decode-phase tokens/s). The decode phase starts when the last stream has its first token (every prompt has
-    been read) and ends with the last stream; its rate counts the content chunks inside it."""
+    been read) and ends with the last stream; its rate counts the tokens streamed inside it."""
     out: list[Streamed | None] = [None] * len(prompts)
 
     def run(k):
@@ -126,7 +126,9 @@ def concurrent(port: int, prompts: list[str], gen: int, ban: dict) -> tuple[int,
     wall = time.perf_counter() - t0
     start = max(o.times[0] for o in out if o.times)
     end = max(o.times[-1] for o in out if o.times)
-    inside = sum(1 for o in out for t in o.times if t > start)
+    # A chunk may carry more than one token (a detokenizer holds back partial characters): weight each stream's
+    # chunks by its completion tokens per chunk.
+    inside = sum(o.tokens / len(o.times) * sum(1 for t in o.times if t > start) for o in out if o.times)
     return sum(o.tokens for o in out), wall, inside / (end - start) if end > start else float("nan")
 
 
