@@ -185,6 +185,8 @@ struct RegexParser {
             case "?": i += 1; maximum = 1
             case "{":
                 guard let (lo, hi, length) = interval() else { return node }
+                // x{3,2}: Oniguruma and ICU refuse it too (the compiler would count from 3 up to 2).
+                if let hi, hi < lo { throw fail("repeat maximum \(hi) is below its minimum \(lo)") }
                 i += length
                 minimum = lo
                 maximum = hi
