@@ -16,7 +16,6 @@ public final class ServerState: @unchecked Sendable {
     private var _phase = Phase.loading
     private var _engine: InferenceEngine?
     private var _bridge: EngineBridge?
-    private var _model: LoadedModel?
     private var forcedIndex = 0
     let created = Int(Date().timeIntervalSince1970)
 
@@ -35,12 +34,7 @@ public final class ServerState: @unchecked Sendable {
     public var engine: InferenceEngine? { lock.lock(); defer { lock.unlock() }; return _engine }
 
     /// Quantized weights not yet repacked into the kernels' panel layout (0 once generation is at full speed).
-    var weightsPendingRepack: Int {
-        lock.lock()
-        let repacker = _model?.repacker
-        lock.unlock()
-        return repacker?.remaining ?? 0
-    }
+    var weightsPendingRepack: Int { engine?.model.repacker?.remaining ?? 0 }
 
     public func setModel(_ model: LoadedModel) {
         let c = configuration
@@ -49,7 +43,6 @@ public final class ServerState: @unchecked Sendable {
             spillDirectory: c.cacheDirectory, spillBytes: c.cacheDiskBytes, memoryBudget: c.memoryBudget))
         lock.lock()
         _engine = engine
-        _model = model
         _bridge = EngineBridge(model: model, configuration: c)
         _phase = .ready
         lock.unlock()

@@ -46,7 +46,6 @@ def rate(kind: str, args, n: int) -> tuple[float, float]:
     port = free_port()
     p = start(kind, args, n, port)
     try:
-        stream(port, [{"role": "user", "content": "warm up"}], 4, BAN)
         tokens, wall, decode = concurrent(port, [distinct_prompt(k, args.prompt_words) for k in range(n)], args.gen, BAN)
         r = tokens / wall
         print(f"{kind} {n} streams: {tokens} tokens in {wall:.1f} s = {r:.2f} tok/s, decode phase {decode:.2f} tok/s",
@@ -60,7 +59,6 @@ def prefix(kind: str, args) -> tuple[float, float]:
     port = free_port()
     p = start(kind, args, 1, port)
     try:
-        stream(port, [{"role": "user", "content": "warm up"}], 4, BAN)
         sys_msg = {"role": "system", "content": system_prompt(args.prefix_words)}
         cold = stream(port, [sys_msg, {"role": "user", "content": "First question: what is a river?"}], 4, BAN).ttft
         warm = stream(port, [sys_msg, {"role": "user", "content": "Second question: what is a table?"}], 4, BAN).ttft

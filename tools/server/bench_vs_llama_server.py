@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,13 +41,12 @@ def system_prompt(words: int) -> str:
 
 @dataclass
 class Streamed:
-    """One streamed chat completion: seconds to the first content, the usage the server reported, the total
-    seconds, and the perf_counter time of every content chunk (for decode-phase rates)."""
+    """One streamed chat completion: seconds to the first content, the usage the server reported, and the
+    perf_counter time of every content chunk (for decode-phase rates)."""
     ttft: float
     tokens: int
     cached: int
-    total: float
-    times: list[float] = field(default_factory=list)
+    times: list[float]
 
 
 def stream(port: int, messages, gen: int, ban: dict | None = None) -> Streamed:
@@ -73,7 +72,7 @@ def stream(port: int, messages, gen: int, ban: dict | None = None) -> Streamed:
             times.append(time.perf_counter())
     conn.close()
     ttft = times[0] - t0 if times else float("nan")
-    return Streamed(ttft, tokens, cached, time.perf_counter() - t0, times)
+    return Streamed(ttft, tokens, cached, times)
 
 
 def serve(cmd: list[str], port: int):
@@ -95,7 +94,7 @@ def serve(cmd: list[str], port: int):
 def wait_for_weights(port: int, deadline: float) -> None:
     """Steady state before timing: phi4 serve repacks quantized weights in the background once a first request
     has used them (its /metrics gauge phikit_weights_pending_repack reaches 0); llama-server repacks before it
-    answers /health. One short warm-up request, then wait."""
+    answers /health. One short warm-up request (every server started here gets it), then wait."""
     stream(port, [{"role": "user", "content": "warm up"}], 2)
     while time.time() < deadline:
         try:
@@ -150,7 +149,6 @@ def stop(p: subprocess.Popen) -> None:
 def measure(name: str, cmd: list[str], port: int, args, ban: dict) -> dict:
     p = serve(cmd, port)
     try:
-        stream(port, [{"role": "user", "content": "warm up"}], 4, ban)
         sys_msg = {"role": "system", "content": system_prompt(args.system_words)}
         cold = stream(port, [sys_msg, {"role": "user", "content": "First question: what is a river?"}], 8, ban).ttft
         warm = stream(port, [sys_msg, {"role": "user", "content": "Second question: what is a table?"}], 8, ban).ttft
