@@ -17,6 +17,8 @@ struct Bench: ParsableCommand {
     var threads: Int = Platform.coreCount
     @Option(name: .customShort("r"), help: "Repetitions; the median and spread are reported.")
     var repetitions: Int = 3
+    @Option(name: [.customShort("d"), .long], help: "Context depth: the generation tests start with this many prompt tokens already in the cache (computed once, not timed), as llama-bench's -d; attention then reads a context of that length.")
+    var depth: Int = 0
     @Option(help: "Generation test with N streams decoded together (one batched forward pass per step); reports the aggregate tokens/s.")
     var parallel: Int = 1
     @Option(help: "Speculative verify cost: also time decode calls of K rows with logits for every row (K = 1 + draft length), comma-separated, e.g. 1,2,5,9,17; reports calls per second (the cache advances one token per call, as after a rejected draft).")
@@ -38,6 +40,7 @@ struct Bench: ParsableCommand {
         try OptionRange.check(threads, "-t", OptionRange.threads)
         try OptionRange.check(repetitions, "-r", 1...10_000)
         try OptionRange.check(parallel, "--parallel", 1...256)
+        try OptionRange.check(depth, "--depth", 0...OptionRange.contextTokens.upperBound)
         _ = try verifyWidths()
         guard model != nil || bandwidth else { throw ValidationError("--model is required (unless only --bandwidth is measured)") }
     }
@@ -86,9 +89,14 @@ struct Bench: ParsableCommand {
                 if Profiler.shared.enabled { Console.error("prompt processing, all repetitions:\n" + Profiler.shared.report()) }
                 Profiler.shared.reset()
             }
+            // The context every generation test starts from (`--depth`): computed once, each test gets a copy.
+            let base = m.makeCache(maxLength: depth)
+            if depth > 0 && genTokens > 0 { _ = try m.forward(randomTokens(depth), cache: base, logits: .last) }
+            func startCache(room: Int) -> KVCache { base.copy(prefix: depth, maxLength: depth + room) }
+            let at = depth > 0 ? " @ d\(depth)" : ""
             if genTokens > 0 {
                 let rates = try measure {
-                    let cache = m.makeCache(maxLength: genTokens + 1)
+                    let cache = startCache(room: genTokens + 1)
                     var id = randomTokens(1)[0]
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     for _ in 0..<genTokens {
@@ -97,7 +105,7 @@ struct Bench: ParsableCommand {
                     }
                     return Double(genTokens) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 }
-                results.append(row("tg\(genTokens)", rates))
+                results.append(row("tg\(genTokens)\(at)", rates))
                 if Profiler.shared.enabled { Console.error("generation, all repetitions:\n" + Profiler.shared.report()) }
             }
             for k in try verifyWidths() where genTokens > 0 {
@@ -106,7 +114,7 @@ struct Bench: ParsableCommand {
                 let rates = try measure {
                     let cpu0 = Platform.processCPUSeconds()
                     defer { cpu.append((Platform.processCPUSeconds() - cpu0) / Double(genTokens)) }
-                    let cache = m.makeCache(maxLength: genTokens + k)
+                    let cache = startCache(room: genTokens + k)
                     var ids = randomTokens(k)
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     for _ in 0..<genTokens {
@@ -116,16 +124,17 @@ struct Bench: ParsableCommand {
                     }
                     return Double(genTokens) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 }
-                var r = row("verify\(k)", rates, key: "calls_per_second")
+                var r = row("verify\(k)\(at)", rates, key: "calls_per_second")
                 // Process CPU seconds per call: with -t 1, the call's cost free of other processes' load.
                 r["cpu_seconds_per_call"] = cpu.sorted()[cpu.count / 2]
                 results.append(r)
                 if Profiler.shared.enabled { Console.error("verify \(k) rows, all repetitions:\n" + Profiler.shared.report()) }
             }
             if genTokens > 0 && parallel > 1 {
+                Profiler.shared.reset()
                 // N streams, each after its own distinct token, decoded together: genTokens batched steps.
                 let rates = try measure {
-                    let caches = (0..<parallel).map { _ in m.makeCache(maxLength: genTokens + 1) }
+                    let caches = (0..<parallel).map { _ in startCache(room: genTokens + 1) }
                     var ids = randomTokens(parallel)
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     for _ in 0..<genTokens {
@@ -134,7 +143,8 @@ struct Bench: ParsableCommand {
                     }
                     return Double(parallel * genTokens) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 }
-                results.append(row("tg\(genTokens)x\(parallel)", rates))
+                results.append(row("tg\(genTokens)x\(parallel)\(at)", rates))
+                if Profiler.shared.enabled { Console.error("generation, \(parallel) streams, all repetitions:\n" + Profiler.shared.report()) }
             }
             if let image {
                 guard let mm = loaded.multimodal else { throw MultimodalError.notMultimodal("images") }
