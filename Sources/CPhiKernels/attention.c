@@ -1,5 +1,6 @@
-// Causal attention over a KV cache. Keys are stored transposed ([kvHeads][headDim][capacity]) so a
-// block of queries scores 16 keys per vector op with no horizontal sums; values are [kvHeads][capacity][headDim].
+// Causal attention over a KV cache. Keys are stored in blocks of 16 positions ([kvHeads][capacity/16][headDim][16],
+// see CPhiKernels.h) so a block of queries scores 16 keys per vector op with no horizontal sums and reads keys
+// front to back; values are [kvHeads][capacity][headDim].
 // Memory stays linear in the context length: one row of scores per query in flight.
 #include "CPhiKernels.h"
 #include <math.h>
@@ -25,7 +26,7 @@ void phi_attention_ref(const float *q, int64_t ldq, int64_t T, int64_t nHeads, i
             float mx = -INFINITY;
             for (int64_t j = j0; j <= pos; j++) {
                 float s = 0.0f;
-                for (int64_t d = 0; d < headDim; d++) s += qv[d] * Kt[d * capacity + j];
+                for (int64_t d = 0; d < headDim; d++) s += qv[d] * Kt[phi_key_offset(d, j, headDim)];
                 s *= scale;
                 scores[j] = s;
                 if (s > mx) mx = s;
@@ -52,24 +53,46 @@ void phi_attention_ref(const float *q, int64_t ldq, int64_t T, int64_t nHeads, i
 
 #define QB 8 /* queries per tile */
 
+// A region to pull into L2 a few lines per loop iteration of other work. Decode reads each kv head's keys, then
+// its values, then the next head's keys: left to the hardware prefetcher, every switch starts a cold stream. The
+// scoring loop fetches the values it will need next, the value loop the next head's keys.
+typedef struct {
+    const char *p, *end;
+    int64_t lines; // per step
+} pf_stream;
+
+static inline pf_stream pf_make(const float *start, int64_t floats, int64_t steps) {
+    pf_stream s = {(const char *)start, (const char *)(start + floats), 0};
+    if (steps > 0 && floats > 0) s.lines = (floats * 4 / 64 + steps - 1) / steps;
+    return s;
+}
+
+AVX512 static inline __attribute__((always_inline)) void pf_step(pf_stream *s) {
+    for (int64_t i = 0; i < s->lines && s->p < s->end; i++, s->p += 64) _mm_prefetch(s->p, _MM_HINT_T1);
+}
+
 static inline __mmask16 mask16(int64_t left) {
     return left >= 16 ? (__mmask16)0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
 }
 
 // Scores of QB query rows against keys [j0, j1) into s[r][j] (row stride lds), times scale: 32 keys × QB rows
-// per step (two key vectors share each query broadcast, QB rows share each key load).
+// per step (two key blocks share each query broadcast, QB rows share each key load). Steps start at the block
+// holding j0; the keys before j0 in it are scored too (real cached positions, never read back).
 // NQ (a constant after inlining) rows are computed: decode's single query does not pay for a full tile.
 AVX512 static inline __attribute__((always_inline)) void scores_rows(const float *const *qr, int64_t D,
                                                                     const float *Kt, int64_t cap, int64_t j0,
                                                                     int64_t j1, float scale, float *s, int64_t lds,
-                                                                    const int NQ) {
-    for (int64_t j = j0; j < j1; j += 32) {
+                                                                    pf_stream *pf, const int NQ) {
+    (void)cap;
+    for (int64_t j = j0 - (j0 & 15); j < j1; j += 32) {
         __mmask16 m0 = mask16(j1 - j), m1 = mask16(j1 - j - 16);
         __m512 a[QB][2];
         for (int r = 0; r < NQ; r++) a[r][0] = a[r][1] = _mm512_setzero_ps();
+        const float *b0 = Kt + j * D, *b1 = b0 + 16 * D; // the two blocks (an all-off mask never touches b1)
         for (int64_t d = 0; d < D; d++) {
-            __m512 k0 = _mm512_maskz_loadu_ps(m0, Kt + d * cap + j);
-            __m512 k1 = _mm512_maskz_loadu_ps(m1, Kt + d * cap + j + 16);
+            pf_step(pf);
+            __m512 k0 = _mm512_maskz_loadu_ps(m0, b0 + 16 * d);
+            __m512 k1 = _mm512_maskz_loadu_ps(m1, b1 + 16 * d);
             for (int r = 0; r < NQ; r++) {
                 __m512 qv = _mm512_set1_ps(qr[r][d]);
                 a[r][0] = _mm512_fmadd_ps(qv, k0, a[r][0]);
@@ -85,10 +108,12 @@ AVX512 static inline __attribute__((always_inline)) void scores_rows(const float
 }
 
 AVX512 static void scores_tile(const float *const *qr, int nq, int64_t D, const float *Kt, int64_t cap, int64_t j0,
-                               int64_t j1, float scale, float *s, int64_t lds) {
-    if (nq == 1) scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, 1);
-    else if (nq <= 4) scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, 4);
-    else scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, QB);
+                               int64_t j1, float scale, float *s, int64_t lds, pf_stream *pf) {
+    if (nq == 1) scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, pf, 1);
+    else if (nq == 2) scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, pf, 2);
+    else if (nq == 3) scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, pf, 3); // a kv head's 3 query heads
+    else if (nq == 4) scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, pf, 4);
+    else scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, pf, QB);
 }
 
 // In place: s[j] ← exp(s[j] − max) over [j0, j1); returns the sum.
@@ -110,66 +135,86 @@ AVX512 static float softmax_row(float *s, int64_t j0, int64_t j1) {
     return _mm512_reduce_add_ps(sum);
 }
 
-// o[r] = inv[r] · Σ_j s[r][j] · V[j] for 4 rows over keys [j0, j1) (probabilities outside a row's own range are
-// zero), 64 dims at a time: each value load serves 4 rows.
+// o[r] = inv[r] · Σ_j s[r][j] · V[j] for NR (≤ 4) rows over keys [j0, j1) (probabilities outside a row's own
+// range are zero), 16·VN dims at a time: each value load serves every row. Up to 3 rows take 128 dims per pass
+// (a 128-dim value row is read once; 24 accumulators), 4 rows 64.
 AVX512 static inline __attribute__((always_inline)) void pv_rows(const float *s, int64_t lds, const float *V,
                                                                 int64_t D, int64_t j0, int64_t j1, float *const *o,
-                                                                const float *inv, int nr, const int NR) {
-    for (int64_t d0 = 0; d0 < D; d0 += 64) {
-        __mmask16 m[4];
-        __m512 acc[4][4];
-        for (int v = 0; v < 4; v++) {
+                                                                const float *inv, int nr, pf_stream *pf, const int NR,
+                                                                const int VN) {
+    for (int64_t d0 = 0; d0 < D; d0 += 16 * VN) {
+        __mmask16 m[8];
+        __m512 acc[4][8];
+        for (int v = 0; v < VN; v++) {
             m[v] = mask16(D - d0 - 16 * v);
             for (int r = 0; r < NR; r++) acc[r][v] = _mm512_setzero_ps();
         }
         for (int64_t j = j0; j < j1; j++) {
+            pf_step(pf);
             const float *vr = V + j * D + d0;
-            __m512 vv[4];
-            for (int v = 0; v < 4; v++) vv[v] = _mm512_maskz_loadu_ps(m[v], vr + 16 * v);
-            for (int r = 0; r < NR; r++) {
-                __m512 p = _mm512_set1_ps(s[r * lds + j]);
-                for (int v = 0; v < 4; v++) acc[r][v] = _mm512_fmadd_ps(p, vv[v], acc[r][v]);
+            __m512 p[4];
+            for (int r = 0; r < NR; r++) p[r] = _mm512_set1_ps(s[r * lds + j]);
+            for (int v = 0; v < VN; v++) {
+                const __m512 vv = _mm512_maskz_loadu_ps(m[v], vr + 16 * v);
+                for (int r = 0; r < NR; r++) acc[r][v] = _mm512_fmadd_ps(p[r], vv, acc[r][v]);
             }
         }
         for (int r = 0; r < nr; r++) {
             __m512 iv = _mm512_set1_ps(inv[r]);
-            for (int v = 0; v < 4; v++) _mm512_mask_storeu_ps(o[r] + d0 + 16 * v, m[v], _mm512_mul_ps(acc[r][v], iv));
+            for (int v = 0; v < VN; v++) _mm512_mask_storeu_ps(o[r] + d0 + 16 * v, m[v], _mm512_mul_ps(acc[r][v], iv));
         }
     }
 }
 
 AVX512 static void pv_tile(const float *s, int64_t lds, const float *V, int64_t D, int64_t j0, int64_t j1,
-                           float *const *o, const float *inv, int nr) {
-    if (nr == 1) pv_rows(s, lds, V, D, j0, j1, o, inv, 1, 1);
-    else pv_rows(s, lds, V, D, j0, j1, o, inv, nr, 4);
+                           float *const *o, const float *inv, int nr, pf_stream *pf) {
+    if (nr == 1) pv_rows(s, lds, V, D, j0, j1, o, inv, 1, pf, 1, 8);
+    else if (nr == 2) pv_rows(s, lds, V, D, j0, j1, o, inv, 2, pf, 2, 8);
+    else if (nr == 3) pv_rows(s, lds, V, D, j0, j1, o, inv, 3, pf, 3, 8);
+    else pv_rows(s, lds, V, D, j0, j1, o, inv, nr, pf, 4, 4);
 }
 
+// A tile is up to QB (position, head) rows that share one kv head (grouped-query attention): every key and
+// value load serves all of them. Rows run position-major, so their key ranges grow with the row index. In
+// decode (one position) the tile is the group of query heads of a kv head, which reads the cache once instead
+// of once per query head. Each row's arithmetic is the same whichever rows share its tile.
 AVX512 static void attention_avx512(const float *q, int64_t ldq, int64_t T, int64_t nHeads, int64_t D,
                                     const float *kcache, const float *vcache, int64_t cap, int64_t nKV,
                                     int64_t past, int64_t window, float scale, float *out, int64_t ldo,
                                     int64_t h0, int64_t h1, float *scratch) {
     int64_t group = nHeads / nKV;
     int64_t lds = past + T;
-    for (int64_t h = h0; h < h1; h++) {
-        const float *Kt = kcache + (h / group) * D * cap;
-        const float *V = vcache + (h / group) * cap * D;
-        for (int64_t t0 = 0; t0 < T; t0 += QB) {
-            int nq = (int)(T - t0 < QB ? T - t0 : QB);
+    for (int64_t g = h0 / group; g * group < h1; g++) {
+        const int64_t ha = g * group > h0 ? g * group : h0, hb = (g + 1) * group < h1 ? (g + 1) * group : h1;
+        const int64_t nh = hb - ha, total = T * nh;
+        const float *Kt = kcache + g * D * cap;
+        const float *V = vcache + g * cap * D;
+        for (int64_t i0 = 0; i0 < total; i0 += QB) {
+            int nq = (int)(total - i0 < QB ? total - i0 : QB);
             const float *qr[QB];
             float *orow[QB];
             int64_t lo[QB], hi[QB];
             for (int r = 0; r < QB; r++) {
-                int rr = r < nq ? r : nq - 1; // missing rows repeat the last one (computed, never stored)
-                qr[r] = q + (t0 + rr) * ldq + h * D;
-                orow[r] = out + (t0 + rr) * ldo + h * D;
-                lo[r] = first_key(past + t0 + rr, window);
-                hi[r] = past + t0 + rr + 1;
+                int64_t i = i0 + (r < nq ? r : nq - 1); // missing rows repeat the last one (computed, never stored)
+                int64_t t = i / nh, h = ha + i % nh;
+                qr[r] = q + t * ldq + h * D;
+                orow[r] = out + t * ldo + h * D;
+                lo[r] = first_key(past + t, window);
+                hi[r] = past + t + 1;
             }
             // Scores over the union of the rows' key ranges; each row's softmax uses only its own range and
             // zeroes the rest, so the value products can run over the union for 4 rows at once.
             int64_t ju0 = lo[0], ju1 = hi[QB - 1];
-            int nc = nq == 1 ? 1 : nq <= 4 ? 4 : QB; // rows computed (see scores_tile)
-            scores_tile(qr, nq, D, Kt, cap, ju0, ju1, scale, scratch, lds);
+            int nc = nq <= 4 ? nq : QB; // rows computed (see scores_tile)
+            // One tile per kv head (decode, short verify calls): stream its values in while scoring, and the next
+            // head's keys while summing values. Longer inputs reuse each head's cache over many tiles instead.
+            const int64_t ja = ju0 - (ju0 & 15), chunks = (ju1 - ja + 31) / 32;
+            const int one = total <= QB;
+            pf_stream pv = pf_make(V + ju0 * D, one ? (ju1 - ju0) * D : 0, chunks * D);
+            const int next = one && (g + 1) * group < h1;
+            pf_stream pk = pf_make(next ? Kt + D * cap + ja * D : Kt, next ? (ju1 - ja) * D : 0,
+                                   (ju1 - ju0) * ((D + 127) / 128));
+            scores_tile(qr, nq, D, Kt, cap, ju0, ju1, scale, scratch, lds, &pv);
             float inv[QB];
             for (int r = 0; r < nc; r++) {
                 float *s = scratch + r * lds;
@@ -179,7 +224,7 @@ AVX512 static void attention_avx512(const float *q, int64_t ldq, int64_t T, int6
             }
             for (int r0 = 0; r0 < nq; r0 += 4) {
                 int nr = nq - r0 < 4 ? nq - r0 : 4;
-                pv_tile(scratch + r0 * lds, lds, V, D, ju0, ju1, orow + r0, inv + r0, nr);
+                pv_tile(scratch + r0 * lds, lds, V, D, ju0, ju1, orow + r0, inv + r0, nr, &pk);
             }
         }
     }

@@ -1,5 +1,6 @@
-// AVX2+FMA causal attention: attention.c's AVX-512 scheme on 8-lane vectors. Keys are transposed
-// ([kvHeads][headDim][capacity]), so 4 queries score 16 keys per step with no horizontal sums.
+// AVX2+FMA causal attention: attention.c's AVX-512 scheme on 8-lane vectors. Keys are in blocks of 16 positions
+// ([kvHeads][capacity/16][headDim][16], see CPhiKernels.h), so 4 queries score one block (16 keys) per step with no
+// horizontal sums; steps start at the block holding j0 (the keys before j0 in it are scored, never read back).
 #include "CPhiKernels.h"
 #include <math.h>
 
@@ -39,19 +40,21 @@ V256 static AI float hmax(__m256 v) {
 V256 static void scores_tile(const float *const *qr, int nq, int64_t D, const float *Kt, int64_t cap, int64_t j0,
                              int64_t j1, float scale, float *s, int64_t lds) {
     const __m256 sc = _mm256_set1_ps(scale);
-    for (int64_t j = j0; j < j1; j += 16) {
+    (void)cap;
+    for (int64_t j = j0 - (j0 & 15); j < j1; j += 16) {
         __m256i m0 = lane_mask(j1 - j), m1 = lane_mask(j1 - j - 8);
         const int64_t j8 = j1 - j > 8 ? 8 : 0; // an all-off second vector keeps its address inside the row
         __m256 a[QB][2];
         for (int r = 0; r < QB; r++) a[r][0] = a[r][1] = _mm256_setzero_ps();
         for (int64_t d = 0; d < D; d++) {
             __m256 k0, k1;
+            const float *kb = Kt + j * D + 16 * d; // the whole block is allocated (capacity is a multiple of 16)
             if (j1 - j >= 16) {
-                k0 = _mm256_loadu_ps(Kt + d * cap + j);
-                k1 = _mm256_loadu_ps(Kt + d * cap + j + 8);
+                k0 = _mm256_loadu_ps(kb);
+                k1 = _mm256_loadu_ps(kb + 8);
             } else {
-                k0 = _mm256_maskload_ps(Kt + d * cap + j, m0);
-                k1 = _mm256_maskload_ps(Kt + d * cap + j + j8, m1);
+                k0 = _mm256_maskload_ps(kb, m0);
+                k1 = _mm256_maskload_ps(kb + 8, m1);
             }
             for (int r = 0; r < QB; r++) {
                 if (r >= nq) break;

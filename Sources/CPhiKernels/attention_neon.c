@@ -1,5 +1,6 @@
-// NEON causal attention for aarch64: attention.c's scheme on 4-lane vectors. Keys are transposed
-// ([kvHeads][headDim][capacity]), so 4 queries score 8 keys per step with no horizontal sums.
+// NEON causal attention for aarch64: attention.c's scheme on 4-lane vectors. Keys are in blocks of 16 positions
+// ([kvHeads][capacity/16][headDim][16], see CPhiKernels.h), so 4 queries score 8 keys (half a block) per step
+// with no horizontal sums.
 // Key and head-dim tails run the same per-lane sums in scalar code, in the same order.
 #include "CPhiKernels.h"
 #include <math.h>
@@ -21,11 +22,19 @@
 static void scores_tile(const float *const *qr, int nq, int64_t D, const float *Kt, int64_t cap, int64_t j0,
                         int64_t j1, float scale, float *s, int64_t lds) {
     int64_t j = j0;
+    (void)cap;
+    for (; j < j1 && (j & 7); j++) // to the first half-block boundary, in the scalar tail's order
+        for (int r = 0; r < nq; r++) {
+            float acc = 0.0f;
+            for (int64_t d = 0; d < D; d++) acc = fmaf(qr[r][d], Kt[phi_key_offset(d, j, D)], acc);
+            s[r * lds + j] = acc * scale;
+        }
     for (; j + 8 <= j1; j += 8) {
         float32x4_t a[QB][2];
         for (int r = 0; r < QB; r++) a[r][0] = a[r][1] = vdupq_n_f32(0.0f);
         for (int64_t d = 0; d < D; d++) {
-            float32x4_t k0 = vld1q_f32(Kt + d * cap + j), k1 = vld1q_f32(Kt + d * cap + j + 4);
+            const float *kb = Kt + phi_key_offset(d, j, D); // 8 keys of one half-block
+            float32x4_t k0 = vld1q_f32(kb), k1 = vld1q_f32(kb + 4);
             for (int r = 0; r < QB; r++) {
                 if (r >= nq) break;
                 a[r][0] = vfmaq_n_f32(a[r][0], k0, qr[r][d]);
@@ -40,7 +49,7 @@ static void scores_tile(const float *const *qr, int nq, int64_t D, const float *
     for (; j < j1; j++)
         for (int r = 0; r < nq; r++) {
             float acc = 0.0f;
-            for (int64_t d = 0; d < D; d++) acc = fmaf(qr[r][d], Kt[d * cap + j], acc);
+            for (int64_t d = 0; d < D; d++) acc = fmaf(qr[r][d], Kt[phi_key_offset(d, j, D)], acc);
             s[r * lds + j] = acc * scale;
         }
 }

@@ -102,8 +102,17 @@ public enum Kernels {
         phi_rotary(x, Int64(ld), Int64(T), Int64(heads), Int64(headDim), Int64(rotaryDim), interleaved ? 1 : 0, cos, sin)
     }
 
-    /// Causal attention for all query heads; keys are cached transposed [nKV][headDim][capacity], values
-    /// [nKV][capacity][headDim], both holding past+T positions.
+    /// Positions per key block: a KV cache's keys are [nKV][capacity/keyBlock][headDim][keyBlock], so scoring reads
+    /// them front to back; its capacity is a multiple of `keyBlock` (see CPhiKernels.h).
+    public static let keyBlock = Int(PHI_KEY_BLOCK)
+
+    /// Offset of key element (dim d, position j) from the start of one kv head's keys.
+    @inline(__always) public static func keyOffset(dim d: Int, position j: Int, headDim: Int) -> Int {
+        Int(phi_key_offset(Int64(d), Int64(j), Int64(headDim)))
+    }
+
+    /// Causal attention for all query heads; keys are cached in blocks (`keyBlock`), values
+    /// [nKV][capacity][headDim], both holding past+T positions; capacity is a multiple of `keyBlock`.
     public static func attention(
         q: UnsafePointer<Float>, ldq: Int, rows T: Int, heads: Int, headDim: Int,
         keys: UnsafePointer<Float>, values: UnsafePointer<Float>, capacity: Int, kvHeads: Int, past: Int,

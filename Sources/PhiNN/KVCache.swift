@@ -1,6 +1,9 @@
-/// Keys and values of every layer for one sequence. Keys are stored transposed, [kvHeads][headDim][capacity],
-/// so attention scores 16 positions per vector op; values are [kvHeads][capacity][headDim]. Capacity grows by
-/// doubling up to `maxLength`.
+import PhiKernels
+
+/// Keys and values of every layer for one sequence. Keys are stored in blocks of `Kernels.keyBlock` (16)
+/// positions, [kvHeads][capacity/16][headDim][16], so attention scores 16 positions per vector op and reads the
+/// keys front to back; values are [kvHeads][capacity][headDim]. Capacity is a multiple of 16 and grows by
+/// doubling up to `maxLength` (rounded up to 16).
 public final class KVCache: @unchecked Sendable {
     public let layers: Int
     public let kvHeads: Int
@@ -26,7 +29,7 @@ public final class KVCache: @unchecked Sendable {
         self.kvHeads = kvHeads
         self.headDim = headDim
         self.maxLength = maxLength
-        capacity = max(1, min(initialCapacity, maxLength))
+        capacity = Self.roundedCapacity(max(1, min(initialCapacity, maxLength)))
         guard let n = Self.elements(kvHeads: kvHeads, headDim: headDim, capacity: capacity), layers >= 0 else {
             preconditionFailure("KVCache: \(layers) layers × \(kvHeads) kv heads × \(headDim) × \(capacity) positions overflows")
         }
@@ -60,11 +63,10 @@ public final class KVCache: @unchecked Sendable {
         let target = max(newMax ?? maxLength, n)
         let c = KVCache(layers: layers, kvHeads: kvHeads, headDim: headDim, maxLength: target,
                         initialCapacity: max(n, min(256, target)))
+        let keyCount = Self.roundedCapacity(n) * headDim  // whole key blocks: [kvHeads][blocks][headDim][16]
         for l in 0..<layers {
-            for r in 0..<(kvHeads * headDim) {  // keys: [kvHeads·headDim][capacity]
-                (c.keys[l] + r * c.capacity).update(from: keys[l] + r * capacity, count: n)
-            }
-            for h in 0..<kvHeads {              // values: [kvHeads][capacity][headDim]
+            for h in 0..<kvHeads {                // values: [kvHeads][capacity][headDim]
+                (c.keys[l] + h * c.capacity * headDim).update(from: keys[l] + h * capacity * headDim, count: keyCount)
                 (c.values[l] + h * c.capacity * headDim).update(from: values[l] + h * capacity * headDim, count: n * headDim)
             }
         }
@@ -73,6 +75,14 @@ public final class KVCache: @unchecked Sendable {
         c.longFactors = longFactors
         c.conditioningID = conditioningID
         return c
+    }
+
+    /// `positions` rounded up to a whole key block (positions near Int.max stay where they are: their sizes
+    /// overflow in `elements` and are refused there).
+    static func roundedCapacity(_ positions: Int) -> Int {
+        let b = Kernels.keyBlock
+        let (r, o) = positions.addingReportingOverflow(b - 1)
+        return o ? positions : r / b * b
     }
 
     /// Floats of one layer's keys (or values) for `capacity` positions, nil when the count overflows Int.
@@ -100,22 +110,24 @@ public final class KVCache: @unchecked Sendable {
             let (doubled, overflow) = newCap.multipliedReportingOverflow(by: 2)
             newCap = overflow ? needed : doubled
         }
-        newCap = min(max(newCap, needed), max(maxLength, needed))
+        newCap = Self.roundedCapacity(min(max(newCap, needed), max(maxLength, needed)))
         guard Self.byteCount(layers: layers, kvHeads: kvHeads, headDim: headDim, capacity: newCap) != nil else {
             throw DecoderError.sizeOverflow(what: "a KV cache of \(newCap) positions")
         }
         for l in 0..<layers {
-            keys[l] = regrow(keys[l], rows: kvHeads * headDim, rowLength: 1, newCap)
-            values[l] = regrow(values[l], rows: kvHeads, rowLength: headDim, newCap)
+            keys[l] = regrow(keys[l], positions: Self.roundedCapacity(count), newCap)  // whole key blocks
+            values[l] = regrow(values[l], positions: count, newCap)
         }
         capacity = newCap
     }
 
-    /// Copies `rows` slabs of `capacity × rowLength` floats into slabs of `newCap × rowLength`.
-    private func regrow(_ old: UnsafeMutablePointer<Float>, rows: Int, rowLength: Int, _ newCap: Int) -> UnsafeMutablePointer<Float> {
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: rows * newCap * rowLength)
-        for r in 0..<rows {
-            (p + r * newCap * rowLength).update(from: old + r * capacity * rowLength, count: count * rowLength)
+    /// Copies the first `positions` × headDim floats of each kv head's slab (capacity × headDim) into slabs of
+    /// newCap × headDim: values are [capacity][headDim] per head, and keys' blocks of 16 positions
+    /// ([blocks][headDim][16]) hold the same floats per position.
+    private func regrow(_ old: UnsafeMutablePointer<Float>, positions: Int, _ newCap: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: kvHeads * newCap * headDim)
+        for h in 0..<kvHeads {
+            (p + h * newCap * headDim).update(from: old + h * capacity * headDim, count: positions * headDim)
         }
         old.deallocate()
         return p
@@ -124,11 +136,11 @@ public final class KVCache: @unchecked Sendable {
     /// Stores keys/values for positions count ..< count+T of layer l from rows laid out [T, kvHeads·headDim].
     public func store(layer l: Int, k: UnsafePointer<Float>, ldk: Int, v: UnsafePointer<Float>, ldv: Int, rows T: Int) {
         for h in 0..<kvHeads {
-            let kt = keys[l] + h * headDim * capacity + count   // [headDim][capacity]
+            let kh = keys[l] + h * headDim * capacity           // [blocks][headDim][16]
             let vd = values[l] + (h * capacity + count) * headDim
             for t in 0..<T {
                 let src = k + t * ldk + h * headDim
-                for d in 0..<headDim { kt[d * capacity + t] = src[d] }
+                for d in 0..<headDim { kh[Kernels.keyOffset(dim: d, position: count + t, headDim: headDim)] = src[d] }
                 (vd + t * headDim).update(from: v + t * ldv + h * headDim, count: headDim)
             }
         }
@@ -148,7 +160,13 @@ public final class KVCache: @unchecked Sendable {
     }
 
     public func keys(layer l: Int) -> UnsafePointer<Float> { UnsafePointer(keys[l]) }
+    /// Key element `d` of kv head `h` at position `t` of layer `l` (t < count).
+    public func key(layer l: Int, head h: Int, dim d: Int, position t: Int) -> Float {
+        keys[l][h * headDim * capacity + Kernels.keyOffset(dim: d, position: t, headDim: headDim)]
+    }
     public func values(layer l: Int) -> UnsafePointer<Float> { UnsafePointer(values[l]) }
 
-    public var memoryBytes: Int { 2 * layers * kvHeads * capacity * headDim * MemoryLayout<Float>.size }
+    public var memoryBytes: Int { capacity * bytesPerPosition }
+    /// Key and value bytes of one position over every layer.
+    public var bytesPerPosition: Int { 2 * layers * kvHeads * headDim * MemoryLayout<Float>.size }
 }

@@ -152,10 +152,12 @@ final class DispatchTests: XCTestCase {
 
     func testAttention() {
         var rng = Rand(s: 3)
-        // (heads, kvHeads, headDim, past, T, capacity): head dims off the 8/16/32/64 grid, T off the 4- and 8-query tiles.
-        for (H, KV, D, past, T, cap) in [(6, 2, 20, 5, 7, 16), (3, 1, 128, 37, 9, 64), (2, 2, 16, 0, 1, 4), (4, 2, 8, 30, 2, 40),
-                                         (4, 4, 5, 3, 6, 9), (2, 1, 130, 17, 5, 40), (8, 2, 33, 0, 13, 13), (2, 2, 64, 100, 1, 128),
-                                         (3, 1, 128, 10, 37, 50), (2, 1, 72, 0, 21, 21)] {
+        // (heads, kvHeads, headDim, past, T, capacity): head dims off the 8/16/32/64 grid, T off the 4- and 8-query tiles,
+        // capacities whole key blocks (16 positions); decode and short verify calls with 3 query heads per kv head.
+        for (H, KV, D, past, T, cap) in [(6, 2, 20, 5, 7, 16), (3, 1, 128, 37, 9, 64), (2, 2, 16, 0, 1, 16), (4, 2, 8, 30, 2, 48),
+                                         (4, 4, 5, 3, 6, 16), (2, 1, 130, 17, 5, 48), (8, 2, 33, 0, 13, 16), (2, 2, 64, 100, 1, 128),
+                                         (3, 1, 128, 10, 37, 48), (2, 1, 72, 0, 21, 32), (24, 8, 128, 300, 1, 304),
+                                         (6, 2, 64, 45, 3, 48), (6, 2, 48, 33, 2, 48)] {
             let ldq = H * D + 3, ldo = H * D + 1, h0 = H > 2 ? 1 : 0
             let q = rng.array(T * ldq, scale: 2), k = rng.array(KV * cap * D), v = rng.array(KV * cap * D)
             var scratch = [Float](repeating: 0, count: Int(phi_attention_scratch_count(Int64(T), Int64(past))))

@@ -124,7 +124,9 @@ final class GemmTests: XCTestCase {
 
     func testAttentionMatchesReference() {
         var rng = LCG(s: 3)
-        for (heads, kv, D, past, T, cap) in [(6, 2, 20, 5, 7, 16), (3, 1, 128, 37, 9, 64), (2, 2, 16, 0, 1, 4), (4, 2, 8, 30, 2, 40)] {
+        // Capacities are whole key blocks (16 positions); (3, 1, 128, 37, 9, 64) has 3 query heads per kv head, as Phi-4.
+        for (heads, kv, D, past, T, cap) in [(6, 2, 20, 5, 7, 16), (3, 1, 128, 37, 9, 64), (2, 2, 16, 0, 1, 16), (4, 2, 8, 30, 2, 48),
+                                             (3, 1, 128, 200, 1, 208), (12, 4, 32, 70, 3, 80)] {
             checkAttention(heads: heads, kv: kv, D: D, past: past, T: T, cap: cap, rng: &rng)
         }
     }
@@ -145,7 +147,7 @@ final class GemmTests: XCTestCase {
             var scores: [Double] = []
             for j in j0...pos {
                 var s = 0.0
-                for d in 0..<D { s += Double(q[t * heads * D + h * D + d]) * Double(k[(g * D + d) * cap + j]) }
+                for d in 0..<D { s += Double(q[t * heads * D + h * D + d]) * Double(k[g * D * cap + Kernels.keyOffset(dim: d, position: j, headDim: D)]) }
                 scores.append(s * 0.3)
             }
             let mx = scores.max()!

@@ -1,4 +1,5 @@
 @testable import PhiNN
+import PhiKernels
 import PhiTestSupport
 import XCTest
 
@@ -52,5 +53,40 @@ final class KVCacheTests: XCTestCase {
         _ = try d.forward(Array(ids[0..<250]), cache: cache, logits: .none, tap: nil)
         let next = try d.forward(Array(ids[250...]), cache: cache, logits: .last, tap: nil)
         XCTAssertLessThanOrEqual(Difference(next, try lastLogits(d, ids)).maxAbs, Tolerance.reordering)
+    }
+
+    /// Keys land in whole blocks of 16 positions: every stored float reads back at its (head, dim, position),
+    /// through growth past the initial capacity and through a copy of a prefix that does not end on a block.
+    func testKeyBlocksHoldEveryElement() throws {
+        let kv = 2, D = 5, width = kv * D
+        let cache = KVCache(layers: 2, kvHeads: kv, headDim: D, maxLength: 70, initialCapacity: 3)
+        XCTAssertEqual(cache.capacity % Kernels.keyBlock, 0)
+        func key(_ l: Int, _ t: Int, _ r: Int) -> Float { Float(l * 10_000 + t * 100 + r) }
+        var stored = 0
+        for chunk in [1, 7, 12, 20, 23] {  // 63 positions in uneven chunks: several regrowths
+            try cache.reserve(stored + chunk)
+            for l in 0..<2 {
+                let k = (0..<(chunk * width)).map { key(l, stored + $0 / width, $0 % width) }
+                let v = k.map { -$0 }
+                cache.store(layer: l, k: k, ldk: width, v: v, ldv: width, rows: chunk)
+            }
+            cache.commit(tokens: Array(repeating: 0, count: chunk), longFactors: false)
+            stored += chunk
+            XCTAssertEqual(cache.capacity % Kernels.keyBlock, 0)
+        }
+        let copy = cache.copy(prefix: 37)
+        for l in 0..<2 {
+            for t in 0..<stored {
+                for h in 0..<kv {
+                    for d in 0..<D {
+                        XCTAssertEqual(cache.key(layer: l, head: h, dim: d, position: t), key(l, t, h * D + d))
+                        XCTAssertEqual(cache.values(layer: l)[(h * cache.capacity + t) * D + d], -key(l, t, h * D + d))
+                        if t < 37 { XCTAssertEqual(copy.key(layer: l, head: h, dim: d, position: t), key(l, t, h * D + d)) }
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(copy.count, 37)
+        XCTAssertEqual(cache.memoryBytes, cache.capacity * cache.bytesPerPosition)
     }
 }

@@ -80,7 +80,8 @@ static void test_gemm_bf16(void) {
 }
 
 static void test_attention(void) {
-    int64_t cfg[][6] = {{6,2,20,5,7,16},{3,1,128,37,9,64},{2,2,16,0,1,4},{4,2,8,30,2,40},{4,4,5,3,6,9},{2,1,130,17,5,40},{8,2,33,0,13,13},{2,2,64,100,1,128}};
+    // capacities are whole key blocks of 16 positions (CPhiKernels.h)
+    int64_t cfg[][6] = {{6,2,20,5,7,16},{3,1,128,37,9,64},{2,2,16,0,1,16},{4,2,8,30,2,48},{4,4,5,3,6,16},{2,1,130,17,5,48},{8,2,33,0,13,16},{2,2,64,100,1,128}};
     for (size_t c = 0; c < sizeof cfg / sizeof cfg[0]; c++) {
         int64_t H = cfg[c][0], KV = cfg[c][1], D = cfg[c][2], past = cfg[c][3], T = cfg[c][4], cap = cfg[c][5];
         int64_t ldq = H * D + 3, ldo = H * D + 1;

@@ -86,10 +86,19 @@ void phi_gemm_bf16_packed_ref(const uint32_t *ap, int64_t T, int64_t K, const ui
 void phi_gemm_bf16_packed_chunks(const uint32_t *ap, int64_t T, int64_t K, const uint16_t *W, float *y,
                                  int64_t ldy, int64_t N, int64_t maxRows, int64_t threads, int64_t *counter);
 
+/// Keys of a KV cache are stored in blocks of PHI_KEY_BLOCK positions, [nKV][capacity/16][headDim][16]: the 16
+/// keys of one dim are one vector, and a block is one contiguous run, so scoring streams through memory (a plain
+/// transposed [headDim][capacity] layout reads headDim short runs a row apart, which the prefetcher cannot follow).
+/// Capacity is a multiple of PHI_KEY_BLOCK. phi_key_offset: element (d, position j) within one kv head.
+#define PHI_KEY_BLOCK 16
+static inline int64_t phi_key_offset(int64_t d, int64_t j, int64_t headDim) {
+    return (j - (j & 15)) * headDim + d * 16 + (j & 15);
+}
+
 /// Causal attention for query heads [h0, h1).
 /// q: [T, nHeads*headDim] (row stride ldq); out: [T, nHeads*headDim] (row stride ldo).
-/// Keys are stored transposed, [nKV][headDim][capacity]; values [nKV][capacity][headDim]; both already hold
-/// positions 0 ..< past+T.
+/// Keys in blocks (above), kv head g at kcache + g·headDim·capacity; values [nKV][capacity][headDim]; both already
+/// hold positions 0 ..< past+T.
 /// Query t sits at position past+t and sees keys max(0, past+t-window+1) ... past+t (window <= 0: no window).
 /// Query head h uses KV head h / (nHeads/nKV).
 /// `scratch` holds at least phi_attention_scratch_count(T, past) floats.

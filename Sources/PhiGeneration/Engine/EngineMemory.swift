@@ -1,4 +1,5 @@
 import Foundation
+import PhiKernels
 import PhiModels
 import PhiNN
 
@@ -20,7 +21,7 @@ struct EngineMemory {
 
     init(model: LanguageModel, budget: Int, prefillChunk: Int, maxActive: Int) {
         self.budget = max(0, budget)
-        kvBytesPerToken = model.makeCache(maxLength: 1).memoryBytes
+        kvBytesPerToken = model.makeCache(maxLength: 1).bytesPerPosition
         let V = model.vocabularySize, H = model.hiddenSize
         let rows = prefillChunk.clampedSum(maxActive.clampedProduct(Self.rowsPerSequence))
         // Hidden state, q/k/v, attention output, gate/up and their product: about 16 hidden-sized rows per
@@ -36,8 +37,8 @@ struct EngineMemory {
 
     func reservation(promptTokens: Int, maxTokens: Int, contextLength: Int) -> Int {
         let n = Self.maxLength(promptTokens: promptTokens, maxTokens: maxTokens, contextLength: contextLength)
-        // A cache's capacity grows by doubling but never past its maximum length.
-        return n.clampedProduct(kvBytesPerToken).clampedSum(sequenceScratch)
+        // A cache's capacity grows by doubling but never past its maximum length, rounded up to a whole key block.
+        return n.clampedSum(Kernels.keyBlock - 1).clampedProduct(kvBytesPerToken).clampedSum(sequenceScratch)
     }
 
     /// Bytes requests may reserve in total (the rest of the budget after the step's scratch).

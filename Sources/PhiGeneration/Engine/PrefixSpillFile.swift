@@ -64,11 +64,16 @@ enum PrefixSpillFile {
         let width = cache.kvHeads * cache.headDim
         var row = [Float](repeating: 0, count: T * width)
         for l in 0..<cache.layers {
-            // Keys are stored transposed, [kvHeads][headDim][capacity]; the file holds [T][kvHeads·headDim].
-            let k = cache.keys(layer: l), cap = cache.capacity
-            for r in 0..<width { for t in 0..<T { row[t * width + r] = k[r * cap + t] } }
+            // Keys are stored in blocks (see KVCache); the file holds [T][kvHeads·headDim].
+            let cap = cache.capacity, hd = cache.headDim
+            for h in 0..<cache.kvHeads {
+                let kh = cache.keys(layer: l) + h * hd * cap
+                for t in 0..<T {
+                    for d in 0..<hd { row[t * width + h * hd + d] = kh[Kernels.keyOffset(dim: d, position: t, headDim: hd)] }
+                }
+            }
             row.withUnsafeBytes { w.raw($0) }
-            let v = cache.values(layer: l), hd = cache.headDim
+            let v = cache.values(layer: l)
             for h in 0..<cache.kvHeads {
                 for t in 0..<T {
                     for d in 0..<hd { row[t * width + h * hd + d] = v[(h * cap + t) * hd + d] }

@@ -42,7 +42,8 @@ final class EngineCacheTests: XCTestCase {
         let g = m.makeGenerator()
         let opts = GenerationOptions(maxTokens: 6, stopTokenIDs: [])
         let ps = prompts(m, count: 4, length: 20)
-        let perEntry = m.model.makeCache(maxLength: 1).memoryBytes * 26  // one finished state (20 + 6 positions)
+        // One finished state: 20 + 6 positions, held in whole key blocks of 16 (32 positions).
+        let perEntry = m.model.makeCache(maxLength: 1).bytesPerPosition * 32
         let engine = InferenceEngine(model: m, configuration: .init(maxActive: 1, prefixCacheBytes: perEntry * 2))
         defer { engine.shutdown() }
         for p in ps {
@@ -68,7 +69,7 @@ final class EngineCacheTests: XCTestCase {
         let ps = prompts(m, count: 3, length: 24)
         let cold = try ps.map { try g.generate(prompt: $0, options: opts).generatedTokens }
         let dir = try temporaryDirectory()
-        let one = m.model.makeCache(maxLength: 1).memoryBytes * 32
+        let one = m.model.makeCache(maxLength: 1).bytesPerPosition * 32
         let engine = InferenceEngine(model: m, configuration: .init(maxActive: 1, prefixCacheBytes: one, spillDirectory: dir.path))
         for p in ps { _ = try await run(engine, p, opts) }
         // Only the last fits in memory; the first two went to disk.
@@ -97,7 +98,7 @@ final class EngineCacheTests: XCTestCase {
         let ps = prompts(m, count: 2, length: 24)
         let cold = try g.generate(prompt: ps[0], options: opts).generatedTokens
         let dir = try temporaryDirectory()
-        let one = m.model.makeCache(maxLength: 1).memoryBytes * 32
+        let one = m.model.makeCache(maxLength: 1).bytesPerPosition * 32
         let engine = InferenceEngine(model: m, configuration: .init(maxActive: 1, prefixCacheBytes: one, spillDirectory: dir.path))
         defer { engine.shutdown() }
         for p in ps { _ = try await run(engine, p, opts) }
@@ -128,8 +129,10 @@ final class EngineCacheTests: XCTestCase {
         // Restored keys and values are the very same floats.
         let back = try PrefixSpillFile.restore(good, d, length: 12, maxLength: 32)
         for l in 0..<cache.layers {
-            for r in 0..<(cache.kvHeads * cache.headDim) {
-                for t in 0..<12 { XCTAssertEqual(back.keys(layer: l)[r * back.capacity + t], cache.keys(layer: l)[r * cache.capacity + t]) }
+            for h in 0..<cache.kvHeads {
+                for d in 0..<cache.headDim {
+                    for t in 0..<12 { XCTAssertEqual(back.key(layer: l, head: h, dim: d, position: t), cache.key(layer: l, head: h, dim: d, position: t)) }
+                }
             }
             for i in 0..<(12 * cache.headDim) { XCTAssertEqual(back.values(layer: l)[i], cache.values(layer: l)[i]) }
         }
@@ -149,7 +152,7 @@ final class EngineCacheTests: XCTestCase {
     func testAdmissionRefusesWhatCanNeverFitAndQueuesTheRest() async throws {
         let m = try load()
         let g = m.makeGenerator()
-        let perToken = m.model.makeCache(maxLength: 1).memoryBytes
+        let perToken = m.model.makeCache(maxLength: 1).bytesPerPosition
         let ps = prompts(m, count: 3, length: 10)
         let opts = GenerationOptions(maxTokens: 30, stopTokenIDs: [])
         let expected = try ps.map { try g.generate(prompt: $0, options: opts).generatedTokens }

@@ -78,7 +78,7 @@ final class MultimodalEngineTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         // Memory for one state: the second request pushes the first to disk.
         let visionTokens = try vision.prepare().tokens.count, speechTokens = try speech.prepare().tokens.count
-        let perToken = m.model.makeCache(maxLength: 1).memoryBytes
+        let perToken = m.model.makeCache(maxLength: 1).bytesPerPosition
         let engine = InferenceEngine(model: m, configuration: .init(
             maxActive: 1, prefixCacheBytes: perToken * (max(visionTokens, speechTokens) + 10), spillDirectory: dir.path))
         defer { engine.shutdown() }
