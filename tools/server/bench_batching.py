@@ -3,7 +3,7 @@
 
     tools/server/setup_bench.sh                       # once: random full-size Phi-4-mini Q4_0 GGUF + llama-server
     swift build -c release --product phi4
-    python3 tools/server/bench_batching.py [--streams 1,2,4,8] [--gen 128] [--prompt-words 230]
+    python3 tools/server/bench_batching.py [--streams 1,2,4,8] [--gen 128] [--prompt-words 230] [--repeats 3]
 
 For each stream count N both servers are started with N slots (`phi4 serve --parallel N`, `llama-server -np N
 --cont-batching`) and 2 threads, and N clients stream at once, each with its own ~256-token prompt and --gen new
@@ -12,6 +12,9 @@ tokens/s = all completion tokens / wall time from the first request to the last 
 user sees it); the decode-phase rate counts only the tokens streamed after every prompt was read (from the last
 stream's first token to the end), which is what batching itself changes. Then the prefix cache: time to first token of a request whose ~2,000-token system prompt an
 earlier request already read, against the cold first request, on each server.
+With --repeats R each server, once started and warm, serves R rounds of N fresh prompts (none shares a prefix with
+an earlier one, so no prefix cache helps) and the tables give each rate's median: the single stream, bandwidth-bound,
+is the figure that moves most with the load other machines put on the shared memory.
 Prints markdown tables: PhiKit's rate against its own single stream and against llama-server. Standard library only.
 """
 from __future__ import annotations
@@ -42,15 +45,26 @@ def start(kind: str, args, n: int, port: int):
     return serve(cmd, port)
 
 
+def median(xs: list[float]) -> float:
+    xs = sorted(xs)
+    m = len(xs) // 2
+    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
+
+
 def rate(kind: str, args, n: int) -> tuple[float, float]:
+    """Median (wall, decode-phase) aggregate tokens/s over args.repeats rounds on one warm server."""
     port = free_port()
     p = start(kind, args, n, port)
     try:
-        tokens, wall, decode = concurrent(port, [distinct_prompt(k, args.prompt_words) for k in range(n)], args.gen, BAN)
-        r = tokens / wall
-        print(f"{kind} {n} streams: {tokens} tokens in {wall:.1f} s = {r:.2f} tok/s, decode phase {decode:.2f} tok/s",
-              flush=True)
-        return r, decode
+        walls, decodes = [], []
+        for rep in range(args.repeats):
+            prompts = [distinct_prompt(1000 * rep + k, args.prompt_words) for k in range(n)]
+            tokens, wall, decode = concurrent(port, prompts, args.gen, BAN)
+            walls.append(tokens / wall)
+            decodes.append(decode)
+            print(f"{kind} {n} streams, round {rep + 1}: {tokens} tokens in {wall:.1f} s = {tokens / wall:.2f} tok/s, "
+                  f"decode phase {decode:.2f} tok/s", flush=True)
+        return median(walls), median(decodes)
     finally:
         stop(p)
 
@@ -75,6 +89,7 @@ def main() -> int:
     ap.add_argument("--prompt-words", type=int, default=230, help="~256 prompt tokens with the chat template")
     ap.add_argument("--prefix-words", type=int, default=1950, help="~2,000 tokens with the o200k tokenizer")
     ap.add_argument("--skip-prefix", action="store_true")
+    ap.add_argument("--repeats", type=int, default=1, help="rounds per server start; the tables give medians")
     args = ap.parse_args()
     counts = [int(s) for s in args.streams.split(",")]
     rates = {}
