@@ -80,10 +80,9 @@ static inline __mmask16 mask16(int64_t left) {
 // holding j0; the keys before j0 in it are scored too (real cached positions, never read back).
 // NQ (a constant after inlining) rows are computed: decode's single query does not pay for a full tile.
 AVX512 static inline __attribute__((always_inline)) void scores_rows(const float *const *qr, int64_t D,
-                                                                    const float *Kt, int64_t cap, int64_t j0,
+                                                                    const float *Kt, int64_t j0,
                                                                     int64_t j1, float scale, float *s, int64_t lds,
                                                                     pf_stream *pf, const int NQ) {
-    (void)cap;
     for (int64_t j = j0 - (j0 & 15); j < j1; j += 32) {
         __mmask16 m0 = mask16(j1 - j), m1 = mask16(j1 - j - 16);
         __m512 a[QB][2];
@@ -107,13 +106,13 @@ AVX512 static inline __attribute__((always_inline)) void scores_rows(const float
     }
 }
 
-AVX512 static void scores_tile(const float *const *qr, int nq, int64_t D, const float *Kt, int64_t cap, int64_t j0,
+AVX512 static void scores_tile(const float *const *qr, int nq, int64_t D, const float *Kt, int64_t j0,
                                int64_t j1, float scale, float *s, int64_t lds, pf_stream *pf) {
-    if (nq == 1) scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, pf, 1);
-    else if (nq == 2) scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, pf, 2);
-    else if (nq == 3) scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, pf, 3); // a kv head's 3 query heads
-    else if (nq == 4) scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, pf, 4);
-    else scores_rows(qr, D, Kt, cap, j0, j1, scale, s, lds, pf, QB);
+    if (nq == 1) scores_rows(qr, D, Kt, j0, j1, scale, s, lds, pf, 1);
+    else if (nq == 2) scores_rows(qr, D, Kt, j0, j1, scale, s, lds, pf, 2);
+    else if (nq == 3) scores_rows(qr, D, Kt, j0, j1, scale, s, lds, pf, 3); // a kv head's 3 query heads
+    else if (nq == 4) scores_rows(qr, D, Kt, j0, j1, scale, s, lds, pf, 4);
+    else scores_rows(qr, D, Kt, j0, j1, scale, s, lds, pf, QB);
 }
 
 // In place: s[j] ← exp(s[j] − max) over [j0, j1); returns the sum.
@@ -214,7 +213,7 @@ AVX512 static void attention_avx512(const float *q, int64_t ldq, int64_t T, int6
             const int next = one && (g + 1) * group < h1;
             pf_stream pk = pf_make(next ? Kt + D * cap + ja * D : Kt, next ? (ju1 - ja) * D : 0,
                                    (ju1 - ju0) * ((D + 127) / 128));
-            scores_tile(qr, nq, D, Kt, cap, ju0, ju1, scale, scratch, lds, &pv);
+            scores_tile(qr, nq, D, Kt, ju0, ju1, scale, scratch, lds, &pv);
             float inv[QB];
             for (int r = 0; r < nc; r++) {
                 float *s = scratch + r * lds;

@@ -37,10 +37,9 @@ V256 static AI float hmax(__m256 v) {
 }
 
 // Scores of nq (≤ QB) query rows against keys [j0, j1) into s[r*lds + j], times scale.
-V256 static void scores_tile(const float *const *qr, int nq, int64_t D, const float *Kt, int64_t cap, int64_t j0,
+V256 static void scores_tile(const float *const *qr, int nq, int64_t D, const float *Kt, int64_t j0,
                              int64_t j1, float scale, float *s, int64_t lds) {
     const __m256 sc = _mm256_set1_ps(scale);
-    (void)cap;
     for (int64_t j = j0 - (j0 & 15); j < j1; j += 16) {
         __m256i m0 = lane_mask(j1 - j), m1 = lane_mask(j1 - j - 8);
         const int64_t j8 = j1 - j > 8 ? 8 : 0; // an all-off second vector keeps its address inside the row
@@ -115,7 +114,7 @@ HIDDEN V256 void phi_attention_avx2(const float *q, int64_t ldq, int64_t T, int6
                 hi[r] = past + t0 + rr + 1;
             }
             // Scores over the union of the rows' key ranges; each row then uses only its own range.
-            scores_tile(qr, nq, D, Kt, cap, lo[0], hi[nq - 1], scale, scratch, lds);
+            scores_tile(qr, nq, D, Kt, lo[0], hi[nq - 1], scale, scratch, lds);
             float inv[QB];
             for (int r = 0; r < nq; r++) inv[r] = 1.0f / softmax_row(scratch + r * lds, lo[r], hi[r]);
             for (int r = 0; r < nq; r++) {

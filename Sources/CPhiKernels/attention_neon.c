@@ -19,10 +19,9 @@
 #include "vexp.h"
 
 // Scores of nq (≤ QB) query rows against keys [j0, j1) into s[r*lds + j], times scale.
-static void scores_tile(const float *const *qr, int nq, int64_t D, const float *Kt, int64_t cap, int64_t j0,
+static void scores_tile(const float *const *qr, int nq, int64_t D, const float *Kt, int64_t j0,
                         int64_t j1, float scale, float *s, int64_t lds) {
     int64_t j = j0;
-    (void)cap;
     for (; j < j1 && (j & 7); j++) // to the first half-block boundary, in the scalar tail's order
         for (int r = 0; r < nq; r++) {
             float acc = 0.0f;
@@ -107,7 +106,7 @@ HIDDEN void phi_attention_neon(const float *q, int64_t ldq, int64_t T, int64_t n
                 hi[r] = past + t0 + rr + 1;
             }
             // Scores over the union of the rows' key ranges; each row then uses only its own range.
-            scores_tile(qr, nq, D, Kt, cap, lo[0], hi[nq - 1], scale, scratch, lds);
+            scores_tile(qr, nq, D, Kt, lo[0], hi[nq - 1], scale, scratch, lds);
             float inv[QB];
             for (int r = 0; r < nq; r++) inv[r] = 1.0f / softmax_row(scratch + r * lds, lo[r], hi[r]);
             for (int r = 0; r < nq; r++) {

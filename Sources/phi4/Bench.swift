@@ -92,6 +92,7 @@ struct Bench: ParsableCommand {
             // The context every generation test starts from (`--depth`): computed once, each test gets a copy.
             let base = m.makeCache(maxLength: depth)
             if depth > 0 && genTokens > 0 { _ = try m.forward(randomTokens(depth), cache: base, logits: .last) }
+            Profiler.shared.reset()  // the profiles below cover generation only, not the depth's prefill
             func startCache(room: Int) -> KVCache { base.copy(prefix: depth, maxLength: depth + room) }
             let at = depth > 0 ? " @ d\(depth)" : ""
             if genTokens > 0 {
