@@ -20,6 +20,7 @@ Prints markdown tables: PhiKit's rate against its own single stream and against 
 from __future__ import annotations
 
 import random
+import statistics
 import sys
 from pathlib import Path
 
@@ -45,12 +46,6 @@ def start(kind: str, args, n: int, port: int):
     return serve(cmd, port)
 
 
-def median(xs: list[float]) -> float:
-    xs = sorted(xs)
-    m = len(xs) // 2
-    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
-
-
 def rate(kind: str, args, n: int) -> tuple[float, float]:
     """Median (wall, decode-phase) aggregate tokens/s over args.repeats rounds on one warm server."""
     port = free_port()
@@ -64,7 +59,7 @@ def rate(kind: str, args, n: int) -> tuple[float, float]:
             decodes.append(decode)
             print(f"{kind} {n} streams, round {rep + 1}: {tokens} tokens in {wall:.1f} s = {tokens / wall:.2f} tok/s, "
                   f"decode phase {decode:.2f} tok/s", flush=True)
-        return median(walls), median(decodes)
+        return statistics.median(walls), statistics.median(decodes)
     finally:
         stop(p)
 
