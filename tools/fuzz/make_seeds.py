@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the fuzz seed corpora (tools/fuzz/corpus/TARGET) and the regression inputs of issue 10
-(tools/fuzz/regressions/TARGET). Deterministic: rerunning gives byte-identical files. Needs numpy and soundfile
+(tools/fuzz/regressions/TARGET), overwriting only the files it makes. Deterministic for given numpy and soundfile
+versions (the float WAV seeds follow libsndfile's version). Needs numpy and soundfile
 (for the WAV/FLAC seeds): python3 -m venv .venv && .venv/bin/pip install numpy soundfile."""
 import io
 import json
@@ -276,6 +277,19 @@ def chat_http_seeds():
               "response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema": {
                   "type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}}}}
     seed("http", "chat_schema.bin", b"\0" + json.dumps(schema).encode())
+    person = {"$defs": {"p": {"type": "object", "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 20}, "age": {"type": "integer", "minimum": 0, "maximum": 150},
+        "score": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}, "email": {"type": "string", "format": "email"},
+        "tags": {"type": "array", "items": {"enum": ["a", "b", None, 1]}, "maxItems": 3},
+        "code": {"type": "string", "pattern": "^[A-Z]{2}-\\d+$"}, "kids": {"type": "array", "items": {"$ref": "#/$defs/p"}}},
+        "required": ["name", "age"], "additionalProperties": False}}, "$ref": "#/$defs/p"}
+    seed("constraint", "schema.bin", b"\0" + json.dumps(person).encode())
+    seed("constraint", "schema_any.bin", b"\4" + json.dumps({"anyOf": [{"type": ["integer", "null"], "exclusiveMaximum": -3},
+                                                                   {"const": {"k": [1, True]}}, True]}).encode())
+    seed("constraint", "regex.bin", b"\1" + rb"(yes|no)[ \t]?\d{1,3}(\.\d+)?[^\x00-\x1f]*\p{L}+")
+    seed("constraint", "grammar.bin", b"\2" + b'root ::= item ("," item)*\nitem ::= [a-z]+ | "\\"" [^"]* "\\"" | num\nnum ::= "-"? [0-9]{1,4}\n')
+    seed("constraint", "tools.bin", b"\3" + json.dumps(phi_tools).encode())
+    seed("constraint", "tools_openai.bin", b"\7" + json.dumps(openai_tools).encode())
     completion = {"model": "m", "prompt": "Once upon", "max_tokens": 8, "temperature": 0, "stop": "\n", "logprobs": 2,
                   "stream": True, "stream_options": {"include_usage": True}}
     seed("http", "completion.bin", b"\1" + json.dumps(completion).encode())
@@ -290,8 +304,8 @@ def chat_http_seeds():
 
 
 if __name__ == "__main__":
-    for kind in ("corpus", "regressions"):
-        shutil.rmtree(os.path.join(FUZZ, kind), ignore_errors=True)
+    # Overwrites its own files only: the corpora also hold committed inputs from fuzz runs, and regressions/ the
+    # reproducers added with each fix, which this script does not know how to make.
     os.makedirs(os.path.join(FUZZ, "corpus", "image"), exist_ok=True)
     gguf_seeds()
     safetensors_seeds()
