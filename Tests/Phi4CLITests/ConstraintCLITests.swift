@@ -45,10 +45,10 @@ final class ConstraintCLITests: XCTestCase {
     }
 
     func testBadConstraintIsAClearError() throws {
-        let schema = try write(#"{"type":"object","properties":{"age":{"type":"integer","minimum":0}}}"#, "bad.json")
+        let schema = try write(#"{"type":"object","properties":{"age":{"type":"integer","multipleOf":5}}}"#, "bad.json")
         let r = try CLITests.run(["run", "--model", CLITests.tiny, "--json-schema", schema, "Hi"])
         XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stderr.contains("unsupported constraint feature 'minimum' at #/properties/age"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("unsupported constraint feature 'multipleOf' at #/properties/age"), r.stderr)
         let both = try CLITests.run(["run", "--model", CLITests.tiny, "--json-object", "--regex", "a", "Hi"])
         XCTAssertNotEqual(both.status, 0)
         let noTools = try CLITests.run(["run", "--model", CLITests.tiny, "--tool-choice", "required", "Hi"])

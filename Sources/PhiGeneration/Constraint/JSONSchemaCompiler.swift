@@ -7,11 +7,13 @@
 /// - arrays: `items`, `minItems`, `maxItems`.
 /// - strings: `minLength`, `maxLength`, `pattern` (a search, as JSON schema defines it; see `RegexParser`),
 ///   `format` date-time, date, time, uuid, email, ipv4, hostname.
+/// - numbers and integers: `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum` (also draft 4's boolean
+///   form), exact (see `NumericRange`): any finite bound for integers, whole-number bounds for numbers.
 /// - `enum`, `const`, `anyOf` (and `oneOf`, generated as `anyOf`: the branches are meant to be disjoint),
 ///   `allOf` with one schema, `$ref` to `#`, `#/$defs/…` or `#/definitions/…` (recursion included).
 /// - annotations (`title`, `description`, `default`, `examples`, …) are ignored.
 ///
-/// Anything else (numeric ranges, `patternProperties`, `uniqueItems: true`, `not`, `if`, …) is a
+/// Anything else (`multipleOf`, fractional bounds on a number, `patternProperties`, `uniqueItems: true`, `not`, …) is a
 /// `ConstraintError.unsupported` naming the keyword and its JSON pointer, before generation starts.
 ///
 /// Whitespace: one-line JSON as models write it for tools and extraction: an optional single space after `:` and
@@ -168,6 +170,8 @@ struct JSONSchemaCompiler {
                 types = ["array"]
             } else if keys.contains("pattern") || keys.contains("format") || keys.contains("minLength") || keys.contains("maxLength") {
                 types = ["string"]
+            } else if !keys.isDisjoint(with: Self.rangeKeywords) {
+                types = ["number"]
             } else {
                 if let k = keys.subtracting(Self.annotations).sorted().first { throw fail(k, path) }
                 return anyValue()
@@ -202,12 +206,14 @@ struct JSONSchemaCompiler {
         return .rule(r)
     }
 
+    static let rangeKeywords: Set<String> = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]
+
     private static let allowed: [String: Set<String>] = [
         "object": ["type", "properties", "required", "additionalProperties"],
         "array": ["type", "items", "minItems", "maxItems"],
         "string": ["type", "minLength", "maxLength", "pattern", "format"],
-        "number": ["type"],
-        "integer": ["type"],
+        "number": Set(["type"]).union(rangeKeywords),
+        "integer": Set(["type"]).union(rangeKeywords),
         "boolean": ["type"],
         "null": ["type"],
     ]
@@ -221,11 +227,65 @@ struct JSONSchemaCompiler {
         case "object": return try object(schema, path: path)
         case "array": return try array(schema, path: path)
         case "string": return try string(schema, path: path)
-        case "number": return Self.number
-        case "integer": return Self.integer
+        case "number", "integer":
+            let integer = type == "integer"
+            guard let bounds = try numericRange(schema, integer: integer, path: path) else { return integer ? Self.integer : Self.number }
+            guard let expr = integer ? bounds.integers() : bounds.numbers() else {
+                throw ConstraintError.unsatisfiable(path: path, reason: "no \(integer ? "integer" : "number") lies within the bounds")
+            }
+            return expr
         case "boolean": return .alt([.literal("true"), .literal("false")])
         default: return .literal("null")
         }
+    }
+
+    /// The schema's numeric bounds (nil: none). For integers a fractional bound is rounded inward and every bound
+    /// becomes inclusive; numbers keep exclusiveness and need whole-number bounds.
+    private func numericRange(_ schema: JSONValue, integer: Bool, path: String) throws -> NumericRange? {
+        func number(_ key: String) throws -> (String, Double)? {
+            guard let v = schema[key] else { return nil }
+            guard case .number(let text, let d) = v, d.isFinite else {
+                throw ConstraintError.invalid(path: path + "/" + key, message: "must be a number")
+            }
+            return (text, d)
+        }
+        // draft 4: exclusiveMinimum / exclusiveMaximum are booleans that modify minimum / maximum
+        func flag(_ key: String) throws -> Bool? {
+            guard case .bool(let b)? = schema[key] else { return nil }
+            return b
+        }
+        func bound(_ key: String, lower: Bool, exclusive: Bool) throws -> NumericRange.Bound? {
+            guard let (text, d) = try number(key) else { return nil }
+            if integer {
+                // n ≥ d is n ≥ ⌈d⌉; n > d is n ≥ ⌊d⌋ + 1 (mirrored for upper bounds)
+                let v = NumericRange.whole(text: text, value: d, rounding: lower ? (exclusive ? .down : .up) : (exclusive ? .up : .down))
+                let bound = lower ? v + (exclusive ? 1 : 0) : v - (exclusive ? 1 : 0)
+                return NumericRange.Bound(value: bound, inclusive: true)
+            }
+            guard d == d.rounded() else {
+                throw fail("\(key) \(text) on a number (number bounds must be whole numbers; integers take any)", path + "/" + key)
+            }
+            return NumericRange.Bound(value: NumericRange.whole(text: text, value: d, rounding: .towardZero), inclusive: !exclusive)
+        }
+        func tighter(_ a: NumericRange.Bound?, _ b: NumericRange.Bound?, lower: Bool) -> NumericRange.Bound? {
+            guard let a else { return b }
+            guard let b else { return a }
+            if a.value != b.value { return (a.value > b.value) == lower ? a : b }
+            return a.inclusive ? b : a
+        }
+        let exclusiveLow = try flag("exclusiveMinimum"), exclusiveHigh = try flag("exclusiveMaximum")
+        if exclusiveLow == true && schema["minimum"] == nil {
+            throw ConstraintError.invalid(path: path + "/exclusiveMinimum", message: "true needs a minimum")
+        }
+        if exclusiveHigh == true && schema["maximum"] == nil {
+            throw ConstraintError.invalid(path: path + "/exclusiveMaximum", message: "true needs a maximum")
+        }
+        let low = tighter(try bound("minimum", lower: true, exclusive: exclusiveLow ?? false),
+                          exclusiveLow == nil ? try bound("exclusiveMinimum", lower: true, exclusive: true) : nil, lower: true)
+        let high = tighter(try bound("maximum", lower: false, exclusive: exclusiveHigh ?? false),
+                           exclusiveHigh == nil ? try bound("exclusiveMaximum", lower: false, exclusive: true) : nil, lower: false)
+        if low == nil && high == nil { return nil }
+        return NumericRange(lower: low, upper: high)
     }
 
     private func count(_ schema: JSONValue, _ key: String, path: String) throws -> Int? {

@@ -11,7 +11,9 @@ final class ConstraintErrorTests: XCTestCase {
     }
 
     func testUnsupportedFeaturesNameKeywordAndPath() throws {
-        XCTAssertEqual(try error(.jsonSchema(#"{"type":"integer","minimum":0}"#)), .unsupported(feature: "minimum", path: "#"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"integer","multipleOf":5}"#)), .unsupported(feature: "multipleOf", path: "#"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"number","minimum":0.5}"#)),
+                       .unsupported(feature: "minimum 0.5 on a number (number bounds must be whole numbers; integers take any)", path: "#/minimum"))
         XCTAssertEqual(try error(.jsonSchema(#"{"type":"object","properties":{"a":{"type":"string","format":"ipv6"}}}"#)),
                        .unsupported(feature: "format ipv6", path: "#/properties/a/format"))
         XCTAssertEqual(try error(.jsonSchema(#"{"type":"array","items":{"type":"string","not":{"const":"x"}}}"#)),
@@ -28,6 +30,14 @@ final class ConstraintErrorTests: XCTestCase {
                        .unsatisfiable(path: "#", reason: "maxItems 1 < minItems 3"))
         XCTAssertEqual(try error(.jsonSchema(#"{"type":"object","properties":{},"required":["x"],"additionalProperties":false}"#)),
                        .unsatisfiable(path: "#/required", reason: "required property 'x' is not in properties"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"integer","minimum":4.5,"maximum":4.9}"#)),
+                       .unsatisfiable(path: "#", reason: "no integer lies within the bounds"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"number","exclusiveMinimum":1,"maximum":1}"#)),
+                       .unsatisfiable(path: "#", reason: "no number lies within the bounds"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"integer","minimum":1e300}"#)),
+                       .unsatisfiable(path: "#", reason: "no integer lies within the bounds"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"number","exclusiveMinimum":true}"#)),
+                       .invalid(path: "#/exclusiveMinimum", message: "true needs a minimum"))
         // Infinite required recursion: no finite output exists.
         XCTAssertEqual(try error(.jsonSchema(##"{"type":"object","properties":{"a":{"$ref":"#"}},"required":["a"]}"##)),
                        .unsatisfiable(path: "#", reason: "no output matches"))

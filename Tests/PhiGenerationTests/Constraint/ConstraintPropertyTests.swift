@@ -21,8 +21,11 @@ final class ConstraintPropertyTests: XCTestCase {
                 return [#"{"type":"string","maxLength":\#(rng.int(5))}"#, #"{"type":"string","minLength":1,"maxLength":3}"#,
                         #"{"type":"string","enum":["a","b\"c","é"]}"#, #"{"type":"string","format":"date"}"#,
                         #"{"type":"string","pattern":"^[a-c]{1,3}-\\d$"}"#, #"{"type":"string","format":"uuid"}"#][rng.int(6)]
-            case 1: return #"{"type":"integer"}"#
-            case 2: return #"{"type":"number"}"#
+            case 1: return [#"{"type":"integer"}"#, #"{"type":"integer","minimum":-7,"maximum":120}"#,
+                            #"{"type":"integer","exclusiveMinimum":0}"#, #"{"type":"integer","minimum":95,"exclusiveMaximum":1001}"#][rng.int(4)]
+            case 2: return [#"{"type":"number"}"#, #"{"type":"number","minimum":0,"maximum":1}"#,
+                            #"{"type":"number","exclusiveMinimum":-3,"exclusiveMaximum":-1}"#, #"{"type":"number","exclusiveMinimum":0}"#,
+                            #"{"type":"number","minimum":-2,"maximum":5,"exclusiveMaximum":true}"#][rng.int(5)]
             case 3: return #"{"type":"boolean"}"#
             case 4: return [#"{"enum":["x",1,null,true,[1,2]]}"#, #"{"const":{"k":"v"}}"#, #"{"type":"null"}"#][rng.int(3)]
             case 5: return #"{"type":["integer","null"]}"#

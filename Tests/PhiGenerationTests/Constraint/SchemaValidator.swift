@@ -116,13 +116,27 @@ struct SchemaValidator {
         return reasons.joined(separator: "; ")
     }
 
+    private func num(_ s: TJSON, _ k: String) -> Double? { if case .num(let d, _)? = s[k] { return d }; return nil }
+
+    /// minimum / maximum / exclusiveMinimum / exclusiveMaximum (numbers, or draft 4's booleans beside min/max).
+    private func bounds(_ d: Double, _ s: TJSON, path: String) -> String? {
+        let exLow: Bool, exHigh: Bool
+        if case .bool(let b)? = s["exclusiveMinimum"] { exLow = b } else { exLow = false }
+        if case .bool(let b)? = s["exclusiveMaximum"] { exHigh = b } else { exHigh = false }
+        if let m = num(s, "minimum"), exLow ? !(d > m) : !(d >= m) { return "\(path): \(d) below minimum \(m)" }
+        if let m = num(s, "maximum"), exHigh ? !(d < m) : !(d <= m) { return "\(path): \(d) above maximum \(m)" }
+        if let m = num(s, "exclusiveMinimum"), !(d > m) { return "\(path): \(d) not above \(m)" }
+        if let m = num(s, "exclusiveMaximum"), !(d < m) { return "\(path): \(d) not below \(m)" }
+        return nil
+    }
+
     private func int(_ s: TJSON, _ k: String) -> Int? { if case .num(let d, _)? = s[k] { return Int(d) }; return nil }
 
     private func checkType(_ v: TJSON, _ t: String, _ s: TJSON, path: String) -> String? {
         switch (t, v) {
         case ("null", .null), ("boolean", .bool): return nil
-        case ("number", .num): return nil
-        case ("integer", .num(let d, let isInt)): return isInt && d == d.rounded() ? nil : "\(path): not an integer"
+        case ("number", .num(let d, _)): return bounds(d, s, path: path)
+        case ("integer", .num(let d, let isInt)): return isInt && d == d.rounded() ? bounds(d, s, path: path) : "\(path): not an integer"
         case ("string", .str(let str)):
             let n = str.unicodeScalars.count
             if let lo = int(s, "minLength"), n < lo { return "\(path): shorter than \(lo)" }
