@@ -4,7 +4,7 @@
 // so a normal build never needs the fuzzer runtime. One executable per parser; see README.md.
 import PackageDescription
 
-let targets = ["gguf", "safetensors", "safetensors-index", "npy", "wav", "flac", "image", "config", "tokenizer", "chat", "http"]
+let targets = ["gguf", "safetensors", "safetensors-index", "npy", "wav", "flac", "image", "config", "tokenizer", "chat", "http", "constraint"]
 
 let package = Package(
     name: "PhiKitFuzz",

@@ -6,7 +6,7 @@
 #   tools/fuzz/run.sh --build                               build every target
 #   tools/fuzz/run.sh --list                                list the targets
 #
-# Targets: gguf safetensors safetensors-index npy wav flac image config tokenizer chat http (Swift harnesses in
+# Targets: gguf safetensors safetensors-index npy wav flac image config tokenizer chat http constraint (Swift harnesses in
 # tools/fuzz/Targets, release optimisation of PhiKit plus AddressSanitizer and libFuzzer coverage; the C code in
 # the package also gets UBSan) and codecs (the C image shims of Sources/CPhiMedia alone, clang with ASan+UBSan).
 # Each run first replays the committed seeds (tools/fuzz/corpus/TARGET) and issue 10's regression inputs
@@ -19,7 +19,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 scratch="$here/.build"
-targets=(gguf safetensors safetensors-index npy wav flac image config tokenizer chat http codecs)
+targets=(gguf safetensors safetensors-index npy wav flac image config tokenizer chat http constraint codecs)
 summaries=()
 
 build() {
