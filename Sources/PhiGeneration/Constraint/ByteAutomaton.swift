@@ -57,20 +57,36 @@ struct ByteAutomaton: Sendable {
             }
         }
         let n = globalAccept.count
-        // Liveness: a node is live if a complete output is reachable from it.
+        // Liveness: a node is live if a complete output is reachable from it. Found backward from the accepting
+        // nodes over reversed edges, so the cost is linear in the edges (a pass over every node per step of the
+        // longest path was quadratic: a 1,000-character const took seconds). A byte or token edge into a live node
+        // makes its source live; a call edge needs both the callee's start and its return node live.
         var live = globalAccept
-        var changed = true
-        while changed {
-            changed = false
-            for node in 0..<n where !live[node] {
-                var ok = false
-                for b in 0..<256 {
-                    let t = globalNext[node * 256 + b]
-                    if t >= 0 && live[Int(t)] { ok = true; break }
-                }
-                if !ok { ok = globalTokens[node].contains { live[Int($0.1)] } }
-                if !ok { ok = globalCalls[node].contains { live[Int(builderStarts[$0.0])] && live[Int($0.1)] } }
-                if ok { live[node] = true; changed = true }
+        var edgePreds = [[Int32]](repeating: [], count: n)
+        var callPreds = [[(node: Int32, rule: Int, ret: Int32)]](repeating: [], count: n)
+        for node in 0..<n {
+            var last: Int32 = -1
+            for b in 0..<256 {
+                let t = globalNext[node * 256 + b]
+                if t >= 0 && t != last { edgePreds[Int(t)].append(Int32(node)) }
+                if t >= 0 { last = t }
+            }
+            for (_, to) in globalTokens[node] { edgePreds[Int(to)].append(Int32(node)) }
+            for (rule, ret) in globalCalls[node] {
+                let edge = (node: Int32(node), rule: rule, ret: ret)
+                callPreds[Int(builderStarts[rule])].append(edge)
+                if ret != builderStarts[rule] { callPreds[Int(ret)].append(edge) }
+            }
+        }
+        var pending = (0..<n).filter { live[$0] }.map { Int32($0) }
+        while let x = pending.popLast() {
+            for p in edgePreds[Int(x)] where !live[Int(p)] {
+                live[Int(p)] = true
+                pending.append(p)
+            }
+            for e in callPreds[Int(x)] where !live[Int(e.node)] && live[Int(builderStarts[e.rule])] && live[Int(e.ret)] {
+                live[Int(e.node)] = true
+                pending.append(e.node)
             }
         }
         guard live[0] else { throw ConstraintError.unsatisfiable(path: "#", reason: "no output matches") }
@@ -249,12 +265,20 @@ struct NFA {
         /// Merges equivalent states (Moore's partition refinement over bytes, call and token edges). Subset
         /// construction leaves many: every way of finishing a UTF-8 character or a loop body is its own state,
         /// and each would cost a vocabulary walk. The start state stays first.
+        /// Moore's refinement visits every state per round, and needs a round per state of the longest chain (a
+        /// long `const` string or literal): quadratic. Past this many state visits the DFA is kept as determinized,
+        /// which is exact, only larger (and a chain is already minimal), so compiling stays near-linear.
+        static let refinementBudget = 1 << 16
+
         func minimized(nodeBase: Int) -> DFA {
             let n = accept.count
             guard n > 1 else { return self }
             var cls = accept.map { $0 ? 1 : 0 }
             var count = Set(cls).count
+            var visits = 0
             while true {
+                visits += n
+                if visits > Self.refinementBudget { return self }
                 var ids: [[Int]: Int] = [:]
                 var next = [Int](repeating: 0, count: n)
                 ids.reserveCapacity(n)

@@ -47,6 +47,24 @@ final class ConstraintErrorTests: XCTestCase {
                        .unsatisfiable(path: "tools", reason: "no tool is named 'b'"))
     }
 
+    /// A long literal is a chain of states, which Moore's refinement would take one round per state to prove
+    /// minimal (the constraint fuzz target found 300-byte inputs taking seconds); past the refinement budget the
+    /// determinized automaton is kept, and it must still match exactly the literal.
+    func testLongLiteralKeepsItsExactLanguage() throws {
+        let tok = try ConstraintPropertyTests.tinyTokenizer.get()
+        let text = String((0..<6000).map { i in Character(UnicodeScalar(UInt8(97 + (i * 7) % 26))) })
+        let c = try Constraint.jsonSchema(#"{"const":"\#(text)"}"#).compile(for: tok, useCache: false)
+        XCTAssertGreaterThan(c.stateCount, 6000, "the chain was minimized after all: the budget path went untested")
+        func accepts(_ s: String) -> Bool { var m = c.makeMatcher(); return m.accept(bytes: Array(s.utf8)) && m.isComplete }
+        XCTAssertTrue(accepts("\"\(text)\""))
+        XCTAssertFalse(accepts("\"\(text.dropLast())\""))
+        XCTAssertFalse(accepts("\"\(text.dropLast())z\""))
+        XCTAssertFalse(accepts("\"\(text)"))
+        let both = try Constraint.regex("(\(text)|\(text.prefix(5000))x)").compile(for: tok, useCache: false)
+        var m = both.makeMatcher()
+        XCTAssertTrue(m.accept(bytes: Array(text.prefix(5000).utf8)) && m.accept(bytes: Array("x".utf8)) && m.isComplete)
+    }
+
     func testOversizedConstraintIsRejected() throws {
         XCTAssertEqual(try error(.jsonSchema(#"{"type":"string","maxLength":20000}"#)), .tooLarge("repetition count above 10000"))
         // Exponential inlining (each definition uses the next one four times) hits the state limit, not memory.
