@@ -262,14 +262,14 @@ struct NFA {
         var calls: [[(Int, Int32)]] = []
         var tokens: [[(Int32, Int32)]] = []
 
-        /// Merges equivalent states (Moore's partition refinement over bytes, call and token edges). Subset
-        /// construction leaves many: every way of finishing a UTF-8 character or a loop body is its own state,
-        /// and each would cost a vocabulary walk. The start state stays first.
         /// Moore's refinement visits every state per round, and needs a round per state of the longest chain (a
         /// long `const` string or literal): quadratic. Past this many state visits the DFA is kept as determinized,
         /// which is exact, only larger (and a chain is already minimal), so compiling stays near-linear.
         static let refinementBudget = 1 << 16
 
+        /// Merges equivalent states (Moore's partition refinement over bytes, call and token edges). Subset
+        /// construction leaves many: every way of finishing a UTF-8 character or a loop body is its own state,
+        /// and each would cost a vocabulary walk. The start state stays first.
         func minimized(nodeBase: Int) -> DFA {
             let n = accept.count
             guard n > 1 else { return self }

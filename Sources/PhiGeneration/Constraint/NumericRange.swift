@@ -19,7 +19,7 @@ struct NumericRange {
     /// Largest integer part written: 16 digits.
     static let limit: Int64 = 9_999_999_999_999_999
 
-    static let digit: GExpr = .byte(ByteSet(0x30...0x39))
+    static let digit = JSONSchemaCompiler.digit
 
     /// A JSON bound value as a whole number: exact for integer text, else `value` rounded toward `rounding`, clamped.
     static func whole(text: String, value: Double, rounding: FloatingPointRoundingRule) -> Int64 {
