@@ -273,6 +273,16 @@ struct NFA {
         func minimized(nodeBase: Int) -> DFA {
             let n = accept.count
             guard n > 1 else { return self }
+            // A row as its runs of one target, (first byte, target): most rows are a few byte ranges, so a round's
+            // signature is a handful of numbers instead of 256.
+            var runStarts: [Int32] = [0]
+            var runs: [(byte: Int, to: Int32)] = []
+            for st in 0..<n {
+                for b in 0..<256 where b == 0 || self.next[st * 256 + b] != self.next[st * 256 + b - 1] {
+                    runs.append((b, self.next[st * 256 + b]))
+                }
+                runStarts.append(Int32(runs.count))
+            }
             var cls = accept.map { $0 ? 1 : 0 }
             var count = Set(cls).count
             var visits = 0
@@ -283,11 +293,12 @@ struct NFA {
                 var next = [Int](repeating: 0, count: n)
                 ids.reserveCapacity(n)
                 for st in 0..<n {
+                    // (first byte, class) wherever the class changes: equal exactly when the 256 classes are.
                     var sig: [Int] = [cls[st]]
-                    sig.reserveCapacity(260)
-                    for b in 0..<256 {
-                        let t = self.next[st * 256 + b]
-                        sig.append(t < 0 ? -1 : cls[Int(t) - nodeBase])
+                    var last = Int.min
+                    for (b, t) in runs[Int(runStarts[st])..<Int(runStarts[st + 1])] {
+                        let c = t < 0 ? -1 : cls[Int(t) - nodeBase]
+                        if c != last { sig += [b, c]; last = c }
                     }
                     for (r, ret) in calls[st] { sig += [-2, r, cls[Int(ret) - nodeBase]] }
                     for (id, to) in tokens[st] { sig += [-3, Int(id), cls[Int(to) - nodeBase]] }
