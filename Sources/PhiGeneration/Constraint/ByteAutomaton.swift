@@ -20,6 +20,11 @@ struct ByteAutomaton: Sendable {
     var nodeCount: Int { accept.count }
     /// True when some rule is entered by a call (the matcher then needs a stack).
     var hasCalls: Bool { !calls.isEmpty }
+    /// Bytes its tables hold.
+    var byteCount: Int {
+        next.count * 4 + accept.count + trivial.count + (callOffsets.count + tokenOffsets.count) * 4
+            + (calls.count + tokenEdges.count) * 8
+    }
 
     /// Limits that keep a hostile constraint from taking the process's memory (a node's row is 1 KB).
     static let maxNFAStates = 2_000_000

@@ -14,6 +14,9 @@ public final class CompiledConstraint: @unchecked Sendable {
     public let endTokenIDs: Set<Int>?
     /// Number of automaton nodes (for reports).
     public var stateCount: Int { automaton.nodeCount }
+    /// The most memory this constraint holds, about: the automaton's tables and one dense token mask per node. Masks
+    /// of automata past `eagerNodeLimit` fill as generation visits nodes, so this bounds them rather than measuring.
+    public let memoryBound: Int
 
     /// Tokens a node accepts without popping its frame, and where a pop leaves bytes for the stack below.
     final class NodeMask: @unchecked Sendable {
@@ -63,6 +66,7 @@ public final class CompiledConstraint: @unchecked Sendable {
         self.trie = trie
         self.endTokenIDs = endTokenIDs
         nodeMasks = [NodeMask?](repeating: nil, count: automaton.nodeCount)
+        memoryBound = automaton.byteCount + automaton.nodeCount * ((trie.vocabularySize + 63) / 64 * 8)
         if automaton.nodeCount <= Self.eagerNodeLimit {
             // Independent per node: spread over the cores (results written under the lock).
             let n = automaton.nodeCount

@@ -33,9 +33,20 @@ extension Constraint {
 }
 
 /// Compiled constraints per (constraint, tokenizer), and the vocabulary trie per tokenizer.
+///
+/// It keeps at most `capacity` constraints, holding at most `byteBudget` bytes together by their `memoryBound`; one
+/// bounded above half the budget is compiled for each request and not kept. A count alone let 64 large schemas pin
+/// gigabytes (an automaton can have 50,000 nodes of 1 KB, each with a token mask of 25 KB for Phi's vocabulary):
+/// the constraint fuzz target's memory grew to 1.8 GB so, and a hostile client could have done the same to a server.
 final class ConstraintCache: @unchecked Sendable {
     static let shared = ConstraintCache()
-    static let capacity = 64
+    let capacity: Int
+    let byteBudget: Int
+
+    init(capacity: Int = 64, byteBudget: Int = 256 << 20) {
+        self.capacity = capacity
+        self.byteBudget = byteBudget
+    }
 
     private let lock = NSLock()
     private struct TrieEntry { weak var tokenizer: Tokenizer?; let trie: VocabularyTrie }
@@ -43,6 +54,14 @@ final class ConstraintCache: @unchecked Sendable {
     private struct Key: Hashable { let constraint: Constraint; let tokenizer: ObjectIdentifier }
     private var compiled: [Key: CompiledConstraint] = [:]
     private var order: [Key] = []
+    private var bytes = 0
+
+    /// Kept constraints and the sum of their memory bounds.
+    var usage: (count: Int, bytes: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (compiled.count, bytes)
+    }
 
     func trie(for tokenizer: Tokenizer) -> VocabularyTrie {
         let id = ObjectIdentifier(tokenizer)
@@ -66,10 +85,13 @@ final class ConstraintCache: @unchecked Sendable {
         let (grammar, end) = try c.grammar(vocabulary: trie.vocabulary)
         let automaton = try ByteAutomaton(grammar: grammar)
         let result = CompiledConstraint(constraint: c, automaton: automaton, trie: trie, endTokenIDs: end)
+        guard result.memoryBound <= byteBudget / 2 else { return result }
         lock.lock()
-        if compiled[key] == nil { order.append(key) }
-        compiled[key] = result
-        while order.count > Self.capacity { compiled[order.removeFirst()] = nil }
+        if let old = compiled.updateValue(result, forKey: key) { bytes -= old.memoryBound } else { order.append(key) }
+        bytes += result.memoryBound
+        while order.count > capacity || bytes > byteBudget, !order.isEmpty {
+            if let evicted = compiled.removeValue(forKey: order.removeFirst()) { bytes -= evicted.memoryBound }
+        }
         lock.unlock()
         return result
     }
