@@ -2,8 +2,8 @@
 ///
 /// Syntax: literals, `.` (any character but newline), classes `[a-z]` `[^…]` (with `\d \w \s` and escapes inside),
 /// `\d \D \w \W \s \S`, escapes `\n \r \t \f \v \0 \xHH \uHHHH \u{H…}` and `\` + punctuation, groups `( )` `(?: )`
-/// and named groups `(?<n> )`, alternation `|`, quantifiers `* + ? {n} {n,} {n,m}` (a trailing `?` for laziness
-/// is accepted and ignored: only the language matters). The whole text must match; `^` at the start and `$` at
+/// and named groups `(?<n> )`, alternation `|`, quantifiers `* + ? {n} {n,} {n,m}`, one per atom (a trailing `?`
+/// for laziness is accepted and ignored: only the language matters). The whole text must match; `^` at the start and `$` at
 /// the end are accepted. Backreferences, lookaround and anchors elsewhere are `ConstraintError.unsupported`.
 ///
 /// With `jsonString`, characters are written as they would appear inside a JSON string literal (`"` as `\"`,
@@ -71,29 +71,41 @@ struct RegexParser {
         return items.count == 1 ? items[0] : .seq(items)
     }
 
+    /// At most one quantifier per atom, optionally lazy (`+?`: the same language). A second one (`a**`, `a{2}{3}`)
+    /// is an error, as in ECMA-262 and Python: read as nesting, 100 stacked `+` built 2^100 copies up to the
+    /// state limit (seconds and a gigabyte under the fuzzer). Possessive `++` changes the language: unsupported.
     private mutating func quantifiers(_ e: GExpr) throws -> GExpr {
-        var e = e
-        while i < s.count {
-            let c = s[i]
-            var lo = 0, hi: Int? = nil
-            if c == "*" { i += 1 } else if c == "+" { lo = 1; i += 1 } else if c == "?" { hi = 1; i += 1 } else if c == "{" {
-                let save = i
+        guard let (lo, hi) = try quantifier() else { return e }
+        if i < s.count && s[i] == "?" { i += 1 }
+        if i < s.count && s[i] == "+" { throw unsupported("possessive quantifier") }
+        let save = i
+        if try quantifier() != nil { i = save; throw fail("nothing to repeat (a quantifier follows a quantifier)") }
+        return .rep(e, min: lo, max: hi)
+    }
+
+    /// `*`, `+`, `?`, `{n}`, `{n,}` or `{n,m}` at the cursor (consumed), or nil (a `{` not starting a count is a
+    /// literal, left in place).
+    private mutating func quantifier() throws -> (Int, Int?)? {
+        guard i < s.count else { return nil }
+        switch s[i] {
+        case "*": i += 1; return (0, nil)
+        case "+": i += 1; return (1, nil)
+        case "?": i += 1; return (0, 1)
+        case "{":
+            let save = i
+            i += 1
+            guard let lo = number() else { i = save; return nil }  // a literal '{'
+            var hi: Int? = lo
+            if i < s.count && s[i] == "," {
                 i += 1
-                guard let a = number() else { i = save; return e }  // a literal '{'
-                lo = a
-                hi = a
-                if i < s.count && s[i] == "," {
-                    i += 1
-                    hi = number()
-                }
-                guard i < s.count && s[i] == "}" else { throw fail("bad {m,n} quantifier") }
-                i += 1
-                if let h = hi, h < lo { throw fail("quantifier {\(lo),\(h)} has max below min") }
-            } else { break }
-            if i < s.count && (s[i] == "?" || s[i] == "+") { i += 1 }  // lazy / possessive: same language
-            e = .rep(e, min: lo, max: hi)
+                hi = number()
+            }
+            guard i < s.count && s[i] == "}" else { throw fail("bad {m,n} quantifier") }
+            i += 1
+            if let h = hi, h < lo { throw fail("quantifier {\(lo),\(h)} has max below min") }
+            return (lo, hi)
+        default: return nil
         }
-        return e
     }
 
     private mutating func number() -> Int? {

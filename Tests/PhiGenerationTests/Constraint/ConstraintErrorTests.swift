@@ -24,6 +24,23 @@ final class ConstraintErrorTests: XCTestCase {
         XCTAssertEqual(try error(.grammar("root ::= root \"a\" | \"b\"")), .unsupported(feature: "left recursion", path: "rule root"))
     }
 
+    /// One quantifier per atom, as in ECMA-262 (JSON Schema's pattern dialect) and Python: stacked ones were read as
+    /// nesting, so 100 `+` in a row built 2^100 copies up to the state limit (the constraint fuzz target's 10 s input).
+    func testStackedQuantifiersAreErrors() throws {
+        XCTAssertEqual(try error(.regex("a**")), .invalid(path: "regex at character 2", message: "nothing to repeat (a quantifier follows a quantifier)"))
+        XCTAssertEqual(try error(.regex("a{2}{3}")), .invalid(path: "regex at character 4", message: "nothing to repeat (a quantifier follows a quantifier)"))
+        XCTAssertEqual(try error(.regex("a+??")), .invalid(path: "regex at character 3", message: "nothing to repeat (a quantifier follows a quantifier)"))
+        XCTAssertEqual(try error(.regex("a++")), .unsupported(feature: "possessive quantifier", path: "regex at character 2"))
+        XCTAssertEqual(try error(.jsonSchema(#"{"type":"string","pattern":"^x*+$"}"#)),
+                       .unsupported(feature: "possessive quantifier", path: "#/pattern at character 2"))
+        let plusses = String(repeating: "+", count: 100)
+        XCTAssertEqual(try error(.regex("a+" + plusses)), .unsupported(feature: "possessive quantifier", path: "regex at character 2"))
+        XCTAssertEqual(try error(.regex("a*" + plusses.replacingOccurrences(of: "+", with: "*"))),
+                       .invalid(path: "regex at character 2", message: "nothing to repeat (a quantifier follows a quantifier)"))
+        // Lazy quantifiers, explicit nesting and a literal brace stay valid.
+        for ok in ["a+?b", "a*?", "a{2,3}?", "(a+)+", "(?:a{2}){3}", "a{x", "a{"] { XCTAssertNil(try error(.regex(ok)), ok) }
+    }
+
     func testUnsatisfiableSchemasAreErrors() throws {
         XCTAssertEqual(try error(.jsonSchema(#"{"enum":[]}"#)), .unsatisfiable(path: "#/enum", reason: "the list is empty"))
         XCTAssertEqual(try error(.jsonSchema(#"{"type":"array","minItems":3,"maxItems":1}"#)),
