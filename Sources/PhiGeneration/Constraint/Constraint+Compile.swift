@@ -36,8 +36,8 @@ extension Constraint {
 ///
 /// It keeps at most `capacity` constraints, holding at most `byteBudget` bytes together by their `memoryBound`; one
 /// bounded above half the budget is compiled for each request and not kept. A count alone let 64 large schemas pin
-/// gigabytes (an automaton can have 50,000 nodes of 1 KB, each with a token mask of 25 KB for Phi's vocabulary):
-/// the constraint fuzz target's memory grew to 1.8 GB so, and a hostile client could have done the same to a server.
+/// gigabytes (an automaton can have 50,000 nodes of 1 KB, each with a token mask of 25 KB for Phi's vocabulary), so
+/// a client sending distinct large schemas could have made a server hold them all.
 final class ConstraintCache: @unchecked Sendable {
     static let shared = ConstraintCache()
     let capacity: Int
