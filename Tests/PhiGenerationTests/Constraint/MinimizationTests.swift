@@ -1,5 +1,6 @@
 import XCTest
 @testable import PhiGeneration
+import PhiTestSupport
 
 /// `NFA.DFA.minimized` must keep the language and leave no two equivalent states. Both are checked here without
 /// Moore's refinement: minimality by pairwise table filling, the language by walking both automata on many strings.
@@ -59,7 +60,7 @@ final class MinimizationTests: XCTestCase {
     }
 
     func testMinimizedKeepsTheLanguage() throws {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for (name, make) in Self.patterns {
             let (d, m) = try Self.dfas(try make())
             XCTAssertLessThanOrEqual(m.accept.count, d.accept.count, name)
@@ -88,17 +89,5 @@ final class MinimizationTests: XCTestCase {
             }
             XCTAssertGreaterThan(agreedAccepts, 50, "\(name): the walk hardly reached an accepting state")
         }
-    }
-}
-
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
