@@ -3,8 +3,8 @@
 /// Syntax: literals, `.` (any character but newline), classes `[a-z]` `[^…]` (with `\d \w \s` and escapes inside),
 /// `\d \D \w \W \s \S`, escapes `\n \r \t \f \v \0 \xHH \uHHHH \u{H…}` and `\` + punctuation, groups `( )` `(?: )`
 /// and named groups `(?<n> )`, alternation `|`, quantifiers `* + ? {n} {n,} {n,m}`, one per atom (a trailing `?`
-/// for laziness is accepted and ignored: only the language matters). The whole text must match; `^` at the start and `$` at
-/// the end are accepted. Backreferences, lookaround and anchors elsewhere are `ConstraintError.unsupported`.
+/// for laziness is accepted and ignored: only the language matters). The whole text must match; `^` at the start
+/// and `$` at the end are accepted. Backreferences, lookaround and anchors elsewhere are `ConstraintError.unsupported`.
 ///
 /// With `jsonString`, characters are written as they would appear inside a JSON string literal (`"` as `\"`,
 /// `\` as `\\`, control characters escaped), so a schema `pattern` constrains the decoded string.
@@ -72,7 +72,7 @@ struct RegexParser {
     }
 
     /// At most one quantifier per atom, optionally lazy (`+?`: the same language). A second one (`a**`, `a{2}{3}`)
-    /// is an error, as in ECMA-262 and Python: read as nesting, 100 stacked `+` built 2^100 copies up to the
+    /// is an error, as in ECMA-262 and Python: read as nesting, each stacked `+` doubled the copies, up to the
     /// state limit (seconds and a gigabyte under the fuzzer). Possessive `++` changes the language: unsupported.
     private mutating func quantifiers(_ e: GExpr) throws -> GExpr {
         guard let (lo, hi) = try quantifier() else { return e }

@@ -25,18 +25,20 @@ final class ConstraintErrorTests: XCTestCase {
     }
 
     /// One quantifier per atom, as in ECMA-262 (JSON Schema's pattern dialect) and Python: stacked ones were read as
-    /// nesting, so 100 `+` in a row built 2^100 copies up to the state limit (the constraint fuzz target's 10 s input).
+    /// nesting, each `+` doubling the copies up to the state limit (the constraint fuzz target's 10 s input).
     func testStackedQuantifiersAreErrors() throws {
-        XCTAssertEqual(try error(.regex("a**")), .invalid(path: "regex at character 2", message: "nothing to repeat (a quantifier follows a quantifier)"))
-        XCTAssertEqual(try error(.regex("a{2}{3}")), .invalid(path: "regex at character 4", message: "nothing to repeat (a quantifier follows a quantifier)"))
-        XCTAssertEqual(try error(.regex("a+??")), .invalid(path: "regex at character 3", message: "nothing to repeat (a quantifier follows a quantifier)"))
+        func stacked(at i: Int) -> ConstraintError {
+            .invalid(path: "regex at character \(i)", message: "nothing to repeat (a quantifier follows a quantifier)")
+        }
+        XCTAssertEqual(try error(.regex("a**")), stacked(at: 2))
+        XCTAssertEqual(try error(.regex("a{2}{3}")), stacked(at: 4))
+        XCTAssertEqual(try error(.regex("a+??")), stacked(at: 3))
         XCTAssertEqual(try error(.regex("a++")), .unsupported(feature: "possessive quantifier", path: "regex at character 2"))
         XCTAssertEqual(try error(.jsonSchema(#"{"type":"string","pattern":"^x*+$"}"#)),
                        .unsupported(feature: "possessive quantifier", path: "#/pattern at character 2"))
         let plusses = String(repeating: "+", count: 100)
         XCTAssertEqual(try error(.regex("a+" + plusses)), .unsupported(feature: "possessive quantifier", path: "regex at character 2"))
-        XCTAssertEqual(try error(.regex("a*" + plusses.replacingOccurrences(of: "+", with: "*"))),
-                       .invalid(path: "regex at character 2", message: "nothing to repeat (a quantifier follows a quantifier)"))
+        XCTAssertEqual(try error(.regex("a*" + String(repeating: "*", count: 100))), stacked(at: 2))
         // Lazy quantifiers, explicit nesting and a literal brace stay valid.
         for ok in ["a+?b", "a*?", "a{2,3}?", "(a+)+", "(?:a{2}){3}", "a{x", "a{"] { XCTAssertNil(try error(.regex(ok)), ok) }
     }

@@ -41,7 +41,7 @@ final class MinimizationTests: XCTestCase {
             while changed {
                 changed = false
                 for p in 0..<n {
-                    for q in (p + 1)..<max(n, p + 1) where !distinct[p * n + q] {
+                    for q in (p + 1)..<n where !distinct[p * n + q] {
                         for b in 0..<256 {
                             let tp = Int(m.next[p * 256 + b]), tq = Int(m.next[q * 256 + b])
                             if tp == tq { continue }
@@ -53,7 +53,7 @@ final class MinimizationTests: XCTestCase {
                     }
                 }
             }
-            for p in 0..<n { for q in (p + 1)..<max(n, p + 1) {
+            for p in 0..<n { for q in (p + 1)..<n {
                 XCTAssertTrue(distinct[p * n + q], "\(name): states \(p) and \(q) are equivalent")
             } }
         }
